@@ -1,0 +1,69 @@
+"""The Sandbox Case Registry: AI sandbox pilots with their risks, outcomes and lessons."""
+
+from flask import Flask
+from flask_swagger_ui import get_swaggerui_blueprint
+
+from sandbox_api import auth
+from sandbox_api.api import BEARER_SCHEME, Api
+from sandbox_api.config import Config
+from sandbox_api.db import db
+
+API_DESCRIPTION = """\
+The registry where Malaysia's public agencies record their AI sandbox pilots, with the risks they met,
+the outcomes they measured and the lessons they learned, so that NAIO can scale good practice across sectors.
+
+**Authentication.** Reads are open. Writes need an API key sent as `Authorization: Bearer sbx_...`.
+Keys have one of three roles: `admin` manages agencies and keys; `naio` may change any case;
+`agency` is bound to one agency and may change only that agency's cases and their risks, outcomes and lessons.
+
+**Conventions.** JSON in snake_case; timestamps are RFC 3339 in UTC; ids are UUIDs.
+Every list is paginated (`page`, `page_size`, `X-Pagination`, `Link`). Item responses carry a strong `ETag`;
+PATCH and DELETE need it in `If-Match` (428 without, 412 when stale). Unknown query parameters and body
+fields are refused with 422. Every error is RFC 9457 `application/problem+json`.
+"""
+
+
+def create_app(config: type[Config] | Config = Config, *, engine=None) -> Flask:
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.from_object(config)
+    app.json.sort_keys = False
+    register_extensions(app, engine=engine)
+    register_blueprints(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask, *, engine=None) -> None:
+    db.init_app(app, engine=engine)
+    app.before_request(auth.authorize_request)
+
+
+def register_blueprints(app: Flask) -> None:
+    from sandbox_api.agencies.routes import blp as agencies
+    from sandbox_api.cases.routes import blp as cases
+    from sandbox_api.health.routes import blp as health
+    from sandbox_api.taxonomies.routes import blp as taxonomies
+
+    api = Api(
+        app,
+        spec_kwargs={
+            "info": {"description": API_DESCRIPTION},
+            "servers": [{"url": "/"}],
+        },
+    )
+    api.spec.components.security_scheme(
+        BEARER_SCHEME,
+        {"type": "http", "scheme": "bearer", "description": "An API key, `sbx_<prefix>_<secret>`, from an administrator."},
+    )
+    for blueprint in (agencies, cases, taxonomies, health):
+        api.register_blueprint(blueprint)
+    app.register_blueprint(
+        get_swaggerui_blueprint(app.config["DOCS_URL"], "/openapi.json", config={"app_name": app.config["API_TITLE"]})
+    )
+
+
+def register_commands(app: Flask) -> None:
+    from sandbox_api.cli import demo_cli, keys_cli
+
+    app.cli.add_command(keys_cli)
+    app.cli.add_command(demo_cli)

@@ -1,0 +1,79 @@
+"""HTTP routes for agencies."""
+
+from flask import url_for
+from flask.views import MethodView
+
+from sandbox_api.agencies import service
+from sandbox_api.agencies.schemas import AgencyListQuerySchema, AgencySchema
+from sandbox_api.api import Blueprint
+from sandbox_api.auth import PUBLIC, allow
+from sandbox_api.db import db
+from sandbox_api.keys.models import Role
+from sandbox_api.pagination import PAGINATION_HEADERS, paginate
+
+blp = Blueprint("agencies", __name__, url_prefix="/api/v1/agencies", description="Agencies that lead or partner in pilots.")
+
+AGENCY_PATCH = AgencySchema(partial=True, exclude=("slug",))
+
+
+@blp.route("")
+class AgencyViews(MethodView):
+    @blp.policy(PUBLIC)
+    @blp.arguments(AgencyListQuerySchema, location="query")
+    @blp.response(200, AgencySchema(many=True), headers=PAGINATION_HEADERS)
+    def get(self, query):
+        """List agencies
+
+        Filters combine with AND; repeated values of one filter combine with OR.
+        """
+        statement = service.list_statement(kind=query.get("kind"), country=query.get("country"), sort=query["sort"])
+        return paginate(db.session, statement, page=query["page"], page_size=query["page_size"])
+
+    @blp.policy(allow(Role.ADMIN))
+    @blp.etag
+    @blp.arguments(AgencySchema)
+    @blp.response(201, AgencySchema, headers={"Location": {"description": "URL of the new agency.", "schema": {"type": "string"}}})
+    def post(self, agency_in):
+        """Register an agency
+
+        The slug must be unused; it cannot change later.
+        """
+        agency = service.create(session=db.session, agency_in=agency_in)
+        db.session.commit()
+        return agency, {"Location": url_for("agencies.AgencyByIdViews", agency_id=agency.id)}
+
+
+@blp.route("/<uuid:agency_id>")
+@blp.etag
+class AgencyByIdViews(MethodView):
+    @blp.policy(PUBLIC)
+    @blp.response(200, AgencySchema)
+    def get(self, agency_id):
+        """Read an agency"""
+        return service.get(session=db.session, agency_id=agency_id)
+
+    @blp.policy(allow(Role.ADMIN))
+    @blp.arguments(AGENCY_PATCH)
+    @blp.response(200, AgencySchema)
+    def patch(self, changes, agency_id):
+        """Change an agency
+
+        Send only the fields to change, with the `If-Match` ETag from a GET. The slug cannot change.
+        """
+        agency = service.get(session=db.session, agency_id=agency_id, for_update=True)
+        blp.check_etag(agency, AgencySchema())
+        service.update(session=db.session, agency=agency, changes=changes)
+        db.session.commit()
+        return agency
+
+    @blp.policy(allow(Role.ADMIN))
+    @blp.response(204)
+    def delete(self, agency_id):
+        """Delete an agency
+
+        Refused with 409 while the agency leads or partners in a case, holds keys or has sub-agencies.
+        """
+        agency = service.get(session=db.session, agency_id=agency_id, for_update=True)
+        blp.check_etag(agency, AgencySchema())
+        service.delete(session=db.session, agency=agency)
+        db.session.commit()

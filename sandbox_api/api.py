@@ -1,0 +1,127 @@
+"""The flask-smorest Api and Blueprint, extended to document policies and problem responses once."""
+
+import http
+from collections.abc import Callable
+
+import marshmallow as ma
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask_smorest import Api as BaseApi
+from flask_smorest import Blueprint as BaseBlueprint
+from flask import request
+from flask_smorest.etag import _get_etag_ctx
+from flask_smorest.utils import deepupdate, load_info_from_docstring, prepare_response
+from webargs.flaskparser import FlaskParser
+
+from sandbox_api.auth import Policy
+from sandbox_api.errors import (
+    PROBLEM_CONTENT_TYPE,
+    NotModified,
+    PreconditionFailed,
+    PreconditionRequired,
+    ProblemSchema,
+    register_error_handlers,
+)
+
+BEARER_SCHEME = "bearerAuth"
+# Errors any operation may answer, whatever it does.
+COMMON_ERRORS = (400, 422, 429, 500, 503)
+BODY_ERRORS = (413, 415)
+
+
+def schema_name(schema) -> str:
+    """Component name: the class name without `Schema`, plus `Patch` for the partial one used by PATCH."""
+    schema_class = schema if isinstance(schema, type) else type(schema)
+    name = schema_class.__name__.removesuffix("Schema")
+    if not isinstance(schema, type) and schema.partial:
+        name += "Patch"
+    return name
+
+
+class Api(BaseApi):
+    ERROR_SCHEMA = ProblemSchema
+
+    def __init__(self, app=None, *, spec_kwargs=None):
+        spec_kwargs = {"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_name), **(spec_kwargs or {})}
+        super().__init__(app, spec_kwargs=spec_kwargs)
+
+    def _register_error_handlers(self):
+        register_error_handlers(self._app)
+
+    def _register_responses(self):
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Any other error, as problem details.", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+
+class StrictParser(FlaskParser):
+    """Refuses unknown query parameters as well as unknown body fields (AIP-160)."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": ma.RAISE}
+
+
+def _error_refs(*statuses: int) -> dict[int, str]:
+    return {status: http.HTTPStatus(status).name for status in statuses}
+
+
+class Blueprint(BaseBlueprint):
+    """A blueprint whose every operation declares who may call it and which errors it answers."""
+
+    ARGUMENTS_PARSER = StrictParser()
+
+    def policy(self, policy: Policy) -> Callable:
+        """Declare who may call the view; enforced by auth.authorize_request and shown in the spec."""
+
+        def decorator(func):
+            info = load_info_from_docstring(func.__doc__ or "")
+            description = "\n\n".join(filter(None, (info.get("description"), f"**Who may call:** {policy}.")))
+            doc: dict = {"description": description}
+            if policy.roles is not None:
+                doc["security"] = [{BEARER_SCHEME: []}]
+                doc["responses"] = _error_refs(401, 403)
+            else:
+                doc["security"] = [{}, {BEARER_SCHEME: []}]
+                doc["responses"] = _error_refs(401)
+            wrapped = self.doc(**doc)(func)
+            wrapped.policy = policy
+            return wrapped
+
+        return decorator
+
+    def add_url_rule(self, rule, endpoint=None, view_func=None, provide_automatic_options=None, **options):
+        super().add_url_rule(rule, endpoint, view_func, provide_automatic_options, **options)
+        endpoint_docs = self._docs[self._endpoints[-1]]
+        for method, doc in endpoint_docs.items():
+            if method == "parameters":
+                continue
+            statuses = list(COMMON_ERRORS)
+            if "<" in rule:
+                statuses.append(404)
+            if method in ("post", "put", "patch"):
+                statuses.extend(BODY_ERRORS)
+            errors = {"responses": {**_error_refs(*statuses), "default": "DEFAULT_ERROR"}}
+            doc["manual_doc"] = deepupdate(errors, doc.get("manual_doc", {}))
+
+    # ETags (RFC 9110 section 13). flask-smorest checks If-Match before the view runs; the registry
+    # checks it after authentication, visibility and existence, so an unknown id is 404, not 428.
+    def _check_precondition(self):
+        pass
+
+    def check_etag(self, etag_data, etag_schema=None):
+        """Refuse the write unless If-Match names the current representation (428 missing, 412 stale)."""
+        if not request.if_match:
+            raise PreconditionRequired("This write needs an If-Match header with the ETag from a GET.")
+        if etag_schema is not None:
+            etag_data = etag_schema.dump(etag_data)
+        _get_etag_ctx()["etag_checked"] = True
+        if self._generate_etag(etag_data) not in request.if_match:
+            raise PreconditionFailed("The resource has changed since that ETag: GET it again and retry.")
+
+    def _check_not_modified(self, etag):
+        if request.method in self.METHODS_CHECKING_NOT_MODIFIED and etag in request.if_none_match:
+            raise NotModified(etag)

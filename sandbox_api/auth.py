@@ -1,0 +1,99 @@
+"""API keys, roles, the policy that every route declares, and the current caller."""
+
+import uuid
+from dataclasses import dataclass
+
+from flask import Flask, current_app, g, request
+
+from sandbox_api.db import db
+from sandbox_api.errors import Forbidden, Unauthorized
+from sandbox_api.keys.models import Role
+from sandbox_api.keys.service import authenticate
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is making the request: an API key's identity, or nobody."""
+
+    key_id: uuid.UUID | None = None
+    role: Role | None = None
+    agency_id: uuid.UUID | None = None
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.role is None
+
+
+ANONYMOUS = Caller()
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Which roles may call a route; `roles=None` means anyone, with or without a key."""
+
+    roles: frozenset[Role] | None
+
+    def __str__(self) -> str:
+        if self.roles is None:
+            return "anyone, with or without a key"
+        return "keys with role " + " or ".join(f"`{role}`" for role in sorted(self.roles))
+
+
+PUBLIC = Policy(roles=None)
+
+
+def allow(*roles: Role) -> Policy:
+    return Policy(roles=frozenset(roles))
+
+
+# Endpoints that flask-smorest and the bundled Swagger UI register, declared here because their
+# views are not ours to decorate.
+PUBLIC_ENDPOINTS = frozenset({"api-docs.openapi_json", "swagger_ui.show", "static"})
+
+
+def current_caller() -> Caller:
+    return g.get("caller", ANONYMOUS)
+
+
+def endpoint_policy(app: Flask, endpoint: str, method: str) -> Policy | None:
+    """The policy declared for one endpoint and method, or None if it declares none."""
+    if endpoint in PUBLIC_ENDPOINTS:
+        return PUBLIC
+    view = app.view_functions[endpoint]
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None:
+        handler = getattr(view_class, method.lower(), None)
+        if handler is None and method == "HEAD":
+            handler = getattr(view_class, "get", None)
+        return getattr(handler, "policy", None)
+    return getattr(view, "policy", None)
+
+
+def _caller_from_header() -> Caller:
+    header = request.headers.get("Authorization")
+    if header is None:
+        return ANONYMOUS
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("The Authorization header must be `Bearer <key>`.")
+    key = authenticate(session=db.session, token=token.strip())
+    if key is None:
+        raise Unauthorized("The API key is unknown, expired or revoked.")
+    return Caller(key_id=key.id, role=Role(key.role), agency_id=key.agency_id)
+
+
+def authorize_request() -> None:
+    """Deny by default: a route without a declared policy answers 403 to everyone."""
+    if request.endpoint is None or request.method == "OPTIONS":
+        return  # Flask answers 404/405 or the automatic OPTIONS itself
+    g.caller = _caller_from_header()
+    policy = endpoint_policy(current_app, request.endpoint, request.method)
+    if policy is None:
+        current_app.logger.error("no access policy declared for %s %s", request.method, request.endpoint)
+        raise Forbidden("This operation is not open to any caller.")
+    if policy.roles is None:
+        return
+    if g.caller.is_anonymous:
+        raise Unauthorized("This operation needs an API key: send `Authorization: Bearer <key>`.")
+    if g.caller.role not in policy.roles:
+        raise Forbidden(f"A key with role `{g.caller.role}` may not do this; it needs {policy}.")

@@ -1,0 +1,181 @@
+"""Cases: the sandbox pilots, with their partners and taxonomy links."""
+
+import enum
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from sandbox_api.db import Base, JSONDocument, UTCDateTime, str_enum, utcnow
+
+
+class SandboxType(enum.StrEnum):
+    REGULATORY_SANDBOX = "regulatory_sandbox"
+    OPERATIONAL_PILOT = "operational_pilot"
+    FLAGSHIP_PROJECT = "flagship_project"
+    TESTBED = "testbed"
+
+
+class CaseStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    ADMITTED = "admitted"
+    REJECTED = "rejected"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    EXITED = "exited"
+    WITHDRAWN = "withdrawn"
+
+
+# A review falls due only while a pilot is live; a closed pilot has nothing left to review.
+REVIEWABLE_STATUSES = (
+    CaseStatus.DRAFT,
+    CaseStatus.SUBMITTED,
+    CaseStatus.ADMITTED,
+    CaseStatus.ACTIVE,
+    CaseStatus.SUSPENDED,
+)
+
+
+class RiskTier(enum.StrEnum):
+    MINIMAL = "minimal"
+    LIMITED = "limited"
+    HIGH = "high"
+
+
+class ExitDecision(enum.StrEnum):
+    SCALE = "scale"
+    REPLICATE = "replicate"
+    EXTEND = "extend"
+    CONTINUE = "continue"
+    DISCONTINUE = "discontinue"
+
+
+class PartnerRole(enum.StrEnum):
+    TECHNOLOGY_PROVIDER = "technology_provider"
+    CO_LEAD = "co_lead"
+    EVALUATOR = "evaluator"
+    FUNDER = "funder"
+    PARTICIPANT = "participant"
+
+
+class ReferenceCounter(Base):
+    """The last sequence number handed out per year, for references like SBX-2025-0007."""
+
+    __tablename__ = "reference_counters"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_value: Mapped[int]
+
+
+class CaseSector(Base):
+    __tablename__ = "case_sectors"
+    __table_args__ = (Index("ix_case_sectors_sector_code_case_id", "sector_code", "case_id"),)
+
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    sector_code: Mapped[str] = mapped_column(ForeignKey("sectors.code"), primary_key=True)
+
+
+class CaseCapability(Base):
+    __tablename__ = "case_capabilities"
+    __table_args__ = (Index("ix_case_capabilities_capability_code_case_id", "capability_code", "case_id"),)
+
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    capability_code: Mapped[str] = mapped_column(ForeignKey("capabilities.code"), primary_key=True)
+
+
+class CasePrinciple(Base):
+    __tablename__ = "case_principles"
+    __table_args__ = (Index("ix_case_principles_principle_code_case_id", "principle_code", "case_id"),)
+
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    principle_code: Mapped[str] = mapped_column(ForeignKey("principles.code"), primary_key=True)
+
+
+class CasePartner(Base):
+    __tablename__ = "case_partners"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    name: Mapped[str | None] = mapped_column(String(200))
+    agency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agencies.id", ondelete="RESTRICT"), index=True)
+    role: Mapped[PartnerRole] = mapped_column(str_enum(PartnerRole, "partner_role"))
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_status_created_at", "status", "created_at"),
+        Index("ix_cases_created_at_id", "created_at", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(2000))
+    description: Mapped[str | None] = mapped_column(Text)
+    lead_agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agencies.id", ondelete="RESTRICT"), index=True)
+    primary_sector: Mapped[str] = mapped_column(ForeignKey("sectors.code"), index=True)
+    sandbox_type: Mapped[SandboxType] = mapped_column(str_enum(SandboxType, "sandbox_type"), index=True)
+    status: Mapped[CaseStatus] = mapped_column(str_enum(CaseStatus, "case_status"), default=CaseStatus.DRAFT)
+    status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    planned_start: Mapped[date | None] = mapped_column(Date)
+    planned_end: Mapped[date | None] = mapped_column(Date)
+    actual_start: Mapped[date | None] = mapped_column(Date)
+    actual_end: Mapped[date | None] = mapped_column(Date)
+    participants_count: Mapped[int | None]
+    participants_description: Mapped[str | None] = mapped_column(String(500))
+    locations: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
+    risk_tier: Mapped[RiskTier | None] = mapped_column(str_enum(RiskTier, "risk_tier"), index=True)
+    personal_data: Mapped[bool] = mapped_column(Boolean, default=False)
+    data_categories: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
+    regulatory_instruments: Mapped[list[dict]] = mapped_column(JSONDocument, default=list)
+    links: Mapped[list[dict]] = mapped_column(JSONDocument, default=list)
+    exit_decision: Mapped[ExitDecision | None] = mapped_column(str_enum(ExitDecision, "exit_decision"))
+    exit_summary: Mapped[str | None] = mapped_column(Text)
+    exit_report_url: Mapped[str | None] = mapped_column(String(2000))
+    exit_decided_on: Mapped[date | None] = mapped_column(Date)
+    next_review_due: Mapped[date | None] = mapped_column(Date, index=True)
+    published: Mapped[bool] = mapped_column(Boolean, default=False)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    sector_links: Mapped[list[CaseSector]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by=CaseSector.sector_code
+    )
+    capability_links: Mapped[list[CaseCapability]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by=CaseCapability.capability_code
+    )
+    principle_links: Mapped[list[CasePrinciple]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by=CasePrinciple.principle_code
+    )
+    partners: Mapped[list[CasePartner]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by=CasePartner.position
+    )
+
+    sectors: AssociationProxy[list[str]] = association_proxy("sector_links", "sector_code")
+    capabilities: AssociationProxy[list[str]] = association_proxy("capability_links", "capability_code")
+    principles: AssociationProxy[list[str]] = association_proxy("principle_links", "principle_code")
+
+    @property
+    def review_overdue(self) -> bool:
+        return (
+            self.next_review_due is not None
+            and self.status in REVIEWABLE_STATUSES
+            and self.next_review_due < utcnow().date()
+        )
+
+    @property
+    def exit(self) -> dict | None:
+        if self.exit_decision is None:
+            return None
+        return {
+            "decision": self.exit_decision,
+            "summary": self.exit_summary,
+            "report_url": self.exit_report_url,
+            "decided_on": self.exit_decided_on,
+        }

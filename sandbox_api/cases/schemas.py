@@ -1,0 +1,186 @@
+"""Wire format of cases."""
+
+import enum
+
+import marshmallow as ma
+from marshmallow import validate
+
+from sandbox_api.cases.models import CaseStatus, ExitDecision, PartnerRole, RiskTier, SandboxType
+from sandbox_api.schemas import (
+    LONG_TEXT,
+    MAX_LIST_ITEMS,
+    ListQuerySchema,
+    Timestamp,
+    choice,
+    created_at_field,
+    filter_values,
+    id_field,
+    required_text,
+    sort_field,
+    term,
+    term_list,
+    text,
+    updated_at_field,
+    url,
+)
+from sandbox_api.taxonomies.data import CAPABILITIES, PRINCIPLES, SECTORS
+
+# ISO 3166-2 subdivision (MY-14) or ISO 3166-1 alpha-2 country (SG).
+LOCATION_PATTERN = r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$"
+
+
+class DataCategory(enum.StrEnum):
+    PERSONAL = "personal"
+    SENSITIVE_PERSONAL = "sensitive_personal"
+    CHILDREN = "children"
+    GOVERNMENT_CONFIDENTIAL = "government_confidential"
+    PUBLIC = "public"
+    SYNTHETIC = "synthetic"
+
+
+class Treatment(enum.StrEnum):
+    TESTED = "tested"
+    CLARIFIED = "clarified"
+    WAIVED = "waived"
+    COMPLIED = "complied"
+
+
+class LinkKind(enum.StrEnum):
+    SOURCE = "source"
+    REPORT = "report"
+    EVIDENCE = "evidence"
+    MEDIA = "media"
+
+
+class PartnerSchema(ma.Schema):
+    """An organisation involved in the pilot: a registered agency (`agency_id`) or any other by `name`."""
+
+    name = text(200, "Name of an organisation not registered as an agency, e.g. `Google Cloud`.", allow_none=True)
+    agency_id = ma.fields.UUID(allow_none=True, metadata={"description": "A registered agency."})
+    role = choice(PartnerRole, "What the partner does in the pilot.", required=True)
+
+    @ma.validates_schema
+    def names_the_partner(self, data, **kwargs):
+        if not data.get("name") and not data.get("agency_id"):
+            raise ma.ValidationError("A partner needs a `name` or an `agency_id`.", "_schema")
+
+
+class RegulatoryInstrumentSchema(ma.Schema):
+    """A law, guideline or code that the pilot tested, clarified, waived or complied with."""
+
+    name = required_text(300, "The instrument, e.g. `Personal Data Protection Act 2010`.")
+    treatment = choice(Treatment, "What the sandbox did with it.", required=True)
+    note = text(2000, "How, and with what result.", allow_none=True)
+
+
+class LinkSchema(ma.Schema):
+    """A public link about the pilot; the server stores it and never fetches it."""
+
+    title = required_text(200, "What the link is.")
+    url = url("The address.", required=True)
+    kind = choice(LinkKind, "Source, report, evidence or media.", required=True)
+
+
+class ExitSchema(ma.Schema):
+    """What was decided when the pilot left the sandbox."""
+
+    decision = choice(ExitDecision, "Scale, replicate, extend, continue or discontinue.", required=True)
+    summary = text(LONG_TEXT, "Why.", allow_none=True)
+    report_url = url("The exit report.", allow_none=True)
+    decided_on = ma.fields.Date(allow_none=True, metadata={"description": "When it was decided."})
+
+
+def _date(description: str) -> ma.fields.Date:
+    return ma.fields.Date(allow_none=True, metadata={"description": description})
+
+
+class CaseSchema(ma.Schema):
+    """A sandbox pilot with its scope, lifecycle and governance."""
+
+    id = id_field()
+    reference = ma.fields.String(
+        dump_only=True, metadata={"description": "Human code given by the server at creation and never changed, e.g. `SBX-2025-0007`."}
+    )
+    title = required_text(200, "Name of the pilot, e.g. `AI at Work 2.0`.")
+    summary = required_text(2000, "What the pilot does and why, in plain text.")
+    description = text(LONG_TEXT, "Longer account; Markdown allowed.", allow_none=True)
+    lead_agency_id = ma.fields.UUID(
+        metadata={
+            "description": "The agency that owns the pilot. Required for a `naio` key. An `agency` key's cases "
+            "always belong to its own agency: it may omit this field or send its own agency's id."
+        }
+    )
+    partners = ma.fields.List(
+        ma.fields.Nested(PartnerSchema), validate=validate.Length(max=MAX_LIST_ITEMS), metadata={"description": "Organisations involved."}
+    )
+    primary_sector = term(SECTORS, "The sector the pilot mainly serves.", required=True)
+    sectors = term_list(SECTORS, "Every sector the pilot touches; always includes `primary_sector`.")
+    capabilities = term_list(CAPABILITIES, "Kinds of AI the pilot uses.")
+    sandbox_type = choice(SandboxType, "What kind of sandbox.", required=True)
+    status = choice(CaseStatus, "Lifecycle status; owned by the server (changed by lifecycle actions, not by PATCH).", dump_only=True)
+    status_changed_at = Timestamp(dump_only=True, metadata={"description": "When the status last changed."})
+    planned_start = _date("Planned start.")
+    planned_end = _date("Planned end; not before `planned_start`.")
+    actual_start = _date("Actual start.")
+    actual_end = _date("Actual end; not before `actual_start`.")
+    participants_count = ma.fields.Integer(
+        allow_none=True, validate=validate.Range(min=0, max=100_000_000), metadata={"description": "How many took part, e.g. 270."}
+    )
+    participants_description = text(500, "Who took part, e.g. `public officers`.", allow_none=True)
+    locations = ma.fields.List(
+        ma.fields.String(validate=validate.Regexp(LOCATION_PATTERN)),
+        validate=validate.Length(max=MAX_LIST_ITEMS),
+        metadata={"description": "ISO 3166-2 codes (`MY-14` Kuala Lumpur) or ISO 3166-1 alpha-2 country codes."},
+    )
+    risk_tier = choice(RiskTier, "The pilot's own assessment of its risk.", allow_none=True)
+    personal_data = ma.fields.Boolean(metadata={"description": "Whether the pilot processes personal data."})
+    data_categories = ma.fields.List(
+        choice(DataCategory, "A category of data."),
+        validate=validate.Length(max=len(DataCategory)),
+        metadata={"description": "Categories of data processed; personal ones require `personal_data`."},
+    )
+    principles = term_list(PRINCIPLES, "AIGE principles the pilot engages.")
+    regulatory_instruments = ma.fields.List(
+        ma.fields.Nested(RegulatoryInstrumentSchema), validate=validate.Length(max=MAX_LIST_ITEMS), metadata={"description": "Laws and guidelines involved."}
+    )
+    exit = ma.fields.Nested(ExitSchema, dump_only=True, allow_none=True, metadata={"description": "Set when the pilot exits."})
+    links = ma.fields.List(ma.fields.Nested(LinkSchema), validate=validate.Length(max=MAX_LIST_ITEMS), metadata={"description": "Public links."})
+    next_review_due = _date("When NAIO next reviews the pilot.")
+    review_overdue = ma.fields.Boolean(
+        dump_only=True, metadata={"description": "True when `next_review_due` has passed while the pilot is still live."}
+    )
+    published = ma.fields.Boolean(dump_only=True, metadata={"description": "Whether NAIO has published the case."})
+    published_at = Timestamp(dump_only=True, allow_none=True, metadata={"description": "When it was published."})
+    created_at = created_at_field()
+    updated_at = updated_at_field()
+
+
+def _range(description: str) -> dict:
+    return {
+        "from": ma.fields.Date(metadata={"description": f"Only cases whose {description} is on or after this date."}),
+        "to": ma.fields.Date(metadata={"description": f"Only cases whose {description} is on or before this date."}),
+    }
+
+
+class CaseListQuerySchema(ListQuerySchema):
+    sector = filter_values(term(SECTORS, "A sector."), "Only cases touching this sector (in `sectors`).")
+    primary_sector = filter_values(term(SECTORS, "A sector."), "Only cases whose primary sector is this.")
+    status = filter_values(choice(CaseStatus, "A status."), "Only cases in this status.")
+    lead_agency = filter_values(
+        ma.fields.String(validate=validate.Length(max=40)), "Only cases led by this agency, named by id or slug."
+    )
+    capability = filter_values(term(CAPABILITIES, "A capability."), "Only cases using this capability.")
+    principle = filter_values(term(PRINCIPLES, "A principle."), "Only cases engaging this principle.")
+    sandbox_type = filter_values(choice(SandboxType, "A sandbox type."), "Only cases of this sandbox type.")
+    risk_tier = filter_values(choice(RiskTier, "A risk tier."), "Only cases of this risk tier.")
+    personal_data = ma.fields.Boolean(metadata={"description": "Only cases that do (true) or do not (false) process personal data."})
+    review_overdue = ma.fields.Boolean(metadata={"description": "Only cases whose review is (true) or is not (false) overdue."})
+    planned_start_from, planned_start_to = _range("planned start").values()
+    planned_end_from, planned_end_to = _range("planned end").values()
+    actual_start_from, actual_start_to = _range("actual start").values()
+    actual_end_from, actual_end_to = _range("actual end").values()
+    next_review_due_from, next_review_due_to = _range("next review").values()
+    sort = sort_field(
+        ("created_at", "updated_at", "reference", "title", "planned_start", "actual_start", "next_review_due", "status_changed_at"),
+        "-created_at",
+    )

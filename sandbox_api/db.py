@@ -1,0 +1,144 @@
+"""Declarative base with a naming convention, the engine, the request session and SQLite pragmas."""
+
+import enum
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from flask import Flask, g, has_request_context, request
+from sqlalchemy import JSON, DateTime, Engine, Enum, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _configure_sqlite_connection(dbapi_connection, _record) -> None:
+    # SQLAlchemy emits BEGIN itself (see _begin_sqlite_transaction), so pysqlite must not.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.close()
+
+
+def _begin_sqlite_transaction(connection) -> None:
+    # A writer takes the write lock up front: a deferred transaction that reads and then writes
+    # cannot wait for the lock and fails at once with "database is locked".
+    if connection.get_execution_options().get("write_lock"):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql("BEGIN")
+
+
+def make_engine(url: str, *, pool_size: int = 8) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size)
+        event.listen(engine, "connect", _configure_sqlite_connection)
+        event.listen(engine, "begin", _begin_sqlite_transaction)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
+
+
+class Database:
+    """One engine per process and one session per request, closed when the request ends."""
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self._write_engine: Engine | None = None
+        self._sessions: sessionmaker[Session] | None = None
+
+    def init_app(self, app: Flask, *, engine: Engine | None = None) -> None:
+        self.engine = engine or make_engine(
+            app.config["DATABASE_URL"], pool_size=app.config["DATABASE_POOL_SIZE"]
+        )
+        self._write_engine = self.engine.execution_options(write_lock=True)
+        self._sessions = sessionmaker(expire_on_commit=False)
+        app.extensions["db"] = self
+        app.teardown_appcontext(self._close_session)
+
+    @property
+    def session(self) -> Session:
+        if "db_session" not in g:
+            write = not has_request_context() or request.method not in SAFE_METHODS
+            g.db_session = self.new_session(write=write)
+        return g.db_session
+
+    def new_session(self, *, write: bool) -> Session:
+        assert self._sessions is not None, "Database.init_app() was not called"
+        return self._sessions(bind=self._write_engine if write else self.engine)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A write transaction outside a request (CLI commands, demo data)."""
+        with self.new_session(write=True) as session, session.begin():
+            yield session
+
+    @staticmethod
+    def _close_session(_exc: BaseException | None) -> None:
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+
+db = Database()
+
+
+def str_enum(enum_class: type[enum.StrEnum], name: str) -> Enum:
+    """A portable enumeration: VARCHAR with a named CHECK constraint on both databases."""
+    return Enum(
+        enum_class,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=max(len(member.value) for member in enum_class),
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+
+
+JSONDocument = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored in UTC and always read back timezone-aware (SQLite keeps no offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+def replace_codes(links: list, codes: list[str], *, code_attribute: str, make_link) -> None:
+    """Make a collection of code link rows hold exactly `codes`, keeping the rows that stay."""
+    wanted = set(codes)
+    for link in list(links):
+        if getattr(link, code_attribute) not in wanted:
+            links.remove(link)
+    present = {getattr(link, code_attribute) for link in links}
+    for code in sorted(wanted - present):
+        links.append(make_link(code))

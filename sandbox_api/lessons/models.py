@@ -1,0 +1,164 @@
+"""Lessons, first-class, and their adoptions by other cases."""
+
+import enum
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueConstraint, func, select
+from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
+
+from sandbox_api.cases.models import Case
+from sandbox_api.db import Base, JSONDocument, UTCDateTime, str_enum, utcnow
+from sandbox_api.outcomes.models import Outcome
+from sandbox_api.risks.models import Risk
+
+
+class LessonKind(enum.StrEnum):
+    GOOD_PRACTICE = "good_practice"
+    PITFALL = "pitfall"
+    REGULATORY_INSIGHT = "regulatory_insight"
+    TECHNICAL_INSIGHT = "technical_insight"
+    PROCESS_INSIGHT = "process_insight"
+
+
+class Transferability(enum.StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class Curation(enum.StrEnum):
+    PROPOSED = "proposed"
+    ENDORSED = "endorsed"
+    RETIRED = "retired"
+
+
+class AdoptionResult(enum.StrEnum):
+    PLANNED = "planned"
+    APPLIED = "applied"
+    WORKED = "worked"
+    DID_NOT_WORK = "did_not_work"
+
+
+class LessonSector(Base):
+    """A sector that a lesson applies to."""
+
+    __tablename__ = "lesson_sectors"
+    __table_args__ = (Index("ix_lesson_sectors_sector_code_lesson_id", "sector_code", "lesson_id"),)
+
+    lesson_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("lessons.id", ondelete="CASCADE"), primary_key=True)
+    sector_code: Mapped[str] = mapped_column(ForeignKey("sectors.code"), primary_key=True)
+
+
+class LessonPrinciple(Base):
+    __tablename__ = "lesson_principles"
+    __table_args__ = (Index("ix_lesson_principles_principle_code_lesson_id", "principle_code", "lesson_id"),)
+
+    lesson_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("lessons.id", ondelete="CASCADE"), primary_key=True)
+    principle_code: Mapped[str] = mapped_column(ForeignKey("principles.code"), primary_key=True)
+
+
+class LessonRiskDomain(Base):
+    __tablename__ = "lesson_risk_domains"
+    __table_args__ = (Index("ix_lesson_risk_domains_domain_code_lesson_id", "domain_code", "lesson_id"),)
+
+    lesson_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("lessons.id", ondelete="CASCADE"), primary_key=True)
+    domain_code: Mapped[str] = mapped_column(ForeignKey("risk_domains.code"), primary_key=True)
+
+
+lesson_outcome_evidence = Table(
+    "lesson_outcome_evidence",
+    Base.metadata,
+    Column("lesson_id", ForeignKey("lessons.id", ondelete="CASCADE"), primary_key=True),
+    Column("outcome_id", ForeignKey("outcomes.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+lesson_risk_evidence = Table(
+    "lesson_risk_evidence",
+    Base.metadata,
+    Column("lesson_id", ForeignKey("lessons.id", ondelete="CASCADE"), primary_key=True),
+    Column("risk_id", ForeignKey("risks.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class LessonAdoption(Base):
+    __tablename__ = "lesson_adoptions"
+    __table_args__ = (UniqueConstraint("lesson_id", "adopting_case_id", name="uq_lesson_adoptions_lesson_case"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    lesson_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("lessons.id", ondelete="CASCADE"), index=True)
+    adopting_case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[AdoptionResult] = mapped_column(
+        str_enum(AdoptionResult, "adoption_result"), default=AdoptionResult.PLANNED
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    adopting_case: Mapped[Case] = relationship(lazy="joined", innerjoin=True)
+
+    @property
+    def adopting_agency_id(self) -> uuid.UUID:
+        return self.adopting_case.lead_agency_id
+
+    @property
+    def adopting_sector(self) -> str:
+        return self.adopting_case.primary_sector
+
+
+class Lesson(Base):
+    __tablename__ = "lessons"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    statement: Mapped[str] = mapped_column(Text)
+    recommendation: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[LessonKind] = mapped_column(str_enum(LessonKind, "lesson_kind"), index=True)
+    conditions: Mapped[str | None] = mapped_column(Text)
+    evidence_urls: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
+    transferability: Mapped[Transferability] = mapped_column(
+        str_enum(Transferability, "lesson_transferability"), default=Transferability.MEDIUM
+    )
+    curation: Mapped[Curation] = mapped_column(str_enum(Curation, "lesson_curation"), default=Curation.PROPOSED)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    origin_sector: Mapped[str] = column_property(
+        select(Case.primary_sector).where(Case.id == case_id).correlate_except(Case).scalar_subquery()
+    )
+    adoption_count: Mapped[int] = column_property(
+        select(func.count(LessonAdoption.id))
+        .where(LessonAdoption.lesson_id == id)
+        .correlate_except(LessonAdoption)
+        .scalar_subquery()
+    )
+
+    sector_links: Mapped[list[LessonSector]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by=LessonSector.sector_code
+    )
+    principle_links: Mapped[list[LessonPrinciple]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by=LessonPrinciple.principle_code
+    )
+    risk_domain_links: Mapped[list[LessonRiskDomain]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by=LessonRiskDomain.domain_code
+    )
+    evidence_outcomes: Mapped[list[Outcome]] = relationship(
+        secondary=lesson_outcome_evidence, order_by=Outcome.id, passive_deletes=True
+    )
+    evidence_risks: Mapped[list[Risk]] = relationship(
+        secondary=lesson_risk_evidence, order_by=Risk.id, passive_deletes=True
+    )
+
+    applies_to_sectors: AssociationProxy[list[str]] = association_proxy("sector_links", "sector_code")
+    principles: AssociationProxy[list[str]] = association_proxy("principle_links", "principle_code")
+    risk_domains: AssociationProxy[list[str]] = association_proxy("risk_domain_links", "domain_code")
+
+    @property
+    def evidence(self) -> dict:
+        return {
+            "outcome_ids": [outcome.id for outcome in self.evidence_outcomes],
+            "risk_ids": [risk.id for risk in self.evidence_risks],
+            "urls": self.evidence_urls,
+        }

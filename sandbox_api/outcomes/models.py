@@ -1,0 +1,73 @@
+"""Outcomes: what a pilot measured, with the grade of its evidence."""
+
+import enum
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import Date, Float, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from sandbox_api.db import Base, UTCDateTime, str_enum, utcnow
+
+
+class OutcomeKind(enum.StrEnum):
+    QUANTITATIVE = "quantitative"
+    QUALITATIVE = "qualitative"
+
+
+class Direction(enum.StrEnum):
+    INCREASE = "increase"
+    DECREASE = "decrease"
+
+
+class Method(enum.StrEnum):
+    CONTROLLED_EXPERIMENT = "controlled_experiment"
+    OBSERVATIONAL_STUDY = "observational_study"
+    ADMINISTRATIVE_DATA = "administrative_data"
+    SURVEY = "survey"
+    EXPERT_REVIEW = "expert_review"
+    ANECDOTAL = "anecdotal"
+
+
+EVIDENCE_GRADES = {
+    Method.CONTROLLED_EXPERIMENT: "A",
+    Method.OBSERVATIONAL_STUDY: "B",
+    Method.ADMINISTRATIVE_DATA: "B",
+    Method.SURVEY: "C",
+    Method.EXPERT_REVIEW: "C",
+    Method.ANECDOTAL: "D",
+}
+
+
+class Outcome(Base):
+    __tablename__ = "outcomes"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[OutcomeKind] = mapped_column(str_enum(OutcomeKind, "outcome_kind"))
+    unit: Mapped[str | None] = mapped_column(String(50))
+    baseline: Mapped[float | None] = mapped_column(Float)
+    target: Mapped[float | None] = mapped_column(Float)
+    actual: Mapped[float | None] = mapped_column(Float)
+    direction: Mapped[Direction | None] = mapped_column(str_enum(Direction, "outcome_direction"))
+    measured_on: Mapped[date | None] = mapped_column(Date)
+    method: Mapped[Method] = mapped_column(str_enum(Method, "outcome_method"), index=True)
+    sample_size: Mapped[int | None]
+    source_url: Mapped[str | None] = mapped_column(String(2000))
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def evidence_grade(self) -> str:
+        return EVIDENCE_GRADES[self.method]
+
+    @property
+    def attained(self) -> bool | None:
+        """Whether the target was reached; None unless a quantitative target, actual and direction are known."""
+        if self.kind != OutcomeKind.QUANTITATIVE or None in (self.target, self.actual, self.direction):
+            return None
+        if self.direction == Direction.INCREASE:
+            return self.actual >= self.target
+        return self.actual <= self.target

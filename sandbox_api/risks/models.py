@@ -1,0 +1,49 @@
+"""Risks: a case's risk register, classified by the MIT AI Risk Repository."""
+
+import enum
+import uuid
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Computed, ForeignKey, SmallInteger, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from sandbox_api.db import Base, UTCDateTime, str_enum, utcnow
+
+
+class RiskStatus(enum.StrEnum):
+    IDENTIFIED = "identified"
+    MITIGATING = "mitigating"
+    MITIGATED = "mitigated"
+    ACCEPTED = "accepted"
+    MATERIALISED = "materialised"
+    CLOSED = "closed"
+
+
+class Risk(Base):
+    __tablename__ = "risks"
+    __table_args__ = tuple(
+        CheckConstraint(f"{column} BETWEEN 1 AND 5", name=f"{column}_1_to_5")
+        for column in ("likelihood", "impact", "residual_likelihood", "residual_impact")
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    domain: Mapped[str] = mapped_column(ForeignKey("risk_domains.code"), index=True)
+    subdomain: Mapped[str | None] = mapped_column(ForeignKey("risk_subdomains.code"), index=True)
+    principle: Mapped[str | None] = mapped_column(ForeignKey("principles.code"))
+    likelihood: Mapped[int] = mapped_column(SmallInteger)
+    impact: Mapped[int] = mapped_column(SmallInteger)
+    score: Mapped[int] = mapped_column(SmallInteger, Computed("likelihood * impact", persisted=True))
+    mitigation: Mapped[str | None] = mapped_column(Text)
+    residual_likelihood: Mapped[int | None] = mapped_column(SmallInteger)
+    residual_impact: Mapped[int | None] = mapped_column(SmallInteger)
+    residual_score: Mapped[int | None] = mapped_column(
+        SmallInteger, Computed("residual_likelihood * residual_impact", persisted=True)
+    )
+    status: Mapped[RiskStatus] = mapped_column(str_enum(RiskStatus, "risk_status"), default=RiskStatus.IDENTIFIED)
+    materialised_note: Mapped[str | None] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

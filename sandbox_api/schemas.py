@@ -1,0 +1,113 @@
+"""Fields and base schemas shared by every resource's wire format."""
+
+import enum
+from datetime import UTC, datetime
+
+import marshmallow as ma
+from marshmallow import validate
+
+from sandbox_api.taxonomies.data import TermData, codes
+
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 20
+SHORT_TEXT = 200
+LONG_TEXT = 20_000
+URL_LENGTH = 2000
+MAX_LIST_ITEMS = 50
+MAX_FILTER_VALUES = 20
+
+
+class Timestamp(ma.fields.DateTime):
+    """An RFC 3339 timestamp in UTC with a `Z`."""
+
+    def _serialize(self, value: datetime | None, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def text(max_length: int, description: str, **kwargs) -> ma.fields.String:
+    return ma.fields.String(validate=validate.Length(max=max_length), metadata={"description": description}, **kwargs)
+
+
+def required_text(max_length: int, description: str, **kwargs) -> ma.fields.String:
+    return ma.fields.String(
+        required=True, validate=validate.Length(min=1, max=max_length), metadata={"description": description}, **kwargs
+    )
+
+
+def url(description: str, **kwargs) -> ma.fields.Url:
+    return ma.fields.Url(
+        schemes={"http", "https"},
+        validate=validate.Length(max=URL_LENGTH),
+        metadata={"description": description},
+        **kwargs,
+    )
+
+
+def choice(enum_class: type[enum.StrEnum], description: str, **kwargs) -> ma.fields.Enum:
+    return ma.fields.Enum(enum_class, by_value=True, metadata={"description": description}, **kwargs)
+
+
+def term(terms: list[TermData], description: str, **kwargs) -> ma.fields.String:
+    return ma.fields.String(
+        validate=validate.OneOf(codes(terms)),
+        metadata={"description": description, "enum": codes(terms)},
+        **kwargs,
+    )
+
+
+def term_list(terms: list[TermData], description: str, **kwargs) -> ma.fields.List:
+    return ma.fields.List(
+        term(terms, description),
+        validate=validate.Length(max=len(terms)),
+        metadata={"description": description},
+        **kwargs,
+    )
+
+
+def filter_values(field: ma.fields.Field, description: str) -> ma.fields.List:
+    """A query filter that may be repeated; its values are OR'ed."""
+    return ma.fields.List(
+        field,
+        validate=validate.Length(max=MAX_FILTER_VALUES),
+        metadata={"description": f"{description} Repeat the parameter to match any of several values."},
+    )
+
+
+def id_field(description: str = "Identifier, a UUID assigned by the server.") -> ma.fields.UUID:
+    return ma.fields.UUID(dump_only=True, metadata={"description": description})
+
+
+def created_at_field() -> Timestamp:
+    return Timestamp(dump_only=True, metadata={"description": "When it was created (UTC)."})
+
+
+def updated_at_field() -> Timestamp:
+    return Timestamp(dump_only=True, metadata={"description": "When it last changed (UTC)."})
+
+
+def sort_field(names: tuple[str, ...], default: str) -> ma.fields.String:
+    allowed = [*names, *(f"-{name}" for name in names)]
+    return ma.fields.String(
+        load_default=default,
+        validate=validate.OneOf(allowed),
+        metadata={
+            "description": f"Order of the items: a field name, or `-name` for descending (default `{default}`). "
+            "The id breaks ties, so the order is always the same.",
+            "enum": allowed,
+        },
+    )
+
+
+class ListQuerySchema(ma.Schema):
+    """Pagination, shared by every list; each list adds its `sort` and filters."""
+
+    page = ma.fields.Integer(
+        load_default=1, validate=validate.Range(min=1, max=1_000_000), metadata={"description": "Page number, from 1."}
+    )
+    page_size = ma.fields.Integer(
+        load_default=DEFAULT_PAGE_SIZE,
+        validate=validate.Range(min=1, max=MAX_PAGE_SIZE),
+        metadata={"description": f"Items per page, at most {MAX_PAGE_SIZE}."},
+    )
