@@ -1,0 +1,18 @@
+"""Production gunicorn settings, shared by `make run`, the Docker image and `make bench`."""
+
+import os
+
+bind = os.environ.get("BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# Threaded workers keep client connections alive; the database pool (DATABASE_POOL_SIZE, default 8)
+# must hold at least one connection per thread.
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+keepalive = 5
+timeout = 30
+graceful_timeout = 20
+max_requests = 10_000
+max_requests_jitter = 1_000
+accesslog = "-" if os.environ.get("ACCESS_LOG", "1") == "1" else None
+errorlog = "-"
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
