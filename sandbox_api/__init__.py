@@ -23,18 +23,18 @@ fields are refused with 422. Every error is RFC 9457 `application/problem+json`.
 """
 
 
-def create_app(config: type[Config] | Config = Config, *, engine=None) -> Flask:
+def create_app(config: type[Config] | Config = Config, *, engine=None, connection=None) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
     app.config.from_object(config)
     app.json.sort_keys = False
-    register_extensions(app, engine=engine)
+    register_extensions(app, engine=engine, connection=connection)
     register_blueprints(app)
     register_commands(app)
     return app
 
 
-def register_extensions(app: Flask, *, engine=None) -> None:
-    db.init_app(app, engine=engine)
+def register_extensions(app: Flask, *, engine=None, connection=None) -> None:
+    db.init_app(app, engine=engine, connection=connection)
     app.before_request(auth.authorize_request)
 
 

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from flask import Flask, g, has_request_context, request
-from sqlalchemy import JSON, DateTime, Engine, Enum, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy import JSON, Connection, DateTime, Engine, Enum, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -63,15 +63,23 @@ class Database:
 
     def __init__(self) -> None:
         self.engine: Engine | None = None
-        self._write_engine: Engine | None = None
+        self._write_engine: Engine | Connection | None = None
+        self._read_bind: Engine | Connection | None = None
         self._sessions: sessionmaker[Session] | None = None
 
-    def init_app(self, app: Flask, *, engine: Engine | None = None) -> None:
+    def init_app(self, app: Flask, *, engine: Engine | None = None, connection: Connection | None = None) -> None:
+        """Bind to the configured database; the tests pass an engine, or a connection whose
+        transaction they roll back, in which case each commit only releases a savepoint."""
         self.engine = engine or make_engine(
             app.config["DATABASE_URL"], pool_size=app.config["DATABASE_POOL_SIZE"]
         )
         self._write_engine = self.engine.execution_options(write_lock=True)
-        self._sessions = sessionmaker(expire_on_commit=False)
+        self._read_bind = self.engine
+        if connection is not None:
+            self._write_engine = self._read_bind = connection
+            self._sessions = sessionmaker(expire_on_commit=False, join_transaction_mode="create_savepoint")
+        else:
+            self._sessions = sessionmaker(expire_on_commit=False)
         app.extensions["db"] = self
         app.teardown_appcontext(self._close_session)
 
@@ -84,7 +92,7 @@ class Database:
 
     def new_session(self, *, write: bool) -> Session:
         assert self._sessions is not None, "Database.init_app() was not called"
-        return self._sessions(bind=self._write_engine if write else self.engine)
+        return self._sessions(bind=self._write_engine if write else self._read_bind)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

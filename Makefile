@@ -1,0 +1,43 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)
+
+.PHONY: install run test lint format openapi bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+install: $(STAMP)
+
+## Serve the registry with demo data on http://127.0.0.1:8000 (SQLite under instance/ unless DATABASE_URL is set).
+run: install
+	mkdir -p instance
+	PATH="$(CURDIR)/$(BIN):$$PATH" LOAD_DEMO_DATA=1 bin/start
+
+## The whole suite on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set.
+test: install
+	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+lint: install
+	$(BIN)/python -m ruff check .
+	$(BIN)/python -m ruff format --check .
+
+format: install
+	$(BIN)/python -m ruff check --fix .
+	$(BIN)/python -m ruff format .
+
+## Regenerate the committed OpenAPI document from the code.
+openapi: install
+	$(BIN)/python -m flask --app wsgi openapi write --format=json openapi/openapi.json
+
+## Load benchmarks (not tests): see bench/README.md.
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,191 @@
+"""Fixtures: the app on each database, a rolled-back transaction per test, and a client per role."""
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Connection, Engine, text
+
+from sandbox_api import create_app
+from sandbox_api.config import TestConfig
+from sandbox_api.db import db, make_engine
+from sandbox_api.keys import service as keys_service
+from sandbox_api.keys.models import Role
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+DATABASES = ["sqlite", "postgresql"]
+
+
+def alembic_config(url: str) -> AlembicConfig:
+    config = AlembicConfig(str(ROOT / "alembic.ini"))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.attributes["configure_logging"] = False
+    return config
+
+
+def reset_postgres(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session", params=DATABASES)
+def database_url(request, tmp_path_factory) -> str:
+    """An empty database of each kind; PostgreSQL only when TEST_DATABASE_URL names one."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'registry.sqlite3'}"
+    if not POSTGRES_URL:
+        pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:  # one database per xdist worker, so that workers do not share tables
+        base = make_engine(POSTGRES_URL, pool_size=1)
+        name = f"sbx_test_{worker}"
+        with base.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            connection.execute(text(f"CREATE DATABASE {name}"))
+        base.dispose()
+        return POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+    reset_postgres(POSTGRES_URL)
+    return POSTGRES_URL
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    """The database migrated to head, as `make run` and the Docker image do."""
+    command.upgrade(alembic_config(database_url), "head")
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    """One connection whose transaction is rolled back after the test: each test starts clean."""
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        yield connection
+        transaction.rollback()
+
+
+@pytest.fixture
+def app(engine: Engine, connection: Connection) -> Iterator[Flask]:
+    app = create_app(TestConfig, engine=engine, connection=connection)
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@dataclass
+class Actor:
+    """A client acting with one API key."""
+
+    client: FlaskClient
+    key: str
+
+    def _headers(self, headers: dict | None) -> dict:
+        return {"Authorization": f"Bearer {self.key}", **(headers or {})}
+
+    def get(self, url: str, headers: dict | None = None, **kwargs):
+        return self.client.get(url, headers=self._headers(headers), **kwargs)
+
+    def post(self, url: str, json=None, headers: dict | None = None, **kwargs):
+        return self.client.post(url, json=json, headers=self._headers(headers), **kwargs)
+
+    def patch(self, url: str, json=None, etag: str | None = None, headers: dict | None = None, **kwargs):
+        headers = self._headers(headers)
+        if etag is not None:
+            headers["If-Match"] = etag
+        return self.client.patch(url, json=json, headers=headers, **kwargs)
+
+    def delete(self, url: str, etag: str | None = None, headers: dict | None = None, **kwargs):
+        headers = self._headers(headers)
+        if etag is not None:
+            headers["If-Match"] = etag
+        return self.client.delete(url, headers=headers, **kwargs)
+
+    def edit(self, url: str, json: dict):
+        """GET the resource for its ETag, then PATCH it."""
+        current = self.get(url)
+        assert current.status_code == 200, current.json
+        return self.patch(url, json=json, etag=current.headers["ETag"])
+
+
+def make_key(role: Role, agency_slug: str | None = None) -> str:
+    session = db.new_session(write=True)
+    _, plain_text = keys_service.create(session=session, role=role, name=f"test {role}", agency_slug=agency_slug)
+    session.commit()
+    session.close()
+    return plain_text
+
+
+@pytest.fixture
+def admin(client: FlaskClient) -> Actor:
+    return Actor(client, make_key(Role.ADMIN))
+
+
+@pytest.fixture
+def naio(client: FlaskClient) -> Actor:
+    return Actor(client, make_key(Role.NAIO))
+
+
+def create_agency(admin: Actor, slug: str, **fields) -> dict:
+    response = admin.post(
+        "/api/v1/agencies", json={"slug": slug, "name": f"Agency {slug}", "kind": "ministry", **fields}
+    )
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+@pytest.fixture
+def agency_a(admin: Actor) -> dict:
+    return create_agency(admin, "agency-a", name="Ministry A")
+
+
+@pytest.fixture
+def agency_b(admin: Actor) -> dict:
+    return create_agency(admin, "agency-b", name="Ministry B")
+
+
+@pytest.fixture
+def owner_a(client: FlaskClient, agency_a: dict) -> Actor:
+    """An agency key of agency A."""
+    return Actor(client, make_key(Role.AGENCY, agency_a["slug"]))
+
+
+@pytest.fixture
+def owner_b(client: FlaskClient, agency_b: dict) -> Actor:
+    """An agency key of agency B."""
+    return Actor(client, make_key(Role.AGENCY, agency_b["slug"]))
+
+
+def case_body(**fields) -> dict:
+    return {
+        "title": "Education GPT",
+        "summary": "Generative AI assistant for teachers in overcrowded classrooms.",
+        "primary_sector": "education",
+        "sandbox_type": "flagship_project",
+        **fields,
+    }
+
+
+@pytest.fixture
+def case_a(owner_a: Actor) -> dict:
+    """A case of agency A, created by agency A's key."""
+    response = owner_a.post("/api/v1/cases", json=case_body())
+    assert response.status_code == 201, response.json
+    return response.json
+
+
