@@ -42,6 +42,9 @@ def register_blueprints(app: Flask) -> None:
     from sandbox_api.agencies.routes import blp as agencies
     from sandbox_api.cases.routes import blp as cases
     from sandbox_api.health.routes import blp as health
+    from sandbox_api.lessons.routes import blp as lessons
+    from sandbox_api.outcomes.routes import blp as outcomes
+    from sandbox_api.risks.routes import blp as risks
     from sandbox_api.taxonomies.routes import blp as taxonomies
 
     api = Api(
@@ -53,9 +56,13 @@ def register_blueprints(app: Flask) -> None:
     )
     api.spec.components.security_scheme(
         BEARER_SCHEME,
-        {"type": "http", "scheme": "bearer", "description": "An API key, `sbx_<prefix>_<secret>`, from an administrator."},
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API key, `sbx_<prefix>_<secret>`, from an administrator.",
+        },
     )
-    for blueprint in (agencies, cases, taxonomies, health):
+    for blueprint in (agencies, cases, risks, outcomes, lessons, taxonomies, health):
         api.register_blueprint(blueprint)
     app.register_blueprint(
         get_swaggerui_blueprint(app.config["DOCS_URL"], "/openapi.json", config={"app_name": app.config["API_TITLE"]})

@@ -5,9 +5,9 @@ from collections.abc import Callable
 
 import marshmallow as ma
 from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import request
 from flask_smorest import Api as BaseApi
 from flask_smorest import Blueprint as BaseBlueprint
-from flask import request
 from flask_smorest.etag import _get_etag_ctx
 from flask_smorest.utils import deepupdate, load_info_from_docstring, prepare_response
 from webargs.flaskparser import FlaskParser

@@ -19,7 +19,9 @@ def create_key(role: str, agency_slug: str | None, name: str) -> None:
     """Create a key and print it, alone, on the last line: it is shown only this once."""
     with db.transaction() as session:
         key, plain_text = keys_service.create(session=session, role=Role(role), name=name, agency_slug=agency_slug)
-        click.echo(f"Created {key.role} key {key.prefix} ({key.name}). Store it now; it cannot be shown again:", err=True)
+        click.echo(
+            f"Created {key.role} key {key.prefix} ({key.name}). Store it now; it cannot be shown again:", err=True
+        )
     click.echo(plain_text)
 
 

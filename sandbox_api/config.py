@@ -27,7 +27,6 @@ class Config:
     DOCS_URL = "/docs"
 
 
-
 class TestConfig(Config):
     """Settings for the test suite: the database comes from the test fixtures."""
 

@@ -70,9 +70,7 @@ class Database:
     def init_app(self, app: Flask, *, engine: Engine | None = None, connection: Connection | None = None) -> None:
         """Bind to the configured database; the tests pass an engine, or a connection whose
         transaction they roll back, in which case each commit only releases a savepoint."""
-        self.engine = engine or make_engine(
-            app.config["DATABASE_URL"], pool_size=app.config["DATABASE_POOL_SIZE"]
-        )
+        self.engine = engine or make_engine(app.config["DATABASE_URL"], pool_size=app.config["DATABASE_POOL_SIZE"])
         self._write_engine = self.engine.execution_options(write_lock=True)
         self._read_bind = self.engine
         if connection is not None:

@@ -27,9 +27,7 @@ class ProblemSchema(ma.Schema):
     status = ma.fields.Integer(metadata={"description": "The HTTP status code."})
     detail = ma.fields.String(metadata={"description": "What went wrong with this request, for a person to read."})
     errors = ma.fields.Dict(
-        metadata={
-            "description": "Validation errors keyed by location (`json`, `query`, `headers`) and then by field."
-        }
+        metadata={"description": "Validation errors keyed by location (`json`, `query`, `headers`) and then by field."}
     )
     allowed_actions = ma.fields.List(
         ma.fields.String(), metadata={"description": "On a lifecycle conflict, the actions allowed now."}

@@ -187,5 +187,3 @@ def case_a(owner_a: Actor) -> dict:
     response = owner_a.post("/api/v1/cases", json=case_body())
     assert response.status_code == 201, response.json
     return response.json
-
-

@@ -11,7 +11,9 @@ from sandbox_api.db import db
 from sandbox_api.keys.models import Role
 from sandbox_api.pagination import PAGINATION_HEADERS, paginate
 
-blp = Blueprint("agencies", __name__, url_prefix="/api/v1/agencies", description="Agencies that lead or partner in pilots.")
+blp = Blueprint(
+    "agencies", __name__, url_prefix="/api/v1/agencies", description="Agencies that lead or partner in pilots."
+)
 
 AGENCY_PATCH = AgencySchema(partial=True, exclude=("slug",))
 
@@ -32,7 +34,9 @@ class AgencyViews(MethodView):
     @blp.policy(allow(Role.ADMIN))
     @blp.etag
     @blp.arguments(AgencySchema)
-    @blp.response(201, AgencySchema, headers={"Location": {"description": "URL of the new agency.", "schema": {"type": "string"}}})
+    @blp.response(
+        201, AgencySchema, headers={"Location": {"description": "URL of the new agency.", "schema": {"type": "string"}}}
+    )
     def post(self, agency_in):
         """Register an agency
 

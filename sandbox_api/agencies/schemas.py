@@ -4,7 +4,18 @@ import marshmallow as ma
 from marshmallow import validate
 
 from sandbox_api.agencies.models import AgencyKind
-from sandbox_api.schemas import ListQuerySchema, choice, created_at_field, updated_at_field, filter_values, id_field, required_text, sort_field, text, url
+from sandbox_api.schemas import (
+    ListQuerySchema,
+    choice,
+    created_at_field,
+    filter_values,
+    id_field,
+    required_text,
+    sort_field,
+    text,
+    updated_at_field,
+    url,
+)
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 

@@ -11,7 +11,9 @@ from sandbox_api.db import db
 from sandbox_api.keys.models import Role
 from sandbox_api.pagination import PAGINATION_HEADERS, paginate
 
-blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="Sandbox pilots: their scope, status and governance.")
+blp = Blueprint(
+    "cases", __name__, url_prefix="/api/v1/cases", description="Sandbox pilots: their scope, status and governance."
+)
 
 CASE_WRITERS = allow(Role.NAIO, Role.AGENCY)
 LOCATION_HEADER = {"Location": {"description": "URL of the created resource.", "schema": {"type": "string"}}}

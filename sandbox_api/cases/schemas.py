@@ -99,7 +99,8 @@ class CaseSchema(ma.Schema):
 
     id = id_field()
     reference = ma.fields.String(
-        dump_only=True, metadata={"description": "Human code given by the server at creation and never changed, e.g. `SBX-2025-0007`."}
+        dump_only=True,
+        metadata={"description": "Human code given by the server at creation and never changed, e.g. `SBX-2025-0007`."},
     )
     title = required_text(200, "Name of the pilot, e.g. `AI at Work 2.0`.")
     summary = required_text(2000, "What the pilot does and why, in plain text.")
@@ -111,20 +112,28 @@ class CaseSchema(ma.Schema):
         }
     )
     partners = ma.fields.List(
-        ma.fields.Nested(PartnerSchema), validate=validate.Length(max=MAX_LIST_ITEMS), metadata={"description": "Organisations involved."}
+        ma.fields.Nested(PartnerSchema),
+        validate=validate.Length(max=MAX_LIST_ITEMS),
+        metadata={"description": "Organisations involved."},
     )
     primary_sector = term(SECTORS, "The sector the pilot mainly serves.", required=True)
     sectors = term_list(SECTORS, "Every sector the pilot touches; always includes `primary_sector`.")
     capabilities = term_list(CAPABILITIES, "Kinds of AI the pilot uses.")
     sandbox_type = choice(SandboxType, "What kind of sandbox.", required=True)
-    status = choice(CaseStatus, "Lifecycle status; owned by the server (changed by lifecycle actions, not by PATCH).", dump_only=True)
+    status = choice(
+        CaseStatus,
+        "Lifecycle status; owned by the server (changed by lifecycle actions, not by PATCH).",
+        dump_only=True,
+    )
     status_changed_at = Timestamp(dump_only=True, metadata={"description": "When the status last changed."})
     planned_start = _date("Planned start.")
     planned_end = _date("Planned end; not before `planned_start`.")
     actual_start = _date("Actual start.")
     actual_end = _date("Actual end; not before `actual_start`.")
     participants_count = ma.fields.Integer(
-        allow_none=True, validate=validate.Range(min=0, max=100_000_000), metadata={"description": "How many took part, e.g. 270."}
+        allow_none=True,
+        validate=validate.Range(min=0, max=100_000_000),
+        metadata={"description": "How many took part, e.g. 270."},
     )
     participants_description = text(500, "Who took part, e.g. `public officers`.", allow_none=True)
     locations = ma.fields.List(
@@ -141,13 +150,22 @@ class CaseSchema(ma.Schema):
     )
     principles = term_list(PRINCIPLES, "AIGE principles the pilot engages.")
     regulatory_instruments = ma.fields.List(
-        ma.fields.Nested(RegulatoryInstrumentSchema), validate=validate.Length(max=MAX_LIST_ITEMS), metadata={"description": "Laws and guidelines involved."}
+        ma.fields.Nested(RegulatoryInstrumentSchema),
+        validate=validate.Length(max=MAX_LIST_ITEMS),
+        metadata={"description": "Laws and guidelines involved."},
     )
-    exit = ma.fields.Nested(ExitSchema, dump_only=True, allow_none=True, metadata={"description": "Set when the pilot exits."})
-    links = ma.fields.List(ma.fields.Nested(LinkSchema), validate=validate.Length(max=MAX_LIST_ITEMS), metadata={"description": "Public links."})
+    exit = ma.fields.Nested(
+        ExitSchema, dump_only=True, allow_none=True, metadata={"description": "Set when the pilot exits."}
+    )
+    links = ma.fields.List(
+        ma.fields.Nested(LinkSchema),
+        validate=validate.Length(max=MAX_LIST_ITEMS),
+        metadata={"description": "Public links."},
+    )
     next_review_due = _date("When NAIO next reviews the pilot.")
     review_overdue = ma.fields.Boolean(
-        dump_only=True, metadata={"description": "True when `next_review_due` has passed while the pilot is still live."}
+        dump_only=True,
+        metadata={"description": "True when `next_review_due` has passed while the pilot is still live."},
     )
     published = ma.fields.Boolean(dump_only=True, metadata={"description": "Whether NAIO has published the case."})
     published_at = Timestamp(dump_only=True, allow_none=True, metadata={"description": "When it was published."})
@@ -173,14 +191,27 @@ class CaseListQuerySchema(ListQuerySchema):
     principle = filter_values(term(PRINCIPLES, "A principle."), "Only cases engaging this principle.")
     sandbox_type = filter_values(choice(SandboxType, "A sandbox type."), "Only cases of this sandbox type.")
     risk_tier = filter_values(choice(RiskTier, "A risk tier."), "Only cases of this risk tier.")
-    personal_data = ma.fields.Boolean(metadata={"description": "Only cases that do (true) or do not (false) process personal data."})
-    review_overdue = ma.fields.Boolean(metadata={"description": "Only cases whose review is (true) or is not (false) overdue."})
+    personal_data = ma.fields.Boolean(
+        metadata={"description": "Only cases that do (true) or do not (false) process personal data."}
+    )
+    review_overdue = ma.fields.Boolean(
+        metadata={"description": "Only cases whose review is (true) or is not (false) overdue."}
+    )
     planned_start_from, planned_start_to = _range("planned start").values()
     planned_end_from, planned_end_to = _range("planned end").values()
     actual_start_from, actual_start_to = _range("actual start").values()
     actual_end_from, actual_end_to = _range("actual end").values()
     next_review_due_from, next_review_due_to = _range("next review").values()
     sort = sort_field(
-        ("created_at", "updated_at", "reference", "title", "planned_start", "actual_start", "next_review_due", "status_changed_at"),
+        (
+            "created_at",
+            "updated_at",
+            "reference",
+            "title",
+            "planned_start",
+            "actual_start",
+            "next_review_due",
+            "status_changed_at",
+        ),
         "-created_at",
     )

@@ -82,9 +82,7 @@ def _review_overdue_condition():
 def list_statement(*, session: Session, query: dict) -> Select:
     conditions = []
     if query.get("sector"):
-        conditions.append(
-            exists().where(CaseSector.case_id == Case.id, CaseSector.sector_code.in_(query["sector"]))
-        )
+        conditions.append(exists().where(CaseSector.case_id == Case.id, CaseSector.sector_code.in_(query["sector"])))
     if query.get("capability"):
         conditions.append(
             exists().where(CaseCapability.case_id == Case.id, CaseCapability.capability_code.in_(query["capability"]))
@@ -154,14 +152,25 @@ def _apply(session: Session, case: Case, values: dict) -> None:
         setattr(case, field, value)
     if sectors is not None or "primary_sector" in values:
         wanted = set(case.sectors if sectors is None else sectors) | {case.primary_sector}
-        replace_codes(case.sector_links, sorted(wanted), code_attribute="sector_code", make_link=lambda code: CaseSector(sector_code=code))
+        replace_codes(
+            case.sector_links,
+            sorted(wanted),
+            code_attribute="sector_code",
+            make_link=lambda code: CaseSector(sector_code=code),
+        )
     if capabilities is not None:
         replace_codes(
-            case.capability_links, capabilities, code_attribute="capability_code", make_link=lambda code: CaseCapability(capability_code=code)
+            case.capability_links,
+            capabilities,
+            code_attribute="capability_code",
+            make_link=lambda code: CaseCapability(capability_code=code),
         )
     if principles is not None:
         replace_codes(
-            case.principle_links, principles, code_attribute="principle_code", make_link=lambda code: CasePrinciple(principle_code=code)
+            case.principle_links,
+            principles,
+            code_attribute="principle_code",
+            make_link=lambda code: CasePrinciple(principle_code=code),
         )
     if partners is not None:
         _check_agencies_exist(session, {p["agency_id"] for p in partners if p.get("agency_id")}, "partners")
@@ -175,7 +184,9 @@ def create(*, session: Session, case_in: dict, caller: Caller) -> Case:
         if values.setdefault("lead_agency_id", caller.agency_id) != caller.agency_id:
             raise Forbidden("An agency key may create cases only for its own agency.")
     elif "lead_agency_id" not in values:
-        raise Unprocessable("`lead_agency_id` is required.", errors={"json": {"lead_agency_id": ["Missing data for required field."]}})
+        raise Unprocessable(
+            "`lead_agency_id` is required.", errors={"json": {"lead_agency_id": ["Missing data for required field."]}}
+        )
     _check_agencies_exist(session, {values["lead_agency_id"]}, "lead_agency_id")
     now = utcnow()
     case = Case(

@@ -68,7 +68,9 @@ RISK_SUBDOMAINS = [
     TermData("1.1", "Unfair discrimination and misrepresentation", parent="1"),
     TermData("1.2", "Exposure to toxic content", parent="1"),
     TermData("1.3", "Unequal performance across groups", parent="1"),
-    TermData("2.1", "Compromise of privacy by obtaining, leaking or correctly inferring sensitive information", parent="2"),
+    TermData(
+        "2.1", "Compromise of privacy by obtaining, leaking or correctly inferring sensitive information", parent="2"
+    ),
     TermData("2.2", "AI system security vulnerabilities and attacks", parent="2"),
     TermData("3.1", "False or misleading information", parent="3"),
     TermData("3.2", "Pollution of information ecosystem and loss of consensus reality", parent="3"),

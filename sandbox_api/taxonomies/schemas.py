@@ -19,4 +19,6 @@ class TaxonomySchema(ma.Schema):
     name = ma.fields.String(metadata={"description": "The taxonomy's name in the URL."})
     title = ma.fields.String(metadata={"description": "What the taxonomy classifies."})
     source = ma.fields.String(metadata={"description": "Where the terms come from."})
-    terms = ma.fields.List(ma.fields.Nested(TermSchema), metadata={"description": "The terms, in their canonical order."})
+    terms = ma.fields.List(
+        ma.fields.Nested(TermSchema), metadata={"description": "The terms, in their canonical order."}
+    )

@@ -1,0 +1,1 @@
+"""Load benchmarks of the registry against a bare Flask endpoint (not tests): see bench/README.md."""

@@ -1,0 +1,42 @@
+"""What risks, outcomes and lessons share as children of a case: lookup, ownership and lists."""
+
+import uuid
+from typing import TypeVar
+
+from sqlalchemy import Select, exists, select
+from sqlalchemy.orm import Session
+
+from sandbox_api.auth import Caller
+from sandbox_api.cases import service as cases_service
+from sandbox_api.cases.models import Case
+from sandbox_api.errors import NotFound
+from sandbox_api.pagination import order_by
+
+Child = TypeVar("Child")
+
+
+def get(*, session: Session, model: type[Child], case_id: uuid.UUID, child_id: uuid.UUID, options=()) -> Child:
+    child = session.scalar(select(model).where(model.id == child_id, model.case_id == case_id).options(*options))
+    if child is None:
+        raise NotFound(f"The case has no {model.__name__.lower()} with this id.")
+    return child
+
+
+def get_for_change(
+    *, session: Session, model: type[Child], case_id: uuid.UUID, child_id: uuid.UUID, caller: Caller, options=()
+) -> Child:
+    """The child, if the caller may change its case; the case row is locked for the transaction."""
+    cases_service.get_for_change(session=session, case_id=case_id, caller=caller)
+    return get(session=session, model=model, case_id=case_id, child_id=child_id, options=options)
+
+
+def list_statement(*, session: Session, model: type[Child], case_id: uuid.UUID, sort: str, options=()) -> Select:
+    """The children of one case, in the requested order; 404 if the case does not exist."""
+    if not session.scalar(select(exists().where(Case.id == case_id))):
+        raise NotFound("No case has this id.")
+    return select(model).where(model.case_id == case_id).options(*options).order_by(*order_by(model, sort))
+
+
+def delete(*, session: Session, child) -> None:
+    session.delete(child)
+    session.flush()

@@ -1,0 +1,113 @@
+"""Wire format of lessons and adoptions."""
+
+import marshmallow as ma
+from marshmallow import validate
+
+from sandbox_api.lessons.models import AdoptionResult, Curation, LessonKind, Transferability
+from sandbox_api.schemas import (
+    LONG_TEXT,
+    MAX_LIST_ITEMS,
+    ListQuerySchema,
+    choice,
+    created_at_field,
+    filter_values,
+    id_field,
+    required_text,
+    sort_field,
+    term,
+    term_list,
+    text,
+    updated_at_field,
+    url,
+)
+from sandbox_api.taxonomies.data import PRINCIPLES, RISK_DOMAINS, SECTORS
+
+
+class EvidenceSchema(ma.Schema):
+    """What backs a lesson: outcomes and risks of the same case, and public URLs."""
+
+    outcome_ids = ma.fields.List(
+        ma.fields.UUID(),
+        validate=validate.Length(max=MAX_LIST_ITEMS),
+        metadata={"description": "Outcomes of the same case."},
+    )
+    risk_ids = ma.fields.List(
+        ma.fields.UUID(),
+        validate=validate.Length(max=MAX_LIST_ITEMS),
+        metadata={"description": "Risks of the same case."},
+    )
+    urls = ma.fields.List(
+        url("A public document."), validate=validate.Length(max=20), metadata={"description": "Public documents."}
+    )
+
+
+class LessonSchema(ma.Schema):
+    """What a pilot learned, stated so that another sector can act on it."""
+
+    id = id_field()
+    case_id = ma.fields.UUID(dump_only=True, metadata={"description": "The case that learned it."})
+    title = required_text(200, "The lesson in a few words.")
+    statement = required_text(LONG_TEXT, "What was learned.")
+    recommendation = text(LONG_TEXT, "What others should do.", allow_none=True)
+    kind = choice(LessonKind, "Good practice, pitfall, or a regulatory, technical or process insight.", required=True)
+    origin_sector = ma.fields.String(
+        dump_only=True, metadata={"description": "The primary sector of the case that learned it."}
+    )
+    applies_to_sectors = term_list(SECTORS, "Sectors where the lesson should hold.")
+    conditions = text(LONG_TEXT, "When the lesson holds.", allow_none=True)
+    principles = term_list(PRINCIPLES, "AIGE principles the lesson bears on.")
+    risk_domains = term_list(RISK_DOMAINS, "MIT risk domains the lesson bears on.")
+    evidence = ma.fields.Nested(EvidenceSchema, metadata={"description": "What backs the lesson."})
+    transferability = choice(
+        Transferability, "How readily it transfers to other sectors.", load_default=Transferability.MEDIUM
+    )
+    curation = choice(
+        Curation,
+        "`proposed` by the agency; NAIO `endorsed` it as good practice to scale, or `retired` it. Owned by the server.",
+        dump_only=True,
+    )
+    adoption_count = ma.fields.Integer(dump_only=True, metadata={"description": "How many other cases adopted it."})
+    created_at = created_at_field()
+    updated_at = updated_at_field()
+
+
+class AdoptionSchema(ma.Schema):
+    """A case taking up another case's lesson, and how it went: the unit of the transfer matrix."""
+
+    id = id_field()
+    lesson_id = ma.fields.UUID(dump_only=True, metadata={"description": "The lesson adopted."})
+    adopting_case_id = ma.fields.UUID(
+        required=True, metadata={"description": "The case that adopted it; not the lesson's own case. Cannot change."}
+    )
+    adopting_agency_id = ma.fields.UUID(dump_only=True, metadata={"description": "The adopting case's lead agency."})
+    adopting_sector = ma.fields.String(dump_only=True, metadata={"description": "The adopting case's primary sector."})
+    note = text(LONG_TEXT, "How the lesson was adapted.", allow_none=True)
+    result = choice(AdoptionResult, "Planned, applied, worked or did not work.", load_default=AdoptionResult.PLANNED)
+    created_at = created_at_field()
+    updated_at = updated_at_field()
+
+
+LESSON_SORT_FIELDS = ("created_at", "title", "kind")
+
+
+class CaseLessonListQuerySchema(ListQuerySchema):
+    kind = filter_values(choice(LessonKind, "A kind."), "Only lessons of this kind.")
+    sort = sort_field(LESSON_SORT_FIELDS, "-created_at")
+
+
+class LessonListQuerySchema(ListQuerySchema):
+    origin_sector = filter_values(term(SECTORS, "A sector."), "Only lessons learned in cases of this primary sector.")
+    applies_to = filter_values(
+        term(SECTORS, "A sector."), "Only lessons whose `applies_to_sectors` include this sector."
+    )
+    kind = filter_values(choice(LessonKind, "A kind."), "Only lessons of this kind.")
+    curation = filter_values(choice(Curation, "A curation state."), "Only lessons in this curation state.")
+    principle = filter_values(term(PRINCIPLES, "A principle."), "Only lessons bearing on this AIGE principle.")
+    risk_domain = filter_values(term(RISK_DOMAINS, "A risk domain."), "Only lessons bearing on this MIT risk domain.")
+    transferability = filter_values(choice(Transferability, "A level."), "Only lessons of this transferability.")
+    sort = sort_field(LESSON_SORT_FIELDS, "-created_at")
+
+
+class AdoptionListQuerySchema(ListQuerySchema):
+    result = filter_values(choice(AdoptionResult, "A result."), "Only adoptions with this result.")
+    sort = sort_field(("created_at",), "created_at")

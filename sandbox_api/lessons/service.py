@@ -1,0 +1,170 @@
+"""Rules and queries about lessons and their adoptions by other cases."""
+
+import uuid
+
+from sqlalchemy import Select, exists, select
+from sqlalchemy.orm import Session, selectinload
+
+from sandbox_api.auth import Caller
+from sandbox_api.cases import service as cases_service
+from sandbox_api.cases.models import Case
+from sandbox_api.db import replace_codes
+from sandbox_api.errors import Conflict, NotFound, Unprocessable
+from sandbox_api.lessons.models import (
+    Lesson,
+    LessonAdoption,
+    LessonPrinciple,
+    LessonRiskDomain,
+    LessonSector,
+)
+from sandbox_api.outcomes.models import Outcome
+from sandbox_api.pagination import order_by
+from sandbox_api.risks.models import Risk
+
+LOAD_OPTIONS = (
+    selectinload(Lesson.sector_links),
+    selectinload(Lesson.principle_links),
+    selectinload(Lesson.risk_domain_links),
+    selectinload(Lesson.evidence_outcomes).load_only(Outcome.id),
+    selectinload(Lesson.evidence_risks).load_only(Risk.id),
+)
+
+
+def get(*, session: Session, lesson_id: uuid.UUID) -> Lesson:
+    lesson = session.scalar(select(Lesson).where(Lesson.id == lesson_id).options(*LOAD_OPTIONS))
+    if lesson is None:
+        raise NotFound("No lesson has this id.")
+    return lesson
+
+
+def list_statement(*, query: dict) -> Select:
+    """Lessons across all cases, filtered as documented on `GET /api/v1/lessons`."""
+    conditions = []
+    if query.get("origin_sector"):
+        conditions.append(exists().where(Case.id == Lesson.case_id, Case.primary_sector.in_(query["origin_sector"])))
+    if query.get("applies_to"):
+        conditions.append(
+            exists().where(LessonSector.lesson_id == Lesson.id, LessonSector.sector_code.in_(query["applies_to"]))
+        )
+    if query.get("principle"):
+        conditions.append(
+            exists().where(
+                LessonPrinciple.lesson_id == Lesson.id, LessonPrinciple.principle_code.in_(query["principle"])
+            )
+        )
+    if query.get("risk_domain"):
+        conditions.append(
+            exists().where(
+                LessonRiskDomain.lesson_id == Lesson.id, LessonRiskDomain.domain_code.in_(query["risk_domain"])
+            )
+        )
+    for name in ("kind", "curation", "transferability"):
+        if query.get(name):
+            conditions.append(getattr(Lesson, name).in_(query[name]))
+    return select(Lesson).where(*conditions).options(*LOAD_OPTIONS).order_by(*order_by(Lesson, query["sort"]))
+
+
+def _same_case_rows(session: Session, model, ids: list[uuid.UUID], case_id: uuid.UUID, field: str) -> list:
+    rows = list(session.scalars(select(model).where(model.id.in_(ids), model.case_id == case_id))) if ids else []
+    if len(rows) != len(set(ids)):
+        raise Unprocessable(
+            f"`evidence.{field}` must name {model.__tablename__} of the lesson's own case.",
+            errors={"json": {"evidence": {field: ["Not of this case."]}}},
+        )
+    return rows
+
+
+def _apply(session: Session, lesson: Lesson, values: dict) -> None:
+    values = dict(values)
+    links = (
+        ("applies_to_sectors", lesson.sector_links, "sector_code", LessonSector),
+        ("principles", lesson.principle_links, "principle_code", LessonPrinciple),
+        ("risk_domains", lesson.risk_domain_links, "domain_code", LessonRiskDomain),
+    )
+    for field, collection, attribute, link_model in links:
+        if field in values:
+            replace_codes(
+                collection,
+                values.pop(field),
+                code_attribute=attribute,
+                make_link=lambda code, link_model=link_model, attribute=attribute: link_model(**{attribute: code}),
+            )
+    evidence = values.pop("evidence", None)
+    if evidence is not None:
+        lesson.evidence_outcomes = _same_case_rows(
+            session, Outcome, evidence.get("outcome_ids", []), lesson.case_id, "outcome_ids"
+        )
+        lesson.evidence_risks = _same_case_rows(session, Risk, evidence.get("risk_ids", []), lesson.case_id, "risk_ids")
+        lesson.evidence_urls = evidence.get("urls", [])
+    for field, value in values.items():
+        setattr(lesson, field, value)
+
+
+def create(*, session: Session, case: Case, lesson_in: dict) -> Lesson:
+    lesson = Lesson(case_id=case.id, evidence_urls=[])
+    _apply(session, lesson, lesson_in)
+    session.add(lesson)
+    session.flush()
+    return get(session=session, lesson_id=lesson.id)
+
+
+def update(*, session: Session, lesson: Lesson, changes: dict) -> Lesson:
+    _apply(session, lesson, changes)
+    session.flush()
+    session.expire(lesson, ["adoption_count", "origin_sector"])
+    return lesson
+
+
+def get_adoption(*, session: Session, lesson_id: uuid.UUID, adoption_id: uuid.UUID) -> LessonAdoption:
+    adoption = session.scalar(
+        select(LessonAdoption).where(LessonAdoption.id == adoption_id, LessonAdoption.lesson_id == lesson_id)
+    )
+    if adoption is None:
+        raise NotFound("The lesson has no adoption with this id.")
+    return adoption
+
+
+def get_adoption_for_change(
+    *, session: Session, lesson_id: uuid.UUID, adoption_id: uuid.UUID, caller: Caller
+) -> LessonAdoption:
+    """The adoption, if the caller may change the adopting case (its agency, or NAIO)."""
+    adoption = get_adoption(session=session, lesson_id=lesson_id, adoption_id=adoption_id)
+    cases_service.get_for_change(session=session, case_id=adoption.adopting_case_id, caller=caller)
+    return adoption
+
+
+def adoptions_statement(*, session: Session, lesson_id: uuid.UUID, query: dict) -> Select:
+    if not session.scalar(select(exists().where(Lesson.id == lesson_id))):
+        raise NotFound("No lesson has this id.")
+    statement = select(LessonAdoption).where(LessonAdoption.lesson_id == lesson_id)
+    if query.get("result"):
+        statement = statement.where(LessonAdoption.result.in_(query["result"]))
+    return statement.order_by(*order_by(LessonAdoption, query["sort"]))
+
+
+def adopt(*, session: Session, lesson: Lesson, adoption_in: dict, caller: Caller) -> LessonAdoption:
+    """Record that a case took up the lesson; the adopting case's agency (or NAIO) records it."""
+    adopting_case_id = adoption_in["adopting_case_id"]
+    if not session.scalar(select(exists().where(Case.id == adopting_case_id))):
+        raise Unprocessable(
+            "`adopting_case_id` names no case.", errors={"json": {"adopting_case_id": ["No such case."]}}
+        )
+    cases_service.get_for_change(session=session, case_id=adopting_case_id, caller=caller)
+    if adopting_case_id == lesson.case_id:
+        raise Unprocessable(
+            "A case cannot adopt its own lesson.", errors={"json": {"adopting_case_id": ["The lesson's own case."]}}
+        )
+    taken = exists().where(LessonAdoption.lesson_id == lesson.id, LessonAdoption.adopting_case_id == adopting_case_id)
+    if session.scalar(select(taken)):
+        raise Conflict("That case has already adopted this lesson; change the existing adoption instead.")
+    adoption = LessonAdoption(lesson_id=lesson.id, **adoption_in)
+    session.add(adoption)
+    session.flush()
+    return adoption
+
+
+def update_adoption(*, session: Session, adoption: LessonAdoption, changes: dict) -> LessonAdoption:
+    for field, value in changes.items():
+        setattr(adoption, field, value)
+    session.flush()
+    return adoption

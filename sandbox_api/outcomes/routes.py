@@ -1,0 +1,92 @@
+"""HTTP routes for the outcomes a case measured."""
+
+from flask import url_for
+from flask.views import MethodView
+
+from sandbox_api.api import Blueprint
+from sandbox_api.auth import PUBLIC, current_caller
+from sandbox_api.cases import children
+from sandbox_api.cases import service as cases_service
+from sandbox_api.cases.routes import CASE_WRITERS, LOCATION_HEADER
+from sandbox_api.db import db
+from sandbox_api.outcomes import service
+from sandbox_api.outcomes.models import Outcome
+from sandbox_api.outcomes.schemas import OutcomeListQuerySchema, OutcomeSchema
+from sandbox_api.pagination import PAGINATION_HEADERS, paginate
+
+blp = Blueprint(
+    "outcomes",
+    __name__,
+    url_prefix="/api/v1/cases/<uuid:case_id>/outcomes",
+    description="What each case measured, with its evidence grade.",
+)
+
+
+@blp.route("")
+class OutcomeViews(MethodView):
+    @blp.policy(PUBLIC)
+    @blp.arguments(OutcomeListQuerySchema, location="query")
+    @blp.response(200, OutcomeSchema(many=True), headers=PAGINATION_HEADERS)
+    def get(self, query, case_id):
+        """List a case's outcomes
+
+        In the order they were recorded unless `sort` says otherwise.
+        """
+        statement = children.list_statement(session=db.session, model=Outcome, case_id=case_id, sort=query["sort"])
+        if query.get("method"):
+            statement = statement.where(Outcome.method.in_(query["method"]))
+        return paginate(db.session, statement, page=query["page"], page_size=query["page_size"])
+
+    @blp.policy(CASE_WRITERS)
+    @blp.etag
+    @blp.arguments(OutcomeSchema)
+    @blp.response(201, OutcomeSchema, headers=LOCATION_HEADER)
+    def post(self, outcome_in, case_id):
+        """Record an outcome
+
+        An `agency` key may add outcomes only to its own agency's cases.
+        """
+        case = cases_service.get_for_change(session=db.session, case_id=case_id, caller=current_caller())
+        outcome = service.create(session=db.session, case=case, outcome_in=outcome_in)
+        db.session.commit()
+        return outcome, {"Location": url_for("outcomes.OutcomeByIdViews", case_id=case_id, outcome_id=outcome.id)}
+
+
+@blp.route("/<uuid:outcome_id>")
+@blp.etag
+class OutcomeByIdViews(MethodView):
+    @blp.policy(PUBLIC)
+    @blp.response(200, OutcomeSchema)
+    def get(self, case_id, outcome_id):
+        """Read an outcome"""
+        return children.get(session=db.session, model=Outcome, case_id=case_id, child_id=outcome_id)
+
+    @blp.policy(CASE_WRITERS)
+    @blp.arguments(OutcomeSchema(partial=True))
+    @blp.response(200, OutcomeSchema)
+    def patch(self, changes, case_id, outcome_id):
+        """Change an outcome
+
+        Send only the fields to change, with the `If-Match` ETag from a GET.
+        """
+        outcome = children.get_for_change(
+            session=db.session, model=Outcome, case_id=case_id, child_id=outcome_id, caller=current_caller()
+        )
+        blp.check_etag(outcome, OutcomeSchema())
+        service.update(session=db.session, outcome=outcome, changes=changes)
+        db.session.commit()
+        return outcome
+
+    @blp.policy(CASE_WRITERS)
+    @blp.response(204)
+    def delete(self, case_id, outcome_id):
+        """Delete an outcome
+
+        Lessons that cite it as evidence no longer do.
+        """
+        outcome = children.get_for_change(
+            session=db.session, model=Outcome, case_id=case_id, child_id=outcome_id, caller=current_caller()
+        )
+        blp.check_etag(outcome, OutcomeSchema())
+        children.delete(session=db.session, child=outcome)
+        db.session.commit()

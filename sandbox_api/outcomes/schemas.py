@@ -1,0 +1,74 @@
+"""Wire format of outcomes."""
+
+import marshmallow as ma
+from marshmallow import validate
+
+from sandbox_api.outcomes.models import Direction, Method, OutcomeKind
+from sandbox_api.schemas import (
+    LONG_TEXT,
+    ListQuerySchema,
+    choice,
+    created_at_field,
+    filter_values,
+    id_field,
+    required_text,
+    sort_field,
+    text,
+    updated_at_field,
+    url,
+)
+
+
+def _figure(description: str) -> ma.fields.Float:
+    return ma.fields.Float(
+        allow_none=True,
+        allow_nan=False,
+        validate=validate.Range(min=-1e15, max=1e15),
+        metadata={"description": description},
+    )
+
+
+class OutcomeSchema(ma.Schema):
+    """Something a pilot measured, with how it was measured and the grade of that evidence."""
+
+    id = id_field()
+    case_id = ma.fields.UUID(dump_only=True, metadata={"description": "The case that measured it."})
+    title = required_text(200, "What was measured, e.g. `officers trained`.")
+    kind = choice(OutcomeKind, "Quantitative (a number) or qualitative.", required=True)
+    unit = text(50, "Unit of `baseline`, `target` and `actual`, e.g. `officers` or `%`.", allow_none=True)
+    baseline = _figure("Value before the pilot.")
+    target = _figure("Value the pilot aimed for.")
+    actual = _figure("Value reached.")
+    direction = choice(Direction, "Whether higher (`increase`) or lower (`decrease`) is better.", allow_none=True)
+    attained = ma.fields.Boolean(
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "description": "Whether `actual` reached `target` in the given `direction`; null for qualitative "
+            "outcomes and while target, actual or direction is unknown."
+        },
+    )
+    measured_on = ma.fields.Date(allow_none=True, metadata={"description": "When it was measured."})
+    method = choice(Method, "How it was measured; sets `evidence_grade`.", required=True)
+    evidence_grade = ma.fields.String(
+        dump_only=True,
+        metadata={
+            "description": "Strength of the evidence, from `method`: A controlled experiment; B observational study "
+            "or administrative data; C survey or expert review; D anecdotal.",
+            "enum": ["A", "B", "C", "D"],
+        },
+    )
+    sample_size = ma.fields.Integer(
+        allow_none=True,
+        validate=validate.Range(min=0, max=1_000_000_000),
+        metadata={"description": "How many were measured."},
+    )
+    source_url = url("Where the figure is published.", allow_none=True)
+    notes = text(LONG_TEXT, "Caveats and context.", allow_none=True)
+    created_at = created_at_field()
+    updated_at = updated_at_field()
+
+
+class OutcomeListQuerySchema(ListQuerySchema):
+    method = filter_values(choice(Method, "A method."), "Only outcomes measured by this method.")
+    sort = sort_field(("created_at", "measured_on", "title"), "created_at")

@@ -1,0 +1,32 @@
+"""Rules about risks: a subdomain belongs to its domain, and a materialised risk says what happened."""
+
+from sandbox_api.errors import Unprocessable
+from sandbox_api.risks.models import Risk, RiskStatus
+
+
+def _check_consistency(risk: Risk) -> None:
+    errors: dict[str, list[str]] = {}
+    if risk.subdomain and not risk.subdomain.startswith(f"{risk.domain}."):
+        errors["subdomain"] = [f"Subdomain {risk.subdomain} is not in domain {risk.domain}."]
+    if risk.status == RiskStatus.MATERIALISED and not risk.materialised_note:
+        errors["materialised_note"] = ["Say what happened when the risk materialised."]
+    if (risk.residual_likelihood is None) != (risk.residual_impact is None):
+        errors["residual_impact"] = ["Give both residual likelihood and residual impact, or neither."]
+    if errors:
+        raise Unprocessable("Some fields contradict each other: see `errors`.", errors={"json": errors})
+
+
+def create(*, session, case, risk_in: dict) -> Risk:
+    risk = Risk(case_id=case.id, **risk_in)
+    _check_consistency(risk)
+    session.add(risk)
+    session.flush()
+    return risk
+
+
+def update(*, session, risk: Risk, changes: dict) -> Risk:
+    for field, value in changes.items():
+        setattr(risk, field, value)
+    _check_consistency(risk)
+    session.flush()
+    return risk

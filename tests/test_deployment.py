@@ -1,0 +1,211 @@
+"""The Docker recipe lints clean, and its start command migrates and serves on SQLite and PostgreSQL."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sysconfig
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+import pytest
+import yaml
+from alembic.config import Config as AlembicConfig
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, make_url, pool, text
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sysconfig.get_path("scripts"))
+START_SCRIPT = ROOT / "bin" / "start"
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+READY_TIMEOUT_SECONDS = 30
+STOP_TIMEOUT_SECONDS = 15
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    """The Dockerfile's instructions as (KEYWORD, arguments), continuation lines joined."""
+    instructions, pending = [], ""
+    for line in (ROOT / "Dockerfile").read_text().splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if stripped.endswith("\\"):
+            pending += stripped[:-1] + " "
+            continue
+        keyword, _, arguments = (pending + stripped).partition(" ")
+        instructions.append((keyword.upper(), arguments.strip()))
+        pending = ""
+    return instructions
+
+
+def test_hadolint_finds_nothing_in_the_dockerfile():
+    result = subprocess.run(
+        [str(VENV_BIN / "hadolint"), "--no-color", "Dockerfile"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (result.returncode, result.stdout + result.stderr) == (0, "")
+
+
+def test_the_image_starts_with_the_start_script():
+    instructions = dockerfile_instructions()
+    commands = [arguments for keyword, arguments in instructions if keyword == "CMD"]
+    assert json.loads(commands[-1]) == ["bin/start"]
+    assert "ENTRYPOINT" not in {keyword for keyword, _ in instructions}
+    assert os.access(START_SCRIPT, os.X_OK)
+
+
+def test_the_image_holds_what_the_start_script_runs():
+    copied = {
+        source
+        for keyword, arguments in dockerfile_instructions()
+        if keyword == "COPY" and "--from" not in arguments
+        for source in [word for word in arguments.split() if not word.startswith("--")][:-1]
+    }
+    assert {"alembic.ini", "gunicorn.conf.py", "wsgi.py", "migrations", "sandbox_api", "bin/start"} <= copied
+    assert all((ROOT / source).exists() for source in copied)
+
+
+def test_compose_serves_on_loopback_only_once_postgres_is_healthy():
+    services = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
+    api = services["api"]
+    assert all(str(port).startswith("127.0.0.1:") for port in api["ports"])
+    assert api["depends_on"]["db"]["condition"] == "service_healthy"
+    assert "healthcheck" in services["db"]
+    assert api["environment"]["DATABASE_URL"].startswith("postgresql+psycopg://")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def accepts_connections(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def get(url: str) -> tuple[int, bytes]:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.status, response.read()
+
+
+def migrations_head() -> str:
+    return ScriptDirectory.from_config(AlembicConfig(str(ROOT / "alembic.ini"))).get_current_head()
+
+
+def log_tail(log: Path) -> str:
+    return "\n".join(log.read_text(errors="replace").splitlines()[-40:])
+
+
+@contextmanager
+def started_service(database_url: str, log: Path) -> Iterator[tuple[subprocess.Popen, str]]:
+    """bin/start in its own process group, as a container runs it; yields the process and its base URL."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "1",
+        "LOAD_DEMO_DATA": "0",
+        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [str(START_SCRIPT)], cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        yield process, f"http://127.0.0.1:{port}"
+    finally:
+        stop_group(process)
+
+
+def stop_group(process: subprocess.Popen) -> None:
+    """SIGTERM to the whole group, a bounded wait, then SIGKILL to whatever is left."""
+    with suppress(ProcessLookupError, subprocess.TimeoutExpired):
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=STOP_TIMEOUT_SECONDS)
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=STOP_TIMEOUT_SECONDS)
+
+
+def wait_until_ready(process: subprocess.Popen, base_url: str, log: Path) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"bin/start exited with {process.returncode}:\n{log_tail(log)}")
+        try:
+            if get(f"{base_url}/health/ready")[0] == 200:
+                return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"/health/ready did not answer 200 within {READY_TIMEOUT_SECONDS} s:\n{log_tail(log)}")
+
+
+@contextmanager
+def fresh_postgres_database(name: str) -> Iterator[str]:
+    """A new, empty database next to TEST_DATABASE_URL, whose own schema other tests use."""
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", poolclass=pool.NullPool)
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def service_database_url(request, tmp_path) -> Iterator[str]:
+    """An empty database of each kind that nothing else uses; PostgreSQL only when TEST_DATABASE_URL is set."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'x.sqlite3'}"
+        return
+    if not POSTGRES_URL:
+        pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
+    with fresh_postgres_database(f"sbx_deploy_test_{os.getpid()}") as url:
+        yield url
+
+
+def test_the_start_script_migrates_then_serves(service_database_url, tmp_path):
+    log = tmp_path / "start.log"
+    with started_service(service_database_url, log) as (process, base_url):
+        wait_until_ready(process, base_url, log)
+
+        status, body = get(f"{base_url}/openapi.json")
+        assert status == 200
+        assert json.loads(body)["openapi"].startswith("3.1")
+
+        status, body = get(f"{base_url}/api/v1/taxonomies/sectors")
+        assert status == 200
+        assert "education" in {term["code"] for term in json.loads(body)["terms"]}
+
+    engine = create_engine(service_database_url, poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [
+            migrations_head()
+        ]
+    engine.dispose()
+
+
+def test_the_server_stops_gracefully_when_its_first_process_gets_sigterm(tmp_path):
+    # `docker stop` signals only PID 1: bin/start must hand PID 1 to gunicorn (exec), which then stops its workers.
+    log = tmp_path / "start.log"
+    with started_service(f"sqlite:///{tmp_path / 'x.sqlite3'}", log) as (process, base_url):
+        wait_until_ready(process, base_url, log)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=STOP_TIMEOUT_SECONDS) == 0, log_tail(log)
+        assert not accepts_connections(int(base_url.rpartition(":")[2]))
