@@ -1,12 +1,13 @@
 """The Sandbox Case Registry: AI sandbox pilots with their risks, outcomes and lessons."""
 
-from flask import Flask
+from flask import Flask, request
 from flask_swagger_ui import get_swaggerui_blueprint
 
 from sandbox_api import auth
 from sandbox_api.api import BEARER_SCHEME, Api
 from sandbox_api.config import Config
 from sandbox_api.db import db
+from sandbox_api.errors import UnsupportedMediaType
 
 API_DESCRIPTION = """\
 The registry where Malaysia's public agencies record their AI sandbox pilots, with the risks they met,
@@ -36,6 +37,12 @@ def create_app(config: type[Config] | Config = Config, *, engine=None, connectio
 def register_extensions(app: Flask, *, engine=None, connection=None) -> None:
     db.init_app(app, engine=engine, connection=connection)
     app.before_request(auth.authorize_request)
+    app.before_request(refuse_bodies_that_are_not_json)
+
+
+def refuse_bodies_that_are_not_json() -> None:
+    if request.content_length and not request.is_json:
+        raise UnsupportedMediaType("Send the request body as `application/json`.")
 
 
 def register_blueprints(app: Flask) -> None:

@@ -62,6 +62,10 @@ class Unprocessable(Problem):
     status = 422
 
 
+class UnsupportedMediaType(Problem):
+    status = 415
+
+
 class PreconditionFailed(Problem):
     status = 412
 

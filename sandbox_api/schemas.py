@@ -45,8 +45,15 @@ def url(description: str, **kwargs) -> ma.fields.Url:
     )
 
 
-def choice(enum_class: type[enum.StrEnum], description: str, **kwargs) -> ma.fields.Enum:
-    return ma.fields.Enum(enum_class, by_value=True, metadata={"description": description}, **kwargs)
+class Choice(ma.fields.Enum):
+    """A value of a string enumeration; dumps plain strings too, as read back from JSON columns."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else str(value)
+
+
+def choice(enum_class: type[enum.StrEnum], description: str, **kwargs) -> Choice:
+    return Choice(enum_class, by_value=True, metadata={"description": description}, **kwargs)
 
 
 def term(terms: list[TermData], description: str, **kwargs) -> ma.fields.String:

@@ -2,6 +2,7 @@
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,32 +31,34 @@ def alembic_config(url: str) -> AlembicConfig:
     return config
 
 
-def reset_postgres(url: str) -> None:
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
+@contextmanager
+def scratch_postgres_database(url: str) -> Iterator[str]:
+    """A new, empty database beside the one TEST_DATABASE_URL names, dropped afterwards.
+
+    Each test process gets its own, so parallel workers and parallel runs never share tables.
+    """
+    name = f"sbx_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}"
+    admin_engine = make_engine(url, pool_size=1)
+    with admin_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        yield url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin_engine.dispose()
 
 
 @pytest.fixture(scope="session", params=DATABASES)
-def database_url(request, tmp_path_factory) -> str:
-    """An empty database of each kind; PostgreSQL only when TEST_DATABASE_URL names one."""
+def database_url(request, tmp_path_factory) -> Iterator[str]:
+    """An empty database of each kind; PostgreSQL only when TEST_DATABASE_URL names a server."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'registry.sqlite3'}"
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'registry.sqlite3'}"
+        return
     if not POSTGRES_URL:
         pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
-    if worker:  # one database per xdist worker, so that workers do not share tables
-        base = make_engine(POSTGRES_URL, pool_size=1)
-        name = f"sbx_test_{worker}"
-        with base.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            connection.execute(text(f"CREATE DATABASE {name}"))
-        base.dispose()
-        return POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
-    reset_postgres(POSTGRES_URL)
-    return POSTGRES_URL
+    with scratch_postgres_database(POSTGRES_URL) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

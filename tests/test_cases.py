@@ -1,0 +1,302 @@
+"""Cases: register, read, list and filter, update with If-Match, ownership, invalid input."""
+
+import json
+import re
+from datetime import date, timedelta
+
+import pytest
+
+from tests.conftest import case_body
+
+
+def create_case(actor, **fields) -> dict:
+    response = actor.post("/api/v1/cases", json=case_body(**fields))
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def titles(response) -> list[str]:
+    assert response.status_code == 200, response.json
+    return [case["title"] for case in response.json]
+
+
+def test_an_agency_registers_a_pilot_for_itself(owner_a, agency_a, client):
+    response = owner_a.post(
+        "/api/v1/cases",
+        json=case_body(
+            title="AI at Work 2.0",
+            primary_sector="public_administration",
+            sectors=["education"],
+            sandbox_type="operational_pilot",
+            partners=[{"name": "Google Cloud", "role": "technology_provider"}],
+            participants_count=270,
+            participants_description="public officers",
+            locations=["MY-14"],
+        ),
+    )
+
+    assert response.status_code == 201, response.json
+    case = response.json
+    assert response.headers["Location"] == f"/api/v1/cases/{case['id']}"
+    assert re.fullmatch(rf"SBX-{date.today().year}-\d{{4}}", case["reference"])
+    assert case["status"] == "draft"
+    assert case["published"] is False
+    assert case["lead_agency_id"] == agency_a["id"]
+    assert case["sectors"] == ["education", "public_administration"]
+    assert case["partners"] == [{"name": "Google Cloud", "agency_id": None, "role": "technology_provider"}]
+    read = client.get(response.headers["Location"])
+    assert read.json == case
+    assert read.headers["ETag"] == response.headers["ETag"]
+
+
+def test_references_follow_each_other_and_never_change(owner_a):
+    first, second = create_case(owner_a), create_case(owner_a, title="Second")
+    url = f"/api/v1/cases/{first['id']}"
+
+    assert int(second["reference"][-4:]) == int(first["reference"][-4:]) + 1
+    assert owner_a.edit(url, {"reference": "SBX-1999-0001"}).status_code == 422
+    assert owner_a.get(url).json["reference"] == first["reference"]
+
+
+def test_naio_registers_a_pilot_for_any_agency_and_must_name_it(naio, agency_a):
+    assert naio.post("/api/v1/cases", json=case_body()).status_code == 422
+
+    created = naio.post("/api/v1/cases", json=case_body(lead_agency_id=agency_a["id"]))
+
+    assert created.status_code == 201
+    assert created.json["lead_agency_id"] == agency_a["id"]
+
+
+def test_an_agency_cannot_register_a_pilot_for_another_agency(owner_a, agency_b):
+    response = owner_a.post("/api/v1/cases", json=case_body(lead_agency_id=agency_b["id"]))
+
+    assert response.status_code == 403
+    assert response.content_type == "application/problem+json"
+
+
+def test_an_admin_key_does_not_write_cases(admin, agency_a):
+    assert admin.post("/api/v1/cases", json=case_body(lead_agency_id=agency_a["id"])).status_code == 403
+
+
+def test_writing_needs_a_key(client):
+    response = client.post("/api/v1/cases", json=case_body())
+
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_update_with_if_match(owner_a, case_a):
+    url = f"/api/v1/cases/{case_a['id']}"
+    etag = owner_a.get(url).headers["ETag"]
+
+    missing = owner_a.patch(url, json={"title": "Education GPT phase 2"})
+    updated = owner_a.patch(url, json={"title": "Education GPT phase 2", "capabilities": ["generative_ai"]}, etag=etag)
+    stale = owner_a.patch(url, json={"title": "Lost update"}, etag=etag)
+
+    assert missing.status_code == 428
+    assert updated.status_code == 200
+    assert updated.json["title"] == "Education GPT phase 2"
+    assert updated.json["capabilities"] == ["generative_ai"]
+    assert updated.headers["ETag"] != etag
+    assert stale.status_code == 412
+    assert owner_a.get(url).json["title"] == "Education GPT phase 2"
+
+
+def test_if_none_match_answers_not_modified(client, case_a):
+    url = f"/api/v1/cases/{case_a['id']}"
+    etag = client.get(url).headers["ETag"]
+
+    response = client.get(url, headers={"If-None-Match": etag})
+
+    assert response.status_code == 304
+    assert response.headers["ETag"] == etag
+    assert response.data == b""
+
+
+def test_another_agency_cannot_change_or_delete_the_pilot(owner_b, case_a):
+    url = f"/api/v1/cases/{case_a['id']}"
+    etag = owner_b.get(url).headers["ETag"]
+
+    edit = owner_b.patch(url, json={"title": "Taken over"}, etag=etag)
+    delete = owner_b.delete(url, etag=etag)
+
+    assert edit.status_code == 403
+    assert edit.json["detail"]
+    assert delete.status_code == 403
+    assert owner_b.get(url).json["title"] == case_a["title"]
+
+
+def test_an_agency_cannot_hand_its_pilot_to_another_agency(owner_a, agency_b, case_a):
+    response = owner_a.edit(f"/api/v1/cases/{case_a['id']}", {"lead_agency_id": agency_b["id"]})
+
+    assert response.status_code == 403
+
+
+def test_naio_changes_any_pilot(naio, case_a):
+    response = naio.edit(f"/api/v1/cases/{case_a['id']}", {"risk_tier": "high"})
+
+    assert response.status_code == 200
+    assert response.json["risk_tier"] == "high"
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["id", "reference", "status", "status_changed_at", "published", "published_at", "created_at", "exit"],
+)
+def test_server_owned_fields_cannot_be_set(owner_a, case_a, field):
+    current = owner_a.get(f"/api/v1/cases/{case_a['id']}").json
+    created = owner_a.post("/api/v1/cases", json=case_body(**{field: current[field] or "x"}))
+    edited = owner_a.edit(f"/api/v1/cases/{case_a['id']}", {field: current[field] or "x"})
+
+    assert created.status_code == 422
+    assert edited.status_code == 422
+    assert field in edited.json["errors"]["json"]
+
+
+def test_delete_with_if_match(owner_a, case_a):
+    url = f"/api/v1/cases/{case_a['id']}"
+
+    assert owner_a.delete(url).status_code == 428
+    assert owner_a.delete(url, etag=owner_a.get(url).headers["ETag"]).status_code == 204
+    assert owner_a.get(url).status_code == 404
+
+
+def test_unknown_ids_are_not_found_before_preconditions(owner_a):
+    url = "/api/v1/cases/00000000-0000-4000-8000-000000000000"
+
+    assert owner_a.get(url).status_code == 404
+    assert owner_a.patch(url, json={"title": "x"}).status_code == 404
+    assert owner_a.delete(url).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"title": "x" * 201}, "title"),
+        ({"title": ""}, "title"),
+        ({"primary_sector": "space"}, "primary_sector"),
+        ({"sectors": ["health", "nope"]}, "sectors"),
+        ({"sandbox_type": "playground"}, "sandbox_type"),
+        ({"locations": ["Kuala Lumpur"]}, "locations"),
+        ({"links": [{"title": "x", "url": "javascript:alert(1)", "kind": "source"}]}, "links"),
+        ({"partners": [{"role": "funder"}]}, "partners"),
+        ({"participants_count": -1}, "participants_count"),
+        ({"colour": "blue"}, "colour"),
+        ({"planned_start": "2025-05-01", "planned_end": "2025-04-01"}, "planned_end"),
+        ({"data_categories": ["children"], "personal_data": False}, "personal_data"),
+        ({"partners": [{"agency_id": "00000000-0000-4000-8000-000000000000", "role": "co_lead"}]}, "partners"),
+    ],
+)
+def test_invalid_cases_are_refused_and_nothing_is_created(owner_a, client, body, field):
+    response = owner_a.post("/api/v1/cases", json=case_body(**body))
+
+    assert response.status_code == 422
+    assert response.content_type == "application/problem+json"
+    assert field in response.json["errors"]["json"]
+    assert client.get("/api/v1/cases").json == []
+
+
+def test_a_partial_update_is_checked_against_the_stored_fields(owner_a):
+    case = create_case(owner_a, planned_start="2025-05-01")
+
+    response = owner_a.edit(f"/api/v1/cases/{case['id']}", {"planned_end": "2025-01-01"})
+
+    assert response.status_code == 422
+    assert "planned_end" in response.json["errors"]["json"]
+
+
+def test_list_filters(owner_a, owner_b, naio, agency_a, client):
+    today = date.today()
+    create_case(
+        owner_a,
+        title="Education GPT",
+        sectors=["education"],
+        capabilities=["generative_ai", "language"],
+        principles=["transparency"],
+        risk_tier="limited",
+        personal_data=True,
+        data_categories=["children"],
+        planned_start="2024-01-15",
+        next_review_due=str(today - timedelta(days=1)),
+    )
+    create_case(
+        owner_b,
+        title="Clinic triage",
+        primary_sector="health",
+        sectors=["education"],
+        sandbox_type="regulatory_sandbox",
+        capabilities=["decision_support"],
+        risk_tier="high",
+        planned_start="2025-03-01",
+        next_review_due=str(today + timedelta(days=30)),
+    )
+    create_case(owner_b, title="Paddy forecasts", primary_sector="agriculture", capabilities=["forecasting"])
+
+    def listed(query: str) -> set[str]:
+        return set(titles(client.get(f"/api/v1/cases?{query}")))
+
+    assert listed("sector=education") == {"Education GPT", "Clinic triage"}
+    assert listed("primary_sector=education") == {"Education GPT"}
+    assert listed("primary_sector=health&primary_sector=agriculture") == {"Clinic triage", "Paddy forecasts"}
+    assert listed("sector=education&capability=decision_support") == {"Clinic triage"}
+    assert listed("capability=language&capability=forecasting") == {"Education GPT", "Paddy forecasts"}
+    assert listed("principle=transparency") == {"Education GPT"}
+    assert listed("sandbox_type=regulatory_sandbox") == {"Clinic triage"}
+    assert listed("risk_tier=high") == {"Clinic triage"}
+    assert listed("personal_data=true") == {"Education GPT"}
+    assert listed("personal_data=false") == {"Clinic triage", "Paddy forecasts"}
+    assert listed("status=draft") == {"Education GPT", "Clinic triage", "Paddy forecasts"}
+    assert listed("status=active") == set()
+    assert listed(f"lead_agency={agency_a['slug']}") == {"Education GPT"}
+    assert listed(f"lead_agency={agency_a['id']}") == {"Education GPT"}
+    assert listed("planned_start_from=2024-06-01") == {"Clinic triage"}
+    assert listed("planned_start_from=2024-01-15&planned_start_to=2024-01-15") == {"Education GPT"}
+    assert listed("review_overdue=true") == {"Education GPT"}
+    assert listed("review_overdue=false") == {"Clinic triage", "Paddy forecasts"}
+    overdue = client.get("/api/v1/cases?review_overdue=true").json[0]
+    assert overdue["review_overdue"] is True
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["sectr=education", "sector=educaton", "status=live", "page_size=101", "page=0", "sort=colour", "personal_data=maybe"],
+)
+def test_typo_in_a_filter_is_refused(client, query):
+    response = client.get(f"/api/v1/cases?{query}")
+
+    assert response.status_code == 422
+    assert response.content_type == "application/problem+json"
+    assert response.json["errors"]["query"]
+
+
+def test_pagination_headers_and_links(owner_a, client):
+    for number in range(5):
+        create_case(owner_a, title=f"Pilot {number}")
+
+    page = client.get("/api/v1/cases?page=2&page_size=2&sort=title&sector=education")
+
+    assert titles(page) == ["Pilot 2", "Pilot 3"]
+    assert json.loads(page.headers["X-Pagination"]) == {
+        "total": 5,
+        "total_pages": 3,
+        "first_page": 1,
+        "last_page": 3,
+        "page": 2,
+        "previous_page": 1,
+        "next_page": 3,
+    }
+    links = dict(
+        (rel, url) for url, rel in re.findall(r'<([^>]+)>; rel="(\w+)"', page.headers["Link"])
+    )
+    assert set(links) == {"first", "prev", "next", "last"}
+    assert titles(client.get(links["next"])) == ["Pilot 4"]
+    assert "sector=education" in links["next"]
+
+
+def test_sort_is_deterministic_and_reversible(owner_a, client):
+    for title in ("b", "a", "c"):
+        create_case(owner_a, title=title)
+
+    assert titles(client.get("/api/v1/cases?sort=title")) == ["a", "b", "c"]
+    assert titles(client.get("/api/v1/cases?sort=-title")) == ["c", "b", "a"]
+    assert titles(client.get("/api/v1/cases")) == ["c", "a", "b"]  # newest first by default
