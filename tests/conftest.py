@@ -81,9 +81,9 @@ def connection(engine: Engine) -> Iterator[Connection]:
 
 @pytest.fixture
 def app(engine: Engine, connection: Connection) -> Iterator[Flask]:
-    app = create_app(TestConfig, engine=engine, connection=connection)
-    with app.app_context():
-        yield app
+    # No app context is held across the test: each request gets its own, and so its own session,
+    # as in production.
+    yield create_app(TestConfig, engine=engine, connection=connection)
 
 
 @pytest.fixture

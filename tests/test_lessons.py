@@ -1,0 +1,167 @@
+"""Lessons and adoptions: evidence from the same case, cross-sector lists, the transfer of practice."""
+
+import pytest
+
+from tests.conftest import case_body
+
+LESSON = {
+    "title": "Keep a teacher in the loop",
+    "statement": "Answers reviewed by a teacher before use caught most errors.",
+    "kind": "good_practice",
+    "applies_to_sectors": ["health", "public_administration"],
+    "principles": ["reliability_safety_control"],
+    "risk_domains": ["3", "5"],
+    "transferability": "high",
+}
+
+
+def lessons_url(case) -> str:
+    return f"/api/v1/cases/{case['id']}/lessons"
+
+
+@pytest.fixture
+def health_case(owner_b) -> dict:
+    response = owner_b.post("/api/v1/cases", json=case_body(title="Clinic triage", primary_sector="health"))
+    assert response.status_code == 201
+    return response.json
+
+
+def test_lesson_lifecycle_with_evidence(owner_a, client, case_a):
+    outcome = owner_a.post(
+        f"/api/v1/cases/{case_a['id']}/outcomes", json={"title": "Errors caught", "kind": "qualitative", "method": "survey"}
+    ).json
+    risk = owner_a.post(
+        f"/api/v1/cases/{case_a['id']}/risks", json={"title": "Errors", "domain": "3", "likelihood": 3, "impact": 3}
+    ).json
+
+    created = owner_a.post(
+        lessons_url(case_a),
+        json={**LESSON, "evidence": {"outcome_ids": [outcome["id"]], "risk_ids": [risk["id"]], "urls": ["https://example.org/report"]}},
+    )
+
+    assert created.status_code == 201, created.json
+    lesson = created.json
+    assert lesson["origin_sector"] == "education"
+    assert lesson["curation"] == "proposed"
+    assert lesson["adoption_count"] == 0
+    assert lesson["applies_to_sectors"] == ["health", "public_administration"]
+    assert lesson["evidence"] == {"outcome_ids": [outcome["id"]], "risk_ids": [risk["id"]], "urls": ["https://example.org/report"]}
+    assert client.get(created.headers["Location"]).json == lesson
+
+    updated = owner_a.edit(created.headers["Location"], {"applies_to_sectors": ["finance"], "evidence": {"urls": []}})
+
+    assert updated.status_code == 200
+    assert updated.json["applies_to_sectors"] == ["finance"]
+    assert updated.json["evidence"] == {"outcome_ids": [], "risk_ids": [], "urls": []}
+
+
+def test_evidence_must_come_from_the_same_case(owner_a, owner_b, health_case, case_a):
+    foreign = owner_b.post(
+        f"/api/v1/cases/{health_case['id']}/outcomes", json={"title": "x", "kind": "qualitative", "method": "survey"}
+    ).json
+
+    response = owner_a.post(lessons_url(case_a), json={**LESSON, "evidence": {"outcome_ids": [foreign["id"]]}})
+
+    assert response.status_code == 422
+    assert "evidence" in response.json["errors"]["json"]
+    assert owner_a.get(lessons_url(case_a)).json == []
+
+
+def test_curation_is_not_set_by_the_agency(owner_a, case_a):
+    response = owner_a.post(lessons_url(case_a), json={**LESSON, "curation": "endorsed"})
+
+    assert response.status_code == 422
+    assert "curation" in response.json["errors"]["json"]
+
+
+def test_lessons_across_cases_by_sector(owner_a, owner_b, client, case_a, health_case):
+    owner_a.post(lessons_url(case_a), json=LESSON)
+    owner_a.post(lessons_url(case_a), json={**LESSON, "title": "Education only", "applies_to_sectors": ["education"], "kind": "pitfall"})
+    owner_b.post(lessons_url(health_case), json={**LESSON, "title": "Consent first", "applies_to_sectors": ["education"], "principles": ["privacy_security"], "risk_domains": ["2"], "transferability": "low"})
+
+    def listed(query: str) -> set[str]:
+        response = client.get(f"/api/v1/lessons?{query}")
+        assert response.status_code == 200, response.json
+        return {lesson["title"] for lesson in response.json}
+
+    assert listed("applies_to=health") == {"Keep a teacher in the loop"}
+    assert listed("applies_to=education") == {"Education only", "Consent first"}
+    assert listed("origin_sector=health") == {"Consent first"}
+    assert listed("origin_sector=education&applies_to=education") == {"Education only"}
+    assert listed("kind=pitfall") == {"Education only"}
+    assert listed("curation=proposed") == {"Keep a teacher in the loop", "Education only", "Consent first"}
+    assert listed("curation=endorsed") == set()
+    assert listed("principle=privacy_security") == {"Consent first"}
+    assert listed("risk_domain=2") == {"Consent first"}
+    assert listed("transferability=low") == {"Consent first"}
+    assert client.get("/api/v1/lessons?applies_to=healthcare").status_code == 422
+
+
+def test_another_agency_cannot_change_the_lesson(owner_a, owner_b, case_a):
+    url = owner_a.post(lessons_url(case_a), json=LESSON).headers["Location"]
+
+    assert owner_b.post(lessons_url(case_a), json=LESSON).status_code == 403
+    assert owner_b.patch(url, json={"title": "x"}, etag=owner_b.get(url).headers["ETag"]).status_code == 403
+
+
+def test_an_adoption_carries_practice_across_sectors(owner_a, owner_b, client, case_a, health_case):
+    lesson_url = owner_a.post(lessons_url(case_a), json=LESSON).headers["Location"]
+    lesson = client.get(lesson_url).json
+    adoptions_url = f"/api/v1/lessons/{lesson['id']}/adoptions"
+
+    adopted = owner_b.post(adoptions_url, json={"adopting_case_id": health_case["id"], "note": "Nurse reviews triage advice"})
+
+    assert adopted.status_code == 201, adopted.json
+    adoption = adopted.json
+    assert adoption["result"] == "planned"
+    assert adoption["adopting_sector"] == "health"
+    assert adoption["adopting_agency_id"] == health_case["lead_agency_id"]
+    assert client.get(lesson_url).json["adoption_count"] == 1
+    assert [a["id"] for a in client.get(adoptions_url).json] == [adoption["id"]]
+
+    worked = owner_b.edit(adopted.headers["Location"], {"result": "worked"})
+
+    assert worked.json["result"] == "worked"
+    assert [a["id"] for a in client.get(f"{adoptions_url}?result=worked").json] == [adoption["id"]]
+    assert owner_b.edit(adopted.headers["Location"], {"adopting_case_id": case_a["id"]}).status_code == 422
+
+
+def test_adoption_rules(owner_a, owner_b, naio, case_a, health_case):
+    lesson = owner_a.post(lessons_url(case_a), json=LESSON).json
+    adoptions_url = f"/api/v1/lessons/{lesson['id']}/adoptions"
+
+    own_case = owner_a.post(adoptions_url, json={"adopting_case_id": case_a["id"]})
+    someone_elses = owner_a.post(adoptions_url, json={"adopting_case_id": health_case["id"]})
+    missing_case = naio.post(adoptions_url, json={"adopting_case_id": "00000000-0000-4000-8000-000000000000"})
+    first = naio.post(adoptions_url, json={"adopting_case_id": health_case["id"], "result": "applied"})
+    twice = owner_b.post(adoptions_url, json={"adopting_case_id": health_case["id"]})
+
+    assert own_case.status_code == 422
+    assert someone_elses.status_code == 403
+    assert missing_case.status_code == 422
+    assert first.status_code == 201
+    assert twice.status_code == 409
+
+
+def test_deleting_a_lesson_deletes_its_adoptions(owner_a, owner_b, client, case_a, health_case):
+    created = owner_a.post(lessons_url(case_a), json=LESSON)
+    adoptions_url = f"/api/v1/lessons/{created.json['id']}/adoptions"
+    adoption_url = owner_b.post(adoptions_url, json={"adopting_case_id": health_case["id"]}).headers["Location"]
+
+    deleted = owner_a.delete(created.headers["Location"], etag=client.get(created.headers["Location"]).headers["ETag"])
+
+    assert deleted.status_code == 204
+    assert client.get(adoption_url).status_code == 404
+    assert client.get(adoptions_url).status_code == 404
+
+
+def test_deleting_an_outcome_removes_it_from_the_evidence(owner_a, client, case_a):
+    outcome_url = owner_a.post(
+        f"/api/v1/cases/{case_a['id']}/outcomes", json={"title": "x", "kind": "qualitative", "method": "survey"}
+    ).headers["Location"]
+    outcome_id = outcome_url.rsplit("/", 1)[1]
+    lesson_url = owner_a.post(lessons_url(case_a), json={**LESSON, "evidence": {"outcome_ids": [outcome_id]}}).headers["Location"]
+
+    owner_a.delete(outcome_url, etag=client.get(outcome_url).headers["ETag"])
+
+    assert client.get(lesson_url).json["evidence"]["outcome_ids"] == []
