@@ -1,0 +1,90 @@
+"""A list costs a fixed number of SQL statements, whatever its page size (no N+1)."""
+
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from tests.conftest import case_body
+
+LIST_URLS = [
+    "/api/v1/cases?page_size={n}",
+    "/api/v1/cases?sector=education&status=draft&page_size={n}",
+    "/api/v1/lessons?applies_to=health&page_size={n}",
+    "/api/v1/cases/{case_id}/risks?page_size={n}",
+    "/api/v1/cases/{case_id}/outcomes?page_size={n}",
+    "/api/v1/cases/{case_id}/lessons?page_size={n}",
+    "/api/v1/lessons/{lesson_id}/adoptions?page_size={n}",
+    "/api/v1/agencies?page_size={n}",
+]
+
+
+@contextmanager
+def counting_statements(connection):
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT"):  # not the tests' SAVEPOINTs
+            statements.append(statement)
+
+    event.listen(connection, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(connection, "before_cursor_execute", count)
+
+
+@pytest.fixture
+def registry(owner_a, owner_b, naio, agency_b):
+    """Twelve cases, each with partners, taxonomy links, risks, outcomes and a lesson adopted elsewhere."""
+    cases = []
+    for number in range(12):
+        response = owner_a.post(
+            "/api/v1/cases",
+            json=case_body(
+                title=f"Pilot {number}",
+                sectors=["health", "finance"],
+                capabilities=["generative_ai", "language"],
+                principles=["fairness", "transparency"],
+                partners=[{"name": "Vendor", "role": "technology_provider"}, {"agency_id": agency_b["id"], "role": "evaluator"}],
+            ),
+        )
+        cases.append(response.json)
+    first = cases[0]
+    for number in range(12):
+        risk = owner_a.post(
+            f"/api/v1/cases/{first['id']}/risks", json={"title": f"r{number}", "domain": "2", "likelihood": 2, "impact": 3}
+        ).json
+        outcome = owner_a.post(
+            f"/api/v1/cases/{first['id']}/outcomes", json={"title": f"o{number}", "kind": "qualitative", "method": "survey"}
+        ).json
+        owner_a.post(
+            f"/api/v1/cases/{first['id']}/lessons",
+            json={
+                "title": f"l{number}",
+                "statement": "s",
+                "kind": "good_practice",
+                "applies_to_sectors": ["health", "finance"],
+                "principles": ["fairness"],
+                "risk_domains": ["2"],
+                "evidence": {"outcome_ids": [outcome["id"]], "risk_ids": [risk["id"]]},
+            },
+        )
+    lesson = owner_a.get(f"/api/v1/cases/{first['id']}/lessons").json[0]
+    for case in cases[1:]:
+        naio.post(f"/api/v1/lessons/{lesson['id']}/adoptions", json={"adopting_case_id": case["id"]})
+    return {"case_id": first["id"], "lesson_id": lesson["id"]}
+
+
+@pytest.mark.parametrize("url", LIST_URLS)
+def test_a_list_costs_the_same_statements_for_one_item_or_many(client, connection, registry, url):
+    def statements_for(page_size: int) -> tuple[int, int]:
+        with counting_statements(connection) as statements:
+            response = client.get(url.format(n=page_size, **registry))
+        assert response.status_code == 200, response.json
+        return len(response.json), len(statements)
+
+    (one_item, statements_for_one), (many_items, statements_for_many) = statements_for(1), statements_for(50)
+
+    assert (one_item, many_items > 10) == (1, True)
+    assert statements_for_one == statements_for_many <= 8
