@@ -16,3 +16,7 @@ max_requests_jitter = 1_000
 accesslog = "-" if os.environ.get("ACCESS_LOG", "1") == "1" else None
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# No runtime control socket: its default path is shared by every gunicorn of one user (make run,
+# tests, bench) and does not exist for the image's user.
+control_socket_disable = True
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None

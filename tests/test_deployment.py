@@ -118,6 +118,8 @@ def started_service(database_url: str, log: Path) -> Iterator[tuple[subprocess.P
         "WEB_CONCURRENCY": "1",
         "LOAD_DEMO_DATA": "0",
         "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        # gunicorn's control socket defaults to one path per user; keep each test's server on its own.
+        "XDG_RUNTIME_DIR": str(log.parent),
     }
     with log.open("wb") as output:
         process = subprocess.Popen(

@@ -5,7 +5,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event
 
-from tests.conftest import case_body
+from tests.conftest import case_body, create_agency
 
 LIST_URLS = [
     "/api/v1/cases?page_size={n}",
@@ -35,8 +35,10 @@ def counting_statements(connection):
 
 
 @pytest.fixture
-def registry(owner_a, owner_b, naio, agency_b):
-    """Twelve cases, each with partners, taxonomy links, risks, outcomes and a lesson adopted elsewhere."""
+def registry(admin, owner_a, owner_b, naio, agency_b):
+    """Twelve agencies and cases, with partners, taxonomy links, risks, outcomes and a lesson adopted elsewhere."""
+    for number in range(10):
+        create_agency(admin, f"extra-{number}")
     cases = []
     for number in range(12):
         response = owner_a.post(
