@@ -1,0 +1,151 @@
+"""The database: migrations up and down without drift, SQLite settings, concurrent writers."""
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, inspect, select, text
+
+import sandbox_api.models  # noqa: F401
+from sandbox_api import create_app
+from sandbox_api.config import TestConfig
+from sandbox_api.db import Base, make_engine
+from sandbox_api.keys.models import Role
+from sandbox_api.taxonomies import data
+from sandbox_api.taxonomies.models import Capability, Principle, RiskDomain, RiskSubdomain, Sector
+from tests.conftest import POSTGRES_URL, alembic_config, case_body, scratch_postgres_database
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_url(request, tmp_path) -> Iterator[str]:
+    """A new, empty database for one test."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+        return
+    if not POSTGRES_URL:
+        pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
+    with scratch_postgres_database(POSTGRES_URL) as url:
+        yield url
+
+
+@pytest.fixture
+def fresh_engine(fresh_url) -> Iterator[Engine]:
+    command.upgrade(alembic_config(fresh_url), "head")
+    engine = make_engine(fresh_url)
+    yield engine
+    engine.dispose()
+
+
+def test_migrations_go_up_and_down_and_match_the_models(fresh_url):
+    config = alembic_config(fresh_url)
+    command.upgrade(config, "head")
+    command.downgrade(config, "base")
+    engine = make_engine(fresh_url)
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+
+    command.upgrade(config, "head")
+
+    with engine.connect() as connection:
+        drift = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), Base.metadata)
+    engine.dispose()
+    assert drift == []
+
+
+def test_the_migrations_load_the_taxonomies(fresh_engine):
+    expected = {
+        Sector: data.SECTORS,
+        Capability: data.CAPABILITIES,
+        Principle: data.PRINCIPLES,
+        RiskDomain: data.RISK_DOMAINS,
+    }
+    with fresh_engine.connect() as connection:
+        for model, terms in expected.items():
+            rows = connection.execute(select(model.code, model.label).order_by(model.position)).all()
+            assert [tuple(row) for row in rows] == [(term.code, term.label) for term in terms]
+        subdomains = connection.execute(
+            select(RiskSubdomain.code, RiskSubdomain.domain_code).order_by(RiskSubdomain.position)
+        ).all()
+    assert [tuple(row) for row in subdomains] == [(term.code, term.parent) for term in data.RISK_SUBDOMAINS]
+
+
+def test_sqlite_connections_enforce_foreign_keys_with_wal_and_a_busy_timeout(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'pragmas.sqlite3'}")
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
+    engine.dispose()
+
+
+def _in_parallel(count: int, work) -> list:
+    """Run `work(i)` in `count` threads released at once; bounded by a join timeout."""
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def run(index: int) -> None:
+        barrier.wait(timeout=10)
+        results[index] = work(index)
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    return results
+
+
+def _committed_app(engine: Engine):
+    """An app whose requests commit for real, as in production (no rolled-back test transaction)."""
+    return create_app(TestConfig, engine=engine)
+
+
+def _key(app, role: Role, agency_slug: str | None = None) -> dict:
+    from sandbox_api.db import db
+    from sandbox_api.keys import service as keys_service
+
+    with app.app_context(), db.transaction() as session:
+        _, key = keys_service.create(session=session, role=role, name="concurrency", agency_slug=agency_slug)
+    return {"Authorization": f"Bearer {key}"}
+
+
+def test_concurrent_writers_wait_for_each_other_instead_of_failing(fresh_engine):
+    app = _committed_app(fresh_engine)
+    admin = _key(app, Role.ADMIN)
+    client = app.test_client()
+    assert client.post("/api/v1/agencies", json={"slug": "moe", "name": "MOE", "kind": "ministry"}, headers=admin).status_code == 201
+    agency = _key(app, Role.AGENCY, "moe")
+
+    responses = _in_parallel(
+        8, lambda index: app.test_client().post("/api/v1/cases", json=case_body(title=f"Pilot {index}"), headers=agency)
+    )
+
+    assert [response.status_code for response in responses] == [201] * 8
+    references = {response.json["reference"] for response in responses}
+    assert len(references) == 8
+    assert client.get("/api/v1/cases?page_size=100").json.__len__() == 8
+
+
+def test_two_writers_with_one_etag_one_wins_and_one_gets_412(fresh_engine):
+    app = _committed_app(fresh_engine)
+    admin = _key(app, Role.ADMIN)
+    client = app.test_client()
+    client.post("/api/v1/agencies", json={"slug": "moe", "name": "MOE", "kind": "ministry"}, headers=admin)
+    agency = _key(app, Role.AGENCY, "moe")
+    url = client.post("/api/v1/cases", json=case_body(), headers=agency).headers["Location"]
+    etag = client.get(url).headers["ETag"]
+
+    responses = _in_parallel(
+        2,
+        lambda index: app.test_client().patch(
+            url, json={"title": f"Writer {index}"}, headers={**agency, "If-Match": etag}
+        ),
+    )
+
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses == [200, 412]
+    winner = next(response for response in responses if response.status_code == 200)
+    assert client.get(url).json["title"] == winner.json["title"]
