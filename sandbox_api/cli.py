@@ -4,6 +4,7 @@ import click
 from flask.cli import AppGroup
 
 from sandbox_api.db import db
+from sandbox_api.demo import load
 from sandbox_api.keys import service as keys_service
 from sandbox_api.keys.models import Role
 
@@ -35,10 +36,9 @@ def revoke_key(key_ref: str) -> None:
 
 
 @demo_cli.command("load")
-def load_demo() -> None:
+@click.option("--if-empty", is_flag=True, help="Load nothing if the registry already holds a case.")
+def load_demo(if_empty: bool) -> None:
     """Load the demo registry; running it again changes nothing."""
-    from sandbox_api.demo import load
-
     with db.transaction() as session:
-        created = load(session=session)
-    click.echo(f"Demo data: {created} cases added." if created else "Demo data: already loaded.")
+        created = load(session=session, if_empty=if_empty)
+    click.echo(f"Demo data: {created} cases added." if created else "Demo data: nothing to add.")

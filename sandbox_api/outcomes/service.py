@@ -1,5 +1,8 @@
 """Rules about outcomes: figures belong to quantitative outcomes."""
 
+from sqlalchemy.orm import Session
+
+from sandbox_api.cases.models import Case
 from sandbox_api.errors import Unprocessable
 from sandbox_api.outcomes.models import Outcome, OutcomeKind
 
@@ -16,7 +19,7 @@ def _check_consistency(outcome: Outcome) -> None:
             )
 
 
-def create(*, session, case, outcome_in: dict) -> Outcome:
+def create(*, session: Session, case: Case, outcome_in: dict) -> Outcome:
     outcome = Outcome(case_id=case.id, **outcome_in)
     _check_consistency(outcome)
     session.add(outcome)
@@ -24,7 +27,7 @@ def create(*, session, case, outcome_in: dict) -> Outcome:
     return outcome
 
 
-def update(*, session, outcome: Outcome, changes: dict) -> Outcome:
+def update(*, session: Session, outcome: Outcome, changes: dict) -> Outcome:
     for field, value in changes.items():
         setattr(outcome, field, value)
     _check_consistency(outcome)

@@ -1,5 +1,8 @@
 """Rules about risks: a subdomain belongs to its domain, and a materialised risk says what happened."""
 
+from sqlalchemy.orm import Session
+
+from sandbox_api.cases.models import Case
 from sandbox_api.errors import Unprocessable
 from sandbox_api.risks.models import Risk, RiskStatus
 
@@ -16,7 +19,7 @@ def _check_consistency(risk: Risk) -> None:
         raise Unprocessable("Some fields contradict each other: see `errors`.", errors={"json": errors})
 
 
-def create(*, session, case, risk_in: dict) -> Risk:
+def create(*, session: Session, case: Case, risk_in: dict) -> Risk:
     risk = Risk(case_id=case.id, **risk_in)
     _check_consistency(risk)
     session.add(risk)
@@ -24,7 +27,7 @@ def create(*, session, case, risk_in: dict) -> Risk:
     return risk
 
 
-def update(*, session, risk: Risk, changes: dict) -> Risk:
+def update(*, session: Session, risk: Risk, changes: dict) -> Risk:
     for field, value in changes.items():
         setattr(risk, field, value)
     _check_consistency(risk)
