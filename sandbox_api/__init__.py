@@ -72,7 +72,9 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (agencies, cases, risks, outcomes, lessons, taxonomies, health):
         api.register_blueprint(blueprint)
     app.register_blueprint(
-        get_swaggerui_blueprint(app.config["DOCS_URL"], "/openapi.json", config={"app_name": app.config["API_TITLE"]})
+        get_swaggerui_blueprint(
+            app.config["DOCS_URL"], "/openapi.json", config={"app_name": app.config["API_TITLE"], "validatorUrl": None}
+        )
     )
 
 

@@ -100,7 +100,7 @@ class Blueprint(BaseBlueprint):
             if method == "parameters":
                 continue
             statuses = list(COMMON_ERRORS)
-            if "<" in rule:
+            if "<" in (self.url_prefix or "") + rule:
                 statuses.append(404)
             if method in ("post", "put", "patch"):
                 statuses.extend(BODY_ERRORS)

@@ -6,7 +6,7 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Flask, Response, json
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -30,7 +30,8 @@ class ProblemSchema(ma.Schema):
         metadata={"description": "Validation errors keyed by location (`json`, `query`, `headers`) and then by field."}
     )
     allowed_actions = ma.fields.List(
-        ma.fields.String(), metadata={"description": "On a lifecycle conflict, the actions allowed now."}
+        ma.fields.String(),
+        metadata={"description": "On a lifecycle conflict, the actions allowed now.", "maxItems": 20},
     )
 
 
@@ -128,6 +129,12 @@ def handle_integrity_error(error: IntegrityError) -> Response:
     return problem_response(409, "The request conflicts with the current state of the registry.")
 
 
+def handle_data_error(error: DataError) -> Response:
+    # Validation refuses what the databases cannot store; this is the last line if a value slips by.
+    log.warning("data error: %s", error.orig)
+    return problem_response(422, "A value cannot be stored as sent.")
+
+
 def handle_operational_error(error: OperationalError) -> Response:
     log.error("database unavailable: %s", error.orig)
     return problem_response(
@@ -141,4 +148,5 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Problem, handle_problem)
     app.register_error_handler(IntegrityError, handle_integrity_error)
+    app.register_error_handler(DataError, handle_data_error)
     app.register_error_handler(OperationalError, handle_operational_error)

@@ -26,21 +26,37 @@ class Timestamp(ma.fields.DateTime):
         return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
+# PostgreSQL cannot store NUL in text, so no string accepts it, on either database.
+NO_NUL = validate.Regexp(r"^[^\x00]*$", error="Must not contain NUL characters.")
+NO_NUL_PATTERN = "^[^\\x00]*$"
+
+
 def text(max_length: int, description: str, **kwargs) -> ma.fields.String:
-    return ma.fields.String(validate=validate.Length(max=max_length), metadata={"description": description}, **kwargs)
+    return ma.fields.String(
+        validate=[validate.Length(max=max_length), NO_NUL],
+        metadata={"description": description, "pattern": NO_NUL_PATTERN},
+        **kwargs,
+    )
 
 
 def required_text(max_length: int, description: str, **kwargs) -> ma.fields.String:
     return ma.fields.String(
-        required=True, validate=validate.Length(min=1, max=max_length), metadata={"description": description}, **kwargs
+        required=True,
+        validate=[validate.Length(min=1, max=max_length), NO_NUL],
+        metadata={"description": description, "pattern": NO_NUL_PATTERN},
+        **kwargs,
     )
 
 
 def url(description: str, **kwargs) -> ma.fields.Url:
     return ma.fields.Url(
         schemes={"http", "https"},
-        validate=validate.Length(max=URL_LENGTH),
-        metadata={"description": description},
+        validate=[validate.Length(max=URL_LENGTH), NO_NUL],
+        metadata={
+            "description": f"{description} An absolute http or https URL.",
+            "format": "uri",
+            "pattern": "^https?://",
+        },
         **kwargs,
     )
 

@@ -34,7 +34,7 @@ class AgencySchema(ma.Schema):
     kind = choice(AgencyKind, "What kind of organisation it is.", required=True)
     country = ma.fields.String(
         load_default="MY",
-        validate=validate.Regexp(r"^[A-Z]{2}$"),
+        validate=[validate.Length(equal=2), validate.Regexp(r"^[A-Z]{2}$")],
         metadata={"description": "ISO 3166-1 alpha-2 country code; `MY` unless an ASEAN or other partner."},
     )
     parent_id = ma.fields.UUID(
@@ -47,5 +47,8 @@ class AgencySchema(ma.Schema):
 
 class AgencyListQuerySchema(ListQuerySchema):
     kind = filter_values(choice(AgencyKind, "Agency kind."), "Only agencies of this kind.")
-    country = filter_values(ma.fields.String(validate=validate.Regexp(r"^[A-Z]{2}$")), "Only agencies of this country.")
+    country = filter_values(
+        ma.fields.String(validate=[validate.Length(equal=2), validate.Regexp(r"^[A-Z]{2}$")]),
+        "Only agencies of this country.",
+    )
     sort = sort_field(("slug", "name", "created_at"), "slug")

@@ -9,6 +9,7 @@ from sandbox_api.cases.models import CaseStatus, ExitDecision, PartnerRole, Risk
 from sandbox_api.schemas import (
     LONG_TEXT,
     MAX_LIST_ITEMS,
+    NO_NUL,
     ListQuerySchema,
     Timestamp,
     choice,
@@ -137,7 +138,7 @@ class CaseSchema(ma.Schema):
     )
     participants_description = text(500, "Who took part, e.g. `public officers`.", allow_none=True)
     locations = ma.fields.List(
-        ma.fields.String(validate=validate.Regexp(LOCATION_PATTERN)),
+        ma.fields.String(validate=[validate.Length(max=6), validate.Regexp(LOCATION_PATTERN)]),
         validate=validate.Length(max=MAX_LIST_ITEMS),
         metadata={"description": "ISO 3166-2 codes (`MY-14` Kuala Lumpur) or ISO 3166-1 alpha-2 country codes."},
     )
@@ -185,7 +186,8 @@ class CaseListQuerySchema(ListQuerySchema):
     primary_sector = filter_values(term(SECTORS, "A sector."), "Only cases whose primary sector is this.")
     status = filter_values(choice(CaseStatus, "A status."), "Only cases in this status.")
     lead_agency = filter_values(
-        ma.fields.String(validate=validate.Length(max=40)), "Only cases led by this agency, named by id or slug."
+        ma.fields.String(validate=[validate.Length(max=40), NO_NUL]),
+        "Only cases led by this agency, named by id or slug.",
     )
     capability = filter_values(term(CAPABILITIES, "A capability."), "Only cases using this capability.")
     principle = filter_values(term(PRINCIPLES, "A principle."), "Only cases engaging this principle.")

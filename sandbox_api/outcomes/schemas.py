@@ -34,9 +34,11 @@ class OutcomeSchema(ma.Schema):
     id = id_field()
     case_id = ma.fields.UUID(dump_only=True, metadata={"description": "The case that measured it."})
     title = required_text(200, "What was measured, e.g. `officers trained`.")
-    kind = choice(OutcomeKind, "Quantitative (a number) or qualitative.", required=True)
+    kind = choice(
+        OutcomeKind, "Quantitative (a number) or qualitative; a qualitative outcome has no figures.", required=True
+    )
     unit = text(50, "Unit of `baseline`, `target` and `actual`, e.g. `officers` or `%`.", allow_none=True)
-    baseline = _figure("Value before the pilot.")
+    baseline = _figure("Value before the pilot. Figures are for quantitative outcomes only.")
     target = _figure("Value the pilot aimed for.")
     actual = _figure("Value reached.")
     direction = choice(Direction, "Whether higher (`increase`) or lower (`decrease`) is better.", allow_none=True)

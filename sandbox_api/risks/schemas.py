@@ -38,8 +38,12 @@ class RiskSchema(ma.Schema):
     impact = _rating("Impact before mitigation, 1 (negligible) to 5 (severe).", required=True)
     score = ma.fields.Integer(dump_only=True, metadata={"description": "`likelihood` x `impact`, 1 to 25."})
     mitigation = text(LONG_TEXT, "What the pilot does about it.", allow_none=True)
-    residual_likelihood = _rating("Likelihood after mitigation.", allow_none=True)
-    residual_impact = _rating("Impact after mitigation.", allow_none=True)
+    residual_likelihood = _rating(
+        "Likelihood after mitigation; give it with `residual_impact`, or neither.", allow_none=True
+    )
+    residual_impact = _rating(
+        "Impact after mitigation; give it with `residual_likelihood`, or neither.", allow_none=True
+    )
     residual_score = ma.fields.Integer(
         dump_only=True,
         allow_none=True,

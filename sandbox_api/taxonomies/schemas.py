@@ -9,7 +9,7 @@ class TermSchema(ma.Schema):
     description = ma.fields.String(allow_none=True, metadata={"description": "What the term covers."})
     subdomains = ma.fields.List(
         ma.fields.Nested(lambda: TermSchema(exclude=("subdomains",))),
-        metadata={"description": "For risk domains only: the subdomains, coded `domain.n`."},
+        metadata={"description": "For risk domains only: the subdomains, coded `domain.n`.", "maxItems": 100},
     )
 
 
@@ -20,5 +20,5 @@ class TaxonomySchema(ma.Schema):
     title = ma.fields.String(metadata={"description": "What the taxonomy classifies."})
     source = ma.fields.String(metadata={"description": "Where the terms come from."})
     terms = ma.fields.List(
-        ma.fields.Nested(TermSchema), metadata={"description": "The terms, in their canonical order."}
+        ma.fields.Nested(TermSchema), metadata={"description": "The terms, in their canonical order.", "maxItems": 100}
     )
