@@ -1,6 +1,7 @@
 """Fixtures: the app on each database, a rolled-back transaction per test, and a client per role."""
 
 import os
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ def scratch_postgres_database(url: str) -> Iterator[str]:
 
     Each test process gets its own, so parallel workers and parallel runs never share tables.
     """
-    name = f"sbx_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}"
+    name = f"sbx_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     admin_engine = make_engine(url, pool_size=1)
     with admin_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text(f"CREATE DATABASE {name}"))
