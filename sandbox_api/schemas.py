@@ -61,6 +61,13 @@ def url(description: str, **kwargs) -> ma.fields.Url:
     )
 
 
+class Identifier(ma.fields.UUID):
+    """A UUID; dumps the canonical form also for the 32-hex-digit strings that SQLite's JSON aggregates give."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else str(self._validated(value))
+
+
 class Choice(ma.fields.Enum):
     """A value of a string enumeration; dumps plain strings too, as read back from JSON columns."""
 

@@ -49,6 +49,14 @@ def test_an_agency_registers_a_pilot_for_itself(owner_a, agency_a, client):
     assert read.headers["ETag"] == response.headers["ETag"]
 
 
+def test_a_registered_agency_can_be_a_partner(owner_a, agency_b, client):
+    case = create_case(owner_a, partners=[{"agency_id": agency_b["id"], "role": "evaluator"}])
+
+    assert client.get(f"/api/v1/cases/{case['id']}").json["partners"] == [
+        {"name": None, "agency_id": agency_b["id"], "role": "evaluator"}
+    ]
+
+
 def test_references_follow_each_other_and_never_change(owner_a):
     first, second = create_case(owner_a), create_case(owner_a, title="Second")
     url = f"/api/v1/cases/{first['id']}"
@@ -259,7 +267,15 @@ def test_list_filters(owner_a, owner_b, naio, agency_a, client):
 
 @pytest.mark.parametrize(
     "query",
-    ["sectr=education", "sector=educaton", "status=live", "page_size=101", "page=0", "sort=colour", "personal_data=maybe"],
+    [
+        "sectr=education",
+        "sector=educaton",
+        "status=live",
+        "page_size=101",
+        "page=0",
+        "sort=colour",
+        "personal_data=maybe",
+    ],
 )
 def test_typo_in_a_filter_is_refused(client, query):
     response = client.get(f"/api/v1/cases?{query}")
@@ -285,9 +301,7 @@ def test_pagination_headers_and_links(owner_a, client):
         "previous_page": 1,
         "next_page": 3,
     }
-    links = dict(
-        (rel, url) for url, rel in re.findall(r'<([^>]+)>; rel="(\w+)"', page.headers["Link"])
-    )
+    links = dict((rel, url) for url, rel in re.findall(r'<([^>]+)>; rel="(\w+)"', page.headers["Link"]))
     assert set(links) == {"first", "prev", "next", "last"}
     assert titles(client.get(links["next"])) == ["Pilot 4"]
     assert "sector=education" in links["next"]

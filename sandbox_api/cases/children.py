@@ -15,26 +15,26 @@ from sandbox_api.pagination import order_by
 Child = TypeVar("Child")
 
 
-def get(*, session: Session, model: type[Child], case_id: uuid.UUID, child_id: uuid.UUID, options=()) -> Child:
-    child = session.scalar(select(model).where(model.id == child_id, model.case_id == case_id).options(*options))
+def get(*, session: Session, model: type[Child], case_id: uuid.UUID, child_id: uuid.UUID) -> Child:
+    child = session.scalar(select(model).where(model.id == child_id, model.case_id == case_id))
     if child is None:
         raise NotFound(f"The case has no {model.__name__.lower()} with this id.")
     return child
 
 
 def get_for_change(
-    *, session: Session, model: type[Child], case_id: uuid.UUID, child_id: uuid.UUID, caller: Caller, options=()
+    *, session: Session, model: type[Child], case_id: uuid.UUID, child_id: uuid.UUID, caller: Caller
 ) -> Child:
     """The child, if the caller may change its case; the case row is locked for the transaction."""
     cases_service.get_for_change(session=session, case_id=case_id, caller=caller)
-    return get(session=session, model=model, case_id=case_id, child_id=child_id, options=options)
+    return get(session=session, model=model, case_id=case_id, child_id=child_id)
 
 
-def list_statement(*, session: Session, model: type[Child], case_id: uuid.UUID, sort: str, options=()) -> Select:
+def list_statement(*, session: Session, model: type[Child], case_id: uuid.UUID, sort: str) -> Select:
     """The children of one case, in the requested order; 404 if the case does not exist."""
     if not session.scalar(select(exists().where(Case.id == case_id))):
         raise NotFound("No case has this id.")
-    return select(model).where(model.case_id == case_id).options(*options).order_by(*order_by(model, sort))
+    return select(model).where(model.case_id == case_id).order_by(*order_by(model, sort))
 
 
 def delete(*, session: Session, child) -> None:

@@ -5,10 +5,9 @@ import uuid
 from datetime import date, datetime
 
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
-from sandbox_api.db import Base, JSONDocument, UTCDateTime, str_enum, utcnow
+from sandbox_api.db import Base, JSONDocument, UTCDateTime, json_array_of, json_object, str_enum, utcnow
 
 
 class SandboxType(enum.StrEnum):
@@ -144,22 +143,37 @@ class Case(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    sector_links: Mapped[list[CaseSector]] = relationship(
-        cascade="all, delete-orphan", passive_deletes=True, order_by=CaseSector.sector_code
-    )
-    capability_links: Mapped[list[CaseCapability]] = relationship(
-        cascade="all, delete-orphan", passive_deletes=True, order_by=CaseCapability.capability_code
-    )
-    principle_links: Mapped[list[CasePrinciple]] = relationship(
-        cascade="all, delete-orphan", passive_deletes=True, order_by=CasePrinciple.principle_code
-    )
-    partners: Mapped[list[CasePartner]] = relationship(
-        cascade="all, delete-orphan", passive_deletes=True, order_by=CasePartner.position
-    )
+    # The link rows, for writes; reads take the aggregated columns below, loaded in the case's own
+    # SELECT, so that a list of cases costs two statements whatever its length.
+    sector_links: Mapped[list[CaseSector]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+    capability_links: Mapped[list[CaseCapability]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+    principle_links: Mapped[list[CasePrinciple]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+    partner_rows: Mapped[list[CasePartner]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
 
-    sectors: AssociationProxy[list[str]] = association_proxy("sector_links", "sector_code")
-    capabilities: AssociationProxy[list[str]] = association_proxy("capability_links", "capability_code")
-    principles: AssociationProxy[list[str]] = association_proxy("principle_links", "principle_code")
+    sectors: Mapped[list[str]] = column_property(json_array_of(CaseSector.sector_code, where=CaseSector.case_id == id))
+    capabilities: Mapped[list[str]] = column_property(
+        json_array_of(CaseCapability.capability_code, where=CaseCapability.case_id == id)
+    )
+    principles: Mapped[list[str]] = column_property(
+        json_array_of(CasePrinciple.principle_code, where=CasePrinciple.case_id == id)
+    )
+    partners: Mapped[list[dict]] = column_property(
+        json_array_of(
+            json_object(
+                "position",
+                CasePartner.position,
+                "name",
+                CasePartner.name,
+                "agency_id",
+                CasePartner.agency_id,
+                "role",
+                CasePartner.role,
+            ),
+            where=CasePartner.case_id == id,
+            sort_key="position",
+        )
+    )
+    AGGREGATES = ("sectors", "capabilities", "principles", "partners")
 
     @property
     def review_overdue(self) -> bool:

@@ -5,7 +5,7 @@ from datetime import date
 
 from sqlalchemy import Select, and_, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from sandbox_api.agencies.models import Agency
 from sandbox_api.auth import Caller
@@ -24,16 +24,10 @@ from sandbox_api.keys.models import Role
 from sandbox_api.pagination import order_by
 
 PERSONAL_CATEGORIES = {"personal", "sensitive_personal", "children"}
-LOAD_OPTIONS = (
-    selectinload(Case.sector_links),
-    selectinload(Case.capability_links),
-    selectinload(Case.principle_links),
-    selectinload(Case.partners),
-)
 
 
 def get(*, session: Session, case_id: uuid.UUID, for_update: bool = False) -> Case:
-    statement = select(Case).where(Case.id == case_id).options(*LOAD_OPTIONS)
+    statement = select(Case).where(Case.id == case_id)
     if for_update:
         statement = statement.with_for_update(of=Case)
     case = session.scalar(statement)
@@ -103,7 +97,7 @@ def list_statement(*, session: Session, query: dict) -> Select:
         conditions.append(overdue if query["review_overdue"] else ~overdue | Case.next_review_due.is_(None))
     for name in ("planned_start", "planned_end", "actual_start", "actual_end", "next_review_due"):
         conditions.extend(_within(getattr(Case, name), query.get(f"{name}_from"), query.get(f"{name}_to")))
-    return select(Case).where(*conditions).options(*LOAD_OPTIONS).order_by(*order_by(Case, query["sort"]))
+    return select(Case).where(*conditions).order_by(*order_by(Case, query["sort"]))
 
 
 def next_reference(session: Session, year: int) -> str:
@@ -151,7 +145,8 @@ def _apply(session: Session, case: Case, values: dict) -> None:
     for field, value in values.items():
         setattr(case, field, value)
     if sectors is not None or "primary_sector" in values:
-        wanted = set(case.sectors if sectors is None else sectors) | {case.primary_sector}
+        current = [link.sector_code for link in case.sector_links]
+        wanted = set(current if sectors is None else sectors) | {case.primary_sector}
         replace_codes(
             case.sector_links,
             sorted(wanted),
@@ -174,7 +169,7 @@ def _apply(session: Session, case: Case, values: dict) -> None:
         )
     if partners is not None:
         _check_agencies_exist(session, {p["agency_id"] for p in partners if p.get("agency_id")}, "partners")
-        case.partners = [CasePartner(position=position, **partner) for position, partner in enumerate(partners)]
+        case.partner_rows = [CasePartner(position=position, **partner) for position, partner in enumerate(partners)]
     _check_consistency(case)
 
 
@@ -204,6 +199,7 @@ def create(*, session: Session, case_in: dict, caller: Caller) -> Case:
     _apply(session, case, values)
     session.add(case)
     session.flush()
+    session.expire(case, Case.AGGREGATES)
     return case
 
 
@@ -215,6 +211,7 @@ def update(*, session: Session, case: Case, changes: dict, caller: Caller) -> Ca
     _apply(session, case, changes)
     case.updated_at = utcnow()
     session.flush()
+    session.expire(case, Case.AGGREGATES)
     return case
 
 

@@ -5,11 +5,10 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueConstraint, func, select
-from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from sandbox_api.cases.models import Case
-from sandbox_api.db import Base, JSONDocument, UTCDateTime, str_enum, utcnow
+from sandbox_api.db import Base, JSONDocument, UTCDateTime, json_array_of, str_enum, utcnow
 from sandbox_api.outcomes.models import Outcome
 from sandbox_api.risks.models import Risk
 
@@ -135,30 +134,42 @@ class Lesson(Base):
         .scalar_subquery()
     )
 
-    sector_links: Mapped[list[LessonSector]] = relationship(
-        cascade="all, delete-orphan", passive_deletes=True, order_by=LessonSector.sector_code
-    )
-    principle_links: Mapped[list[LessonPrinciple]] = relationship(
-        cascade="all, delete-orphan", passive_deletes=True, order_by=LessonPrinciple.principle_code
-    )
-    risk_domain_links: Mapped[list[LessonRiskDomain]] = relationship(
-        cascade="all, delete-orphan", passive_deletes=True, order_by=LessonRiskDomain.domain_code
-    )
-    evidence_outcomes: Mapped[list[Outcome]] = relationship(
-        secondary=lesson_outcome_evidence, order_by=Outcome.id, passive_deletes=True
-    )
-    evidence_risks: Mapped[list[Risk]] = relationship(
-        secondary=lesson_risk_evidence, order_by=Risk.id, passive_deletes=True
-    )
+    # The link rows, for writes; reads take the aggregated columns below, loaded in the lesson's own
+    # SELECT (as for cases).
+    sector_links: Mapped[list[LessonSector]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+    principle_links: Mapped[list[LessonPrinciple]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+    risk_domain_links: Mapped[list[LessonRiskDomain]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+    evidence_outcomes: Mapped[list[Outcome]] = relationship(secondary=lesson_outcome_evidence, passive_deletes=True)
+    evidence_risks: Mapped[list[Risk]] = relationship(secondary=lesson_risk_evidence, passive_deletes=True)
 
-    applies_to_sectors: AssociationProxy[list[str]] = association_proxy("sector_links", "sector_code")
-    principles: AssociationProxy[list[str]] = association_proxy("principle_links", "principle_code")
-    risk_domains: AssociationProxy[list[str]] = association_proxy("risk_domain_links", "domain_code")
+    applies_to_sectors: Mapped[list[str]] = column_property(
+        json_array_of(LessonSector.sector_code, where=LessonSector.lesson_id == id)
+    )
+    principles: Mapped[list[str]] = column_property(
+        json_array_of(LessonPrinciple.principle_code, where=LessonPrinciple.lesson_id == id)
+    )
+    risk_domains: Mapped[list[str]] = column_property(
+        json_array_of(LessonRiskDomain.domain_code, where=LessonRiskDomain.lesson_id == id)
+    )
+    evidence_outcome_ids: Mapped[list[str]] = column_property(
+        json_array_of(lesson_outcome_evidence.c.outcome_id, where=lesson_outcome_evidence.c.lesson_id == id)
+    )
+    evidence_risk_ids: Mapped[list[str]] = column_property(
+        json_array_of(lesson_risk_evidence.c.risk_id, where=lesson_risk_evidence.c.lesson_id == id)
+    )
+    AGGREGATES = (
+        "applies_to_sectors",
+        "principles",
+        "risk_domains",
+        "evidence_outcome_ids",
+        "evidence_risk_ids",
+        "adoption_count",
+    )
 
     @property
     def evidence(self) -> dict:
         return {
-            "outcome_ids": [outcome.id for outcome in self.evidence_outcomes],
-            "risk_ids": [risk.id for risk in self.evidence_risks],
+            "outcome_ids": self.evidence_outcome_ids,
+            "risk_ids": self.evidence_risk_ids,
             "urls": self.evidence_urls,
         }

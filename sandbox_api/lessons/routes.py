@@ -53,9 +53,7 @@ class CaseLessonViews(MethodView):
     @blp.response(200, LessonSchema(many=True), headers=PAGINATION_HEADERS)
     def get(self, query, case_id):
         """List a case's lessons"""
-        statement = children.list_statement(
-            session=db.session, model=Lesson, case_id=case_id, sort=query["sort"], options=service.LOAD_OPTIONS
-        )
+        statement = children.list_statement(session=db.session, model=Lesson, case_id=case_id, sort=query["sort"])
         if query.get("kind"):
             statement = statement.where(Lesson.kind.in_(query["kind"]))
         return paginate(db.session, statement, page=query["page"], page_size=query["page_size"])
@@ -83,9 +81,7 @@ class CaseLessonByIdViews(MethodView):
     @blp.response(200, LessonSchema)
     def get(self, case_id, lesson_id):
         """Read a lesson"""
-        return children.get(
-            session=db.session, model=Lesson, case_id=case_id, child_id=lesson_id, options=service.LOAD_OPTIONS
-        )
+        return children.get(session=db.session, model=Lesson, case_id=case_id, child_id=lesson_id)
 
     @blp.policy(CASE_WRITERS)
     @blp.arguments(LessonSchema(partial=True))
@@ -101,7 +97,6 @@ class CaseLessonByIdViews(MethodView):
             case_id=case_id,
             child_id=lesson_id,
             caller=current_caller(),
-            options=service.LOAD_OPTIONS,
         )
         blp.check_etag(lesson, LessonSchema())
         service.update(session=db.session, lesson=lesson, changes=changes)
@@ -121,7 +116,6 @@ class CaseLessonByIdViews(MethodView):
             case_id=case_id,
             child_id=lesson_id,
             caller=current_caller(),
-            options=service.LOAD_OPTIONS,
         )
         blp.check_etag(lesson, LessonSchema())
         children.delete(session=db.session, child=lesson)

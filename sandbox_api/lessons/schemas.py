@@ -7,6 +7,7 @@ from sandbox_api.lessons.models import AdoptionResult, Curation, LessonKind, Tra
 from sandbox_api.schemas import (
     LONG_TEXT,
     MAX_LIST_ITEMS,
+    Identifier,
     ListQuerySchema,
     choice,
     created_at_field,
@@ -27,12 +28,12 @@ class EvidenceSchema(ma.Schema):
     """What backs a lesson: outcomes and risks of the same case, and public URLs."""
 
     outcome_ids = ma.fields.List(
-        ma.fields.UUID(),
+        Identifier(),
         validate=validate.Length(max=MAX_LIST_ITEMS),
         metadata={"description": "Outcomes of the same case."},
     )
     risk_ids = ma.fields.List(
-        ma.fields.UUID(),
+        Identifier(),
         validate=validate.Length(max=MAX_LIST_ITEMS),
         metadata={"description": "Risks of the same case."},
     )

@@ -3,7 +3,7 @@
 import uuid
 
 from sqlalchemy import Select, exists, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from sandbox_api.auth import Caller
 from sandbox_api.cases import service as cases_service
@@ -21,17 +21,9 @@ from sandbox_api.outcomes.models import Outcome
 from sandbox_api.pagination import order_by
 from sandbox_api.risks.models import Risk
 
-LOAD_OPTIONS = (
-    selectinload(Lesson.sector_links),
-    selectinload(Lesson.principle_links),
-    selectinload(Lesson.risk_domain_links),
-    selectinload(Lesson.evidence_outcomes).load_only(Outcome.id),
-    selectinload(Lesson.evidence_risks).load_only(Risk.id),
-)
-
 
 def get(*, session: Session, lesson_id: uuid.UUID) -> Lesson:
-    lesson = session.scalar(select(Lesson).where(Lesson.id == lesson_id).options(*LOAD_OPTIONS))
+    lesson = session.scalar(select(Lesson).where(Lesson.id == lesson_id))
     if lesson is None:
         raise NotFound("No lesson has this id.")
     return lesson
@@ -61,7 +53,7 @@ def list_statement(*, query: dict) -> Select:
     for name in ("kind", "curation", "transferability"):
         if query.get(name):
             conditions.append(getattr(Lesson, name).in_(query[name]))
-    return select(Lesson).where(*conditions).options(*LOAD_OPTIONS).order_by(*order_by(Lesson, query["sort"]))
+    return select(Lesson).where(*conditions).order_by(*order_by(Lesson, query["sort"]))
 
 
 def _same_case_rows(session: Session, model, ids: list[uuid.UUID], case_id: uuid.UUID, field: str) -> list:
@@ -105,13 +97,14 @@ def create(*, session: Session, case: Case, lesson_in: dict) -> Lesson:
     _apply(session, lesson, lesson_in)
     session.add(lesson)
     session.flush()
-    return get(session=session, lesson_id=lesson.id)
+    session.expire(lesson, Lesson.AGGREGATES)
+    return lesson
 
 
 def update(*, session: Session, lesson: Lesson, changes: dict) -> Lesson:
     _apply(session, lesson, changes)
     session.flush()
-    session.expire(lesson, ["adoption_count", "origin_sector"])
+    session.expire(lesson, Lesson.AGGREGATES)
     return lesson
 
 
