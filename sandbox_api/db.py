@@ -6,10 +6,23 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from flask import Flask, g, has_request_context, request
-from sqlalchemy import JSON, Connection, DateTime, Engine, Enum, MetaData, TypeDecorator, create_engine, event, select
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Connection,
+    DateTime,
+    Engine,
+    Enum,
+    MetaData,
+    TypeDecorator,
+    create_engine,
+    event,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.sql.functions import GenericFunction
 
 NAMING_CONVENTION = {
@@ -26,6 +39,35 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class RegistryVersion(Base):
+    """One row whose value every write transaction increments, so that derived data can be cached
+    per version and never served stale (see pagination.count_rows)."""
+
+    __tablename__ = "registry_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
+def _note_orm_write(session: Session, _flush_context) -> None:
+    if session.new or session.dirty or session.deleted:
+        session.info["wrote"] = True
+
+
+def _note_statement_write(orm_execute_state) -> None:
+    if orm_execute_state.is_insert or orm_execute_state.is_update or orm_execute_state.is_delete:
+        orm_execute_state.session.info["wrote"] = True
+
+
+def _bump_registry_version(session: Session) -> None:
+    if session.info.get("wrote"):
+        session.execute(update(RegistryVersion).values(value=RegistryVersion.value + 1))
+
+
+def _forget_writes(session: Session, *_args) -> None:
+    session.info.pop("wrote", None)
 
 
 def utcnow() -> datetime:
@@ -80,6 +122,11 @@ class Database:
             self._sessions = sessionmaker(expire_on_commit=False, join_transaction_mode="create_savepoint")
         else:
             self._sessions = sessionmaker(expire_on_commit=False)
+        event.listen(self._sessions, "after_flush", _note_orm_write)
+        event.listen(self._sessions, "do_orm_execute", _note_statement_write)
+        event.listen(self._sessions, "before_commit", _bump_registry_version)
+        event.listen(self._sessions, "after_commit", _forget_writes)
+        event.listen(self._sessions, "after_rollback", _forget_writes)
         app.extensions["db"] = self
         app.teardown_appcontext(self._close_session)
 

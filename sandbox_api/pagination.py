@@ -2,11 +2,23 @@
 
 import json
 import math
+import threading
 from typing import Any
 
+from cachetools import LRUCache
 from flask import request, url_for
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
+
+from sandbox_api.db import RegistryVersion
+
+# Totals of filtered lists, per process, keyed by the COUNT statement with its parameters and by the
+# registry version. Every write transaction increments the version, so a total is never served for data
+# that has changed since it was counted, and replicas need not share the cache. Counting the rows that
+# match a filter is the largest cost of a list request (shared/design/performance.md); this pays it
+# once per filter and version.
+_totals: LRUCache = LRUCache(maxsize=4096)
+_totals_lock = threading.Lock()
 
 PAGINATION_HEADERS = {
     "X-Pagination": {
@@ -27,9 +39,30 @@ def _page_url(page: int) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
+def _freeze(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def count_rows(session: Session, statement: Select) -> int:
+    """How many rows the statement selects, counted once per registry version."""
+    model = statement.column_descriptions[0]["entity"]
+    count = select(func.count()).select_from(statement.with_only_columns(model.id).order_by(None).subquery())
+    # SQLAlchemy's cache key: the statement's structure plus its parameter values.
+    cache_key = count._generate_cache_key()
+    key = (cache_key.key, tuple(_freeze(parameter.effective_value) for parameter in cache_key.bindparams))
+    version = session.scalar(select(RegistryVersion.value))
+    with _totals_lock:
+        total = _totals.get((key, version))
+    if total is None:
+        total = session.scalar(count) or 0
+        with _totals_lock:
+            _totals[(key, version)] = total
+    return total
+
+
 def paginate(session: Session, statement: Select, *, page: int, page_size: int) -> tuple[list[Any], dict[str, str]]:
-    """Run one COUNT and one page SELECT; return the items and the headers describing the page."""
-    total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+    """Count (see count_rows) and select one page; return the items and the headers describing the page."""
+    total = count_rows(session, statement)
     items = list(session.scalars(statement.limit(page_size).offset((page - 1) * page_size)))
     last_page = max(1, math.ceil(total / page_size))
     metadata: dict[str, int] = {"total": total, "total_pages": math.ceil(total / page_size)}

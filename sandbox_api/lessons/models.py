@@ -108,6 +108,7 @@ class LessonAdoption(Base):
 
 class Lesson(Base):
     __tablename__ = "lessons"
+    __table_args__ = (Index("ix_lessons_created_at_id", "created_at", "id"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
