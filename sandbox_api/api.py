@@ -21,6 +21,7 @@ from sandbox_api.errors import (
     ProblemSchema,
     register_error_handlers,
 )
+from sandbox_api.rendering import etag_of
 
 BEARER_SCHEME = "bearerAuth"
 # Errors any operation may answer, whatever it does.
@@ -107,21 +108,23 @@ class Blueprint(BaseBlueprint):
             errors = {"responses": {**_error_refs(*statuses), "default": "DEFAULT_ERROR"}}
             doc["manual_doc"] = deepupdate(errors, doc.get("manual_doc", {}))
 
-    # ETags (RFC 9110 section 13). flask-smorest checks If-Match before the view runs; the registry
-    # checks it after authentication, visibility and existence, so an unknown id is 404, not 428.
+    # ETags (RFC 9110 section 13) are digests of the exact bytes of a representation (rendering.etag_of).
+    # flask-smorest checks If-Match before the view runs; the registry checks it after authentication,
+    # visibility and existence, so an unknown id is 404, not 428.
     def _check_precondition(self):
         pass
 
-    def check_etag(self, etag_data, etag_schema=None):
+    def check_etag(self, representation: str):
         """Refuse the write unless If-Match names the current representation (428 missing, 412 stale)."""
         if not request.if_match:
             raise PreconditionRequired("This write needs an If-Match header with the ETag from a GET.")
-        if etag_schema is not None:
-            etag_data = etag_schema.dump(etag_data)
         _get_etag_ctx()["etag_checked"] = True
-        if self._generate_etag(etag_data) not in request.if_match:
+        if etag_of(representation) not in request.if_match:
             raise PreconditionFailed("The resource has changed since that ETag: GET it again and retry.")
 
-    def _check_not_modified(self, etag):
-        if request.method in self.METHODS_CHECKING_NOT_MODIFIED and etag in request.if_none_match:
-            raise NotModified(etag)
+    def _set_etag_in_response(self, response):
+        if request.method in self.METHODS_ALLOWING_SET_ETAG and response.status_code in (200, 201):
+            etag = etag_of(response.get_data())
+            if request.method in self.METHODS_CHECKING_NOT_MODIFIED and etag in request.if_none_match:
+                raise NotModified(etag)
+            response.set_etag(etag)

@@ -17,13 +17,10 @@ from sqlalchemy import (
     TypeDecorator,
     create_engine,
     event,
-    select,
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
-from sqlalchemy.sql.functions import GenericFunction
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -197,59 +194,3 @@ def replace_codes(links: list, codes: list[str], *, code_attribute: str, make_li
     present = {getattr(link, code_attribute) for link in links}
     for code in sorted(wanted - present):
         links.append(make_link(code))
-
-
-class json_array_agg(GenericFunction):
-    """The JSON array of an expression over the rows of a (correlated) subquery; `[]` when there are none."""
-
-    inherit_cache = True
-    name = "json_array_agg"
-
-
-@compiles(json_array_agg, "sqlite")
-def _json_array_agg_sqlite(element, compiler, **kw) -> str:
-    return f"json_group_array({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(json_array_agg, "postgresql")
-def _json_array_agg_postgresql(element, compiler, **kw) -> str:
-    return f"coalesce(json_agg({compiler.process(element.clauses, **kw)}), '[]'::json)"
-
-
-class json_object(GenericFunction):
-    """A JSON object from alternating keys and values."""
-
-    inherit_cache = True
-    name = "json_object"
-    type = JSON()
-
-
-@compiles(json_object, "sqlite")
-def _json_object_sqlite(element, compiler, **kw) -> str:
-    return f"json_object({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(json_object, "postgresql")
-def _json_object_postgresql(element, compiler, **kw) -> str:
-    return f"json_build_object({compiler.process(element.clauses, **kw)})"
-
-
-class SortedJSONArray(TypeDecorator):
-    """A JSON array read back sorted, so that aggregates come out in the same order on both databases."""
-
-    impl = JSON
-    cache_ok = True
-
-    def __init__(self, sort_key: str | None = None) -> None:
-        super().__init__()
-        self.sort_key = sort_key
-
-    def process_result_value(self, value, dialect):
-        if self.sort_key is None:
-            return sorted(value or ())
-        return sorted(value or (), key=lambda item: item[self.sort_key])
-
-
-def json_array_of(expression, *, where, sort_key: str | None = None):
-    """A correlated scalar subquery: the JSON array of `expression` over the rows matching `where`, sorted."""
-    return select(json_array_agg(expression, type_=SortedJSONArray(sort_key))).where(where).scalar_subquery()

@@ -5,12 +5,14 @@ import math
 import threading
 from typing import Any
 
+import marshmallow as ma
 from cachetools import LRUCache
-from flask import request, url_for
+from flask import Response, request, url_for
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from sandbox_api.db import RegistryVersion
+from sandbox_api.rendering import json_response, render_list
 
 # Totals of filtered lists, per process, keyed by the COUNT statement with its parameters and by the
 # registry version. Every write transaction increments the version, so a total is never served for data
@@ -60,10 +62,13 @@ def count_rows(session: Session, statement: Select) -> int:
     return total
 
 
-def paginate(session: Session, statement: Select, *, page: int, page_size: int) -> tuple[list[Any], dict[str, str]]:
-    """Count (see count_rows) and select one page; return the items and the headers describing the page."""
+def paginate(
+    session: Session, statement: Select, schema_class: type[ma.Schema], *, page: int, page_size: int
+) -> Response:
+    """One page of the rows that `statement` selects, rendered by the database, with the headers that
+    describe the page; the total comes from count_rows."""
     total = count_rows(session, statement)
-    items = list(session.scalars(statement.limit(page_size).offset((page - 1) * page_size)))
+    body = render_list(session, schema_class, statement.limit(page_size).offset((page - 1) * page_size))
     last_page = max(1, math.ceil(total / page_size))
     metadata: dict[str, int] = {"total": total, "total_pages": math.ceil(total / page_size)}
     if total:
@@ -81,7 +86,7 @@ def paginate(session: Session, statement: Select, *, page: int, page_size: int) 
         "X-Pagination": json.dumps(metadata),
         "Link": ", ".join(f'<{_page_url(number)}>; rel="{rel}"' for rel, number in links.items()),
     }
-    return items, headers
+    return json_response(body, headers=headers)
 
 
 def order_by(model, sort: str) -> tuple:

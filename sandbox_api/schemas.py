@@ -61,22 +61,8 @@ def url(description: str, **kwargs) -> ma.fields.Url:
     )
 
 
-class Identifier(ma.fields.UUID):
-    """A UUID; dumps the canonical form also for the 32-hex-digit strings that SQLite's JSON aggregates give."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return None if value is None else str(self._validated(value))
-
-
-class Choice(ma.fields.Enum):
-    """A value of a string enumeration; dumps plain strings too, as read back from JSON columns."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return None if value is None else str(value)
-
-
-def choice(enum_class: type[enum.StrEnum], description: str, **kwargs) -> Choice:
-    return Choice(enum_class, by_value=True, metadata={"description": description}, **kwargs)
+def choice(enum_class: type[enum.StrEnum], description: str, **kwargs) -> ma.fields.Enum:
+    return ma.fields.Enum(enum_class, by_value=True, metadata={"description": description}, **kwargs)
 
 
 def term(terms: list[TermData], description: str, **kwargs) -> ma.fields.String:

@@ -1,4 +1,4 @@
-"""The registry version that every write increments (the key of cached list totals); lessons ordered by date.
+"""Registry version (the key of cached list totals); indexes in the order lists and aggregates show rows.
 
 Revision ID: 0002
 Revises: 0001
@@ -30,10 +30,16 @@ def upgrade() -> None:
     op.bulk_insert(registry_version, [{"id": 1, "value": 0}])
     with op.batch_alter_table("lessons", schema=None) as batch_op:
         batch_op.create_index("ix_lessons_created_at_id", ["created_at", "id"], unique=False)
+    with op.batch_alter_table("case_partners", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_case_partners_case_id"))
+        batch_op.create_index("ix_case_partners_case_id_position", ["case_id", "position"], unique=False)
 
 
 def downgrade() -> None:
     """Downgrade schema."""
+    with op.batch_alter_table("case_partners", schema=None) as batch_op:
+        batch_op.drop_index("ix_case_partners_case_id_position")
+        batch_op.create_index(batch_op.f("ix_case_partners_case_id"), ["case_id"], unique=False)
     with op.batch_alter_table("lessons", schema=None) as batch_op:
         batch_op.drop_index("ix_lessons_created_at_id")
 

@@ -10,6 +10,7 @@ from sandbox_api.auth import PUBLIC, allow
 from sandbox_api.db import db
 from sandbox_api.keys.models import Role
 from sandbox_api.pagination import PAGINATION_HEADERS, paginate
+from sandbox_api.rendering import json_response
 
 blp = Blueprint(
     "agencies", __name__, url_prefix="/api/v1/agencies", description="Agencies that lead or partner in pilots."
@@ -29,7 +30,7 @@ class AgencyViews(MethodView):
         Filters combine with AND; repeated values of one filter combine with OR.
         """
         statement = service.list_statement(kind=query.get("kind"), country=query.get("country"), sort=query["sort"])
-        return paginate(db.session, statement, page=query["page"], page_size=query["page_size"])
+        return paginate(db.session, statement, AgencySchema, page=query["page"], page_size=query["page_size"])
 
     @blp.policy(allow(Role.ADMIN))
     @blp.etag
@@ -43,8 +44,9 @@ class AgencyViews(MethodView):
         The slug must be unused; it cannot change later.
         """
         agency = service.create(session=db.session, agency_in=agency_in)
+        body = service.representation(session=db.session, agency_id=agency.id)
         db.session.commit()
-        return agency, {"Location": url_for("agencies.AgencyByIdViews", agency_id=agency.id)}
+        return json_response(body, 201, {"Location": url_for("agencies.AgencyByIdViews", agency_id=agency.id)})
 
 
 @blp.route("/<uuid:agency_id>")
@@ -54,7 +56,7 @@ class AgencyByIdViews(MethodView):
     @blp.response(200, AgencySchema)
     def get(self, agency_id):
         """Read an agency"""
-        return service.get(session=db.session, agency_id=agency_id)
+        return json_response(service.representation(session=db.session, agency_id=agency_id))
 
     @blp.policy(allow(Role.ADMIN))
     @blp.arguments(AGENCY_PATCH)
@@ -65,10 +67,11 @@ class AgencyByIdViews(MethodView):
         Send only the fields to change, with the `If-Match` ETag from a GET. The slug cannot change.
         """
         agency = service.get(session=db.session, agency_id=agency_id, for_update=True)
-        blp.check_etag(agency, AgencySchema())
+        blp.check_etag(service.representation(session=db.session, agency_id=agency_id))
         service.update(session=db.session, agency=agency, changes=changes)
+        body = service.representation(session=db.session, agency_id=agency_id)
         db.session.commit()
-        return agency
+        return json_response(body)
 
     @blp.policy(allow(Role.ADMIN))
     @blp.response(204)
@@ -78,6 +81,6 @@ class AgencyByIdViews(MethodView):
         Refused with 409 while the agency leads or partners in a case, holds keys or has sub-agencies.
         """
         agency = service.get(session=db.session, agency_id=agency_id, for_update=True)
-        blp.check_etag(agency, AgencySchema())
+        blp.check_etag(service.representation(session=db.session, agency_id=agency_id))
         service.delete(session=db.session, agency=agency)
         db.session.commit()

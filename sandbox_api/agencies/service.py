@@ -6,10 +6,12 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from sandbox_api.agencies.models import Agency
+from sandbox_api.agencies.schemas import AgencySchema
 from sandbox_api.cases.models import Case, CasePartner
 from sandbox_api.errors import Conflict, NotFound, Unprocessable
 from sandbox_api.keys.models import ApiKey
 from sandbox_api.pagination import order_by
+from sandbox_api.rendering import render_one
 
 
 def get(*, session: Session, agency_id: uuid.UUID, for_update: bool = False) -> Agency:
@@ -20,6 +22,13 @@ def get(*, session: Session, agency_id: uuid.UUID, for_update: bool = False) -> 
     if agency is None:
         raise NotFound("No agency has this id.")
     return agency
+
+
+def representation(*, session: Session, agency_id: uuid.UUID) -> str:
+    body = render_one(session, AgencySchema, select(Agency).where(Agency.id == agency_id))
+    if body is None:
+        raise NotFound("No agency has this id.")
+    return body
 
 
 def list_statement(*, kind: list | None = None, country: list | None = None, sort: str):

@@ -3,6 +3,7 @@
 import uuid
 from typing import TypeVar
 
+import marshmallow as ma
 from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
 
@@ -11,6 +12,7 @@ from sandbox_api.cases import service as cases_service
 from sandbox_api.cases.models import Case
 from sandbox_api.errors import NotFound
 from sandbox_api.pagination import order_by
+from sandbox_api.rendering import render_one
 
 Child = TypeVar("Child")
 
@@ -20,6 +22,15 @@ def get(*, session: Session, model: type[Child], case_id: uuid.UUID, child_id: u
     if child is None:
         raise NotFound(f"The case has no {model.__name__.lower()} with this id.")
     return child
+
+
+def representation(
+    *, session: Session, model: type[Child], schema_class: type[ma.Schema], case_id: uuid.UUID, child_id: uuid.UUID
+) -> str:
+    body = render_one(session, schema_class, select(model).where(model.id == child_id, model.case_id == case_id))
+    if body is None:
+        raise NotFound(f"The case has no {model.__name__.lower()} with this id.")
+    return body
 
 
 def get_for_change(

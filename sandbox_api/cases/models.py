@@ -4,10 +4,11 @@ import enum
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, and_, case
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
-from sandbox_api.db import Base, JSONDocument, UTCDateTime, json_array_of, json_object, str_enum, utcnow
+from sandbox_api.db import Base, JSONDocument, UTCDateTime, str_enum, utcnow
+from sandbox_api.rendering import json_array_of, json_object, key, utc_today, uuid_text
 
 
 class SandboxType(enum.StrEnum):
@@ -95,9 +96,10 @@ class CasePrinciple(Base):
 
 class CasePartner(Base):
     __tablename__ = "case_partners"
+    __table_args__ = (Index("ix_case_partners_case_id_position", "case_id", "position"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     position: Mapped[int]
     name: Mapped[str | None] = mapped_column(String(200))
     agency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agencies.id", ondelete="RESTRICT"), index=True)
@@ -143,53 +145,61 @@ class Case(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    # The link rows, for writes; reads take the aggregated columns below, loaded in the case's own
-    # SELECT, so that a list of cases costs two statements whatever its length.
+    # The link rows, for writes. Reads render the SQL expressions below (see rendering.py); they are
+    # deferred so that loading a case to change it does not compute them.
     sector_links: Mapped[list[CaseSector]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
     capability_links: Mapped[list[CaseCapability]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
     principle_links: Mapped[list[CasePrinciple]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
     partner_rows: Mapped[list[CasePartner]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
 
-    sectors: Mapped[list[str]] = column_property(json_array_of(CaseSector.sector_code, where=CaseSector.case_id == id))
+    sectors: Mapped[list[str]] = column_property(
+        json_array_of(CaseSector.sector_code, where=CaseSector.case_id == id, order_by=CaseSector.sector_code),
+        deferred=True,
+    )
     capabilities: Mapped[list[str]] = column_property(
-        json_array_of(CaseCapability.capability_code, where=CaseCapability.case_id == id)
+        json_array_of(
+            CaseCapability.capability_code, where=CaseCapability.case_id == id, order_by=CaseCapability.capability_code
+        ),
+        deferred=True,
     )
     principles: Mapped[list[str]] = column_property(
-        json_array_of(CasePrinciple.principle_code, where=CasePrinciple.case_id == id)
+        json_array_of(
+            CasePrinciple.principle_code, where=CasePrinciple.case_id == id, order_by=CasePrinciple.principle_code
+        ),
+        deferred=True,
     )
     partners: Mapped[list[dict]] = column_property(
         json_array_of(
             json_object(
-                "position",
-                CasePartner.position,
-                "name",
+                key("name"),
                 CasePartner.name,
-                "agency_id",
-                CasePartner.agency_id,
-                "role",
+                key("agency_id"),
+                uuid_text(CasePartner.agency_id),
+                key("role"),
                 CasePartner.role,
             ),
             where=CasePartner.case_id == id,
-            sort_key="position",
-        )
+            order_by=CasePartner.position,
+        ),
+        deferred=True,
     )
-    AGGREGATES = ("sectors", "capabilities", "principles", "partners")
-
-    @property
-    def review_overdue(self) -> bool:
-        return (
-            self.next_review_due is not None
-            and self.status in REVIEWABLE_STATUSES
-            and self.next_review_due < utcnow().date()
-        )
-
-    @property
-    def exit(self) -> dict | None:
-        if self.exit_decision is None:
-            return None
-        return {
-            "decision": self.exit_decision,
-            "summary": self.exit_summary,
-            "report_url": self.exit_report_url,
-            "decided_on": self.exit_decided_on,
-        }
+    review_overdue: Mapped[bool] = column_property(
+        and_(next_review_due.is_not(None), next_review_due < utc_today(), status.in_(REVIEWABLE_STATUSES)),
+        deferred=True,
+    )
+    exit: Mapped[dict | None] = column_property(
+        case(
+            (exit_decision.is_(None), None),
+            else_=json_object(
+                key("decision"),
+                exit_decision,
+                key("summary"),
+                exit_summary,
+                key("report_url"),
+                exit_report_url,
+                key("decided_on"),
+                exit_decided_on,
+            ),
+        ),
+        deferred=True,
+    )

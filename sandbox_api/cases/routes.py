@@ -10,6 +10,7 @@ from sandbox_api.cases.schemas import CaseListQuerySchema, CaseSchema
 from sandbox_api.db import db
 from sandbox_api.keys.models import Role
 from sandbox_api.pagination import PAGINATION_HEADERS, paginate
+from sandbox_api.rendering import json_response
 
 blp = Blueprint(
     "cases", __name__, url_prefix="/api/v1/cases", description="Sandbox pilots: their scope, status and governance."
@@ -31,7 +32,7 @@ class CaseViews(MethodView):
         `_from` and `_to` (inclusive). `lead_agency` takes an agency's id or slug.
         """
         statement = service.list_statement(session=db.session, query=query)
-        return paginate(db.session, statement, page=query["page"], page_size=query["page_size"])
+        return paginate(db.session, statement, CaseSchema, page=query["page"], page_size=query["page_size"])
 
     @blp.policy(CASE_WRITERS)
     @blp.etag
@@ -44,8 +45,9 @@ class CaseViews(MethodView):
         An `agency` key registers pilots for its own agency only.
         """
         case = service.create(session=db.session, case_in=case_in, caller=current_caller())
+        body = service.representation(session=db.session, case_id=case.id)
         db.session.commit()
-        return case, {"Location": url_for("cases.CaseByIdViews", case_id=case.id)}
+        return json_response(body, 201, {"Location": url_for("cases.CaseByIdViews", case_id=case.id)})
 
 
 @blp.route("/<uuid:case_id>")
@@ -55,7 +57,7 @@ class CaseByIdViews(MethodView):
     @blp.response(200, CaseSchema)
     def get(self, case_id):
         """Read a case"""
-        return service.get(session=db.session, case_id=case_id)
+        return json_response(service.representation(session=db.session, case_id=case_id))
 
     @blp.policy(CASE_WRITERS)
     @blp.arguments(CaseSchema(partial=True))
@@ -67,10 +69,11 @@ class CaseByIdViews(MethodView):
         `links`...) are replaced whole. An `agency` key may change only its own agency's cases.
         """
         case = service.get_for_change(session=db.session, case_id=case_id, caller=current_caller())
-        blp.check_etag(case, CaseSchema())
+        blp.check_etag(service.representation(session=db.session, case_id=case_id))
         service.update(session=db.session, case=case, changes=changes, caller=current_caller())
+        body = service.representation(session=db.session, case_id=case_id)
         db.session.commit()
-        return case
+        return json_response(body)
 
     @blp.policy(CASE_WRITERS)
     @blp.response(204)
@@ -81,6 +84,6 @@ class CaseByIdViews(MethodView):
         agency's cases.
         """
         case = service.get_for_change(session=db.session, case_id=case_id, caller=current_caller())
-        blp.check_etag(case, CaseSchema())
+        blp.check_etag(service.representation(session=db.session, case_id=case_id))
         service.delete(session=db.session, case=case)
         db.session.commit()

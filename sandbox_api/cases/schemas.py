@@ -10,7 +10,6 @@ from sandbox_api.schemas import (
     LONG_TEXT,
     MAX_LIST_ITEMS,
     NO_NUL,
-    Identifier,
     ListQuerySchema,
     Timestamp,
     choice,
@@ -58,7 +57,7 @@ class PartnerSchema(ma.Schema):
     """An organisation involved in the pilot: a registered agency (`agency_id`) or any other by `name`."""
 
     name = text(200, "Name of an organisation not registered as an agency, e.g. `Google Cloud`.", allow_none=True)
-    agency_id = Identifier(allow_none=True, metadata={"description": "A registered agency."})
+    agency_id = ma.fields.UUID(allow_none=True, metadata={"description": "A registered agency."})
     role = choice(PartnerRole, "What the partner does in the pilot.", required=True)
 
     @ma.validates_schema

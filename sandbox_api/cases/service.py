@@ -3,14 +3,13 @@
 import uuid
 from datetime import date
 
-from sqlalchemy import Select, and_, exists, select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from sandbox_api.agencies.models import Agency
 from sandbox_api.auth import Caller
 from sandbox_api.cases.models import (
-    REVIEWABLE_STATUSES,
     Case,
     CaseCapability,
     CasePartner,
@@ -18,10 +17,12 @@ from sandbox_api.cases.models import (
     CaseSector,
     ReferenceCounter,
 )
+from sandbox_api.cases.schemas import CaseSchema
 from sandbox_api.db import replace_codes, utcnow
 from sandbox_api.errors import Forbidden, NotFound, Unprocessable
 from sandbox_api.keys.models import Role
 from sandbox_api.pagination import order_by
+from sandbox_api.rendering import render_one
 
 PERSONAL_CATEGORIES = {"personal", "sensitive_personal", "children"}
 
@@ -34,6 +35,13 @@ def get(*, session: Session, case_id: uuid.UUID, for_update: bool = False) -> Ca
     if case is None:
         raise NotFound("No case has this id.")
     return case
+
+
+def representation(*, session: Session, case_id: uuid.UUID) -> str:
+    body = render_one(session, CaseSchema, select(Case).where(Case.id == case_id))
+    if body is None:
+        raise NotFound("No case has this id.")
+    return body
 
 
 def get_for_change(*, session: Session, case_id: uuid.UUID, caller: Caller) -> Case:
@@ -69,10 +77,6 @@ def _within(column, start: date | None, end: date | None) -> list:
     return conditions
 
 
-def _review_overdue_condition():
-    return and_(Case.next_review_due < utcnow().date(), Case.status.in_(REVIEWABLE_STATUSES))
-
-
 def list_statement(*, session: Session, query: dict) -> Select:
     conditions = []
     if query.get("sector"):
@@ -93,8 +97,7 @@ def list_statement(*, session: Session, query: dict) -> Select:
     if "personal_data" in query:
         conditions.append(Case.personal_data.is_(query["personal_data"]))
     if "review_overdue" in query:
-        overdue = _review_overdue_condition()
-        conditions.append(overdue if query["review_overdue"] else ~overdue | Case.next_review_due.is_(None))
+        conditions.append(Case.review_overdue if query["review_overdue"] else ~Case.review_overdue)
     for name in ("planned_start", "planned_end", "actual_start", "actual_end", "next_review_due"):
         conditions.extend(_within(getattr(Case, name), query.get(f"{name}_from"), query.get(f"{name}_to")))
     return select(Case).where(*conditions).order_by(*order_by(Case, query["sort"]))
@@ -199,7 +202,6 @@ def create(*, session: Session, case_in: dict, caller: Caller) -> Case:
     _apply(session, case, values)
     session.add(case)
     session.flush()
-    session.expire(case, Case.AGGREGATES)
     return case
 
 
@@ -211,7 +213,6 @@ def update(*, session: Session, case: Case, changes: dict, caller: Caller) -> Ca
     _apply(session, case, changes)
     case.updated_at = utcnow()
     session.flush()
-    session.expire(case, Case.AGGREGATES)
     return case
 
 

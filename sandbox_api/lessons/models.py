@@ -8,8 +8,9 @@ from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueCon
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from sandbox_api.cases.models import Case
-from sandbox_api.db import Base, JSONDocument, UTCDateTime, json_array_of, str_enum, utcnow
+from sandbox_api.db import Base, JSONDocument, UTCDateTime, str_enum, utcnow
 from sandbox_api.outcomes.models import Outcome
+from sandbox_api.rendering import json_array_of, json_embed, json_object, key, uuid_text
 from sandbox_api.risks.models import Risk
 
 
@@ -95,15 +96,12 @@ class LessonAdoption(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    adopting_case: Mapped[Case] = relationship(lazy="joined", innerjoin=True)
-
-    @property
-    def adopting_agency_id(self) -> uuid.UUID:
-        return self.adopting_case.lead_agency_id
-
-    @property
-    def adopting_sector(self) -> str:
-        return self.adopting_case.primary_sector
+    adopting_agency_id: Mapped[uuid.UUID] = column_property(
+        select(Case.lead_agency_id).where(Case.id == adopting_case_id).scalar_subquery(), deferred=True
+    )
+    adopting_sector: Mapped[str] = column_property(
+        select(Case.primary_sector).where(Case.id == adopting_case_id).scalar_subquery(), deferred=True
+    )
 
 
 class Lesson(Base):
@@ -125,52 +123,53 @@ class Lesson(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    origin_sector: Mapped[str] = column_property(
-        select(Case.primary_sector).where(Case.id == case_id).correlate_except(Case).scalar_subquery()
-    )
-    adoption_count: Mapped[int] = column_property(
-        select(func.count(LessonAdoption.id))
-        .where(LessonAdoption.lesson_id == id)
-        .correlate_except(LessonAdoption)
-        .scalar_subquery()
-    )
-
-    # The link rows, for writes; reads take the aggregated columns below, loaded in the lesson's own
-    # SELECT (as for cases).
+    # The link rows, for writes. Reads render the SQL expressions below (see rendering.py).
     sector_links: Mapped[list[LessonSector]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
     principle_links: Mapped[list[LessonPrinciple]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
     risk_domain_links: Mapped[list[LessonRiskDomain]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
     evidence_outcomes: Mapped[list[Outcome]] = relationship(secondary=lesson_outcome_evidence, passive_deletes=True)
     evidence_risks: Mapped[list[Risk]] = relationship(secondary=lesson_risk_evidence, passive_deletes=True)
 
+    origin_sector: Mapped[str] = column_property(
+        select(Case.primary_sector).where(Case.id == case_id).scalar_subquery(), deferred=True
+    )
+    adoption_count: Mapped[int] = column_property(
+        select(func.count(LessonAdoption.id)).where(LessonAdoption.lesson_id == id).scalar_subquery(), deferred=True
+    )
     applies_to_sectors: Mapped[list[str]] = column_property(
-        json_array_of(LessonSector.sector_code, where=LessonSector.lesson_id == id)
+        json_array_of(LessonSector.sector_code, where=LessonSector.lesson_id == id, order_by=LessonSector.sector_code),
+        deferred=True,
     )
     principles: Mapped[list[str]] = column_property(
-        json_array_of(LessonPrinciple.principle_code, where=LessonPrinciple.lesson_id == id)
+        json_array_of(
+            LessonPrinciple.principle_code,
+            where=LessonPrinciple.lesson_id == id,
+            order_by=LessonPrinciple.principle_code,
+        ),
+        deferred=True,
     )
     risk_domains: Mapped[list[str]] = column_property(
-        json_array_of(LessonRiskDomain.domain_code, where=LessonRiskDomain.lesson_id == id)
+        json_array_of(
+            LessonRiskDomain.domain_code, where=LessonRiskDomain.lesson_id == id, order_by=LessonRiskDomain.domain_code
+        ),
+        deferred=True,
     )
-    evidence_outcome_ids: Mapped[list[str]] = column_property(
-        json_array_of(lesson_outcome_evidence.c.outcome_id, where=lesson_outcome_evidence.c.lesson_id == id)
+    evidence: Mapped[dict] = column_property(
+        json_object(
+            key("outcome_ids"),
+            json_array_of(
+                uuid_text(lesson_outcome_evidence.c.outcome_id),
+                where=lesson_outcome_evidence.c.lesson_id == id,
+                order_by=lesson_outcome_evidence.c.outcome_id,
+            ),
+            key("risk_ids"),
+            json_array_of(
+                uuid_text(lesson_risk_evidence.c.risk_id),
+                where=lesson_risk_evidence.c.lesson_id == id,
+                order_by=lesson_risk_evidence.c.risk_id,
+            ),
+            key("urls"),
+            json_embed(evidence_urls),
+        ),
+        deferred=True,
     )
-    evidence_risk_ids: Mapped[list[str]] = column_property(
-        json_array_of(lesson_risk_evidence.c.risk_id, where=lesson_risk_evidence.c.lesson_id == id)
-    )
-    AGGREGATES = (
-        "applies_to_sectors",
-        "principles",
-        "risk_domains",
-        "evidence_outcome_ids",
-        "evidence_risk_ids",
-        "adoption_count",
-    )
-
-    @property
-    def evidence(self) -> dict:
-        return {
-            "outcome_ids": self.evidence_outcome_ids,
-            "risk_ids": self.evidence_risk_ids,
-            "urls": self.evidence_urls,
-        }

@@ -19,6 +19,7 @@ from sandbox_api.lessons.schemas import (
     LessonSchema,
 )
 from sandbox_api.pagination import PAGINATION_HEADERS, paginate
+from sandbox_api.rendering import json_response
 
 blp = Blueprint(
     "lessons",
@@ -28,6 +29,12 @@ blp = Blueprint(
 )
 
 ADOPTION_PATCH = AdoptionSchema(partial=True, exclude=("adopting_case_id",))
+
+
+def _lesson_representation(case_id, lesson_id) -> str:
+    return children.representation(
+        session=db.session, model=Lesson, schema_class=LessonSchema, case_id=case_id, child_id=lesson_id
+    )
 
 
 @blp.route("/lessons")
@@ -43,7 +50,7 @@ class LessonViews(MethodView):
         with AND; repeated values of one filter combine with OR.
         """
         statement = service.list_statement(query=query)
-        return paginate(db.session, statement, page=query["page"], page_size=query["page_size"])
+        return paginate(db.session, statement, LessonSchema, page=query["page"], page_size=query["page_size"])
 
 
 @blp.route("/cases/<uuid:case_id>/lessons")
@@ -56,7 +63,7 @@ class CaseLessonViews(MethodView):
         statement = children.list_statement(session=db.session, model=Lesson, case_id=case_id, sort=query["sort"])
         if query.get("kind"):
             statement = statement.where(Lesson.kind.in_(query["kind"]))
-        return paginate(db.session, statement, page=query["page"], page_size=query["page_size"])
+        return paginate(db.session, statement, LessonSchema, page=query["page"], page_size=query["page_size"])
 
     @blp.policy(CASE_WRITERS)
     @blp.etag
@@ -70,8 +77,10 @@ class CaseLessonViews(MethodView):
         """
         case = cases_service.get_for_change(session=db.session, case_id=case_id, caller=current_caller())
         lesson = service.create(session=db.session, case=case, lesson_in=lesson_in)
+        body = _lesson_representation(case_id, lesson.id)
         db.session.commit()
-        return lesson, {"Location": url_for("lessons.CaseLessonByIdViews", case_id=case_id, lesson_id=lesson.id)}
+        location = url_for("lessons.CaseLessonByIdViews", case_id=case_id, lesson_id=lesson.id)
+        return json_response(body, 201, {"Location": location})
 
 
 @blp.route("/cases/<uuid:case_id>/lessons/<uuid:lesson_id>")
@@ -81,7 +90,7 @@ class CaseLessonByIdViews(MethodView):
     @blp.response(200, LessonSchema)
     def get(self, case_id, lesson_id):
         """Read a lesson"""
-        return children.get(session=db.session, model=Lesson, case_id=case_id, child_id=lesson_id)
+        return json_response(_lesson_representation(case_id, lesson_id))
 
     @blp.policy(CASE_WRITERS)
     @blp.arguments(LessonSchema(partial=True))
@@ -98,10 +107,11 @@ class CaseLessonByIdViews(MethodView):
             child_id=lesson_id,
             caller=current_caller(),
         )
-        blp.check_etag(lesson, LessonSchema())
+        blp.check_etag(_lesson_representation(case_id, lesson_id))
         service.update(session=db.session, lesson=lesson, changes=changes)
+        body = _lesson_representation(case_id, lesson_id)
         db.session.commit()
-        return lesson
+        return json_response(body)
 
     @blp.policy(CASE_WRITERS)
     @blp.response(204)
@@ -117,7 +127,7 @@ class CaseLessonByIdViews(MethodView):
             child_id=lesson_id,
             caller=current_caller(),
         )
-        blp.check_etag(lesson, LessonSchema())
+        blp.check_etag(_lesson_representation(case_id, lesson_id))
         children.delete(session=db.session, child=lesson)
         db.session.commit()
 
@@ -130,7 +140,7 @@ class AdoptionViews(MethodView):
     def get(self, query, lesson_id):
         """List a lesson's adoptions"""
         statement = service.adoptions_statement(session=db.session, lesson_id=lesson_id, query=query)
-        return paginate(db.session, statement, page=query["page"], page_size=query["page_size"])
+        return paginate(db.session, statement, AdoptionSchema, page=query["page"], page_size=query["page_size"])
 
     @blp.policy(CASE_WRITERS)
     @blp.etag
@@ -144,9 +154,10 @@ class AdoptionViews(MethodView):
         """
         lesson = service.get(session=db.session, lesson_id=lesson_id)
         adoption = service.adopt(session=db.session, lesson=lesson, adoption_in=adoption_in, caller=current_caller())
+        body = service.adoption_representation(session=db.session, lesson_id=lesson_id, adoption_id=adoption.id)
         db.session.commit()
         location = url_for("lessons.AdoptionByIdViews", lesson_id=lesson_id, adoption_id=adoption.id)
-        return adoption, {"Location": location}
+        return json_response(body, 201, {"Location": location})
 
 
 @blp.route("/lessons/<uuid:lesson_id>/adoptions/<uuid:adoption_id>")
@@ -156,7 +167,9 @@ class AdoptionByIdViews(MethodView):
     @blp.response(200, AdoptionSchema)
     def get(self, lesson_id, adoption_id):
         """Read an adoption"""
-        return service.get_adoption(session=db.session, lesson_id=lesson_id, adoption_id=adoption_id)
+        return json_response(
+            service.adoption_representation(session=db.session, lesson_id=lesson_id, adoption_id=adoption_id)
+        )
 
     @blp.policy(CASE_WRITERS)
     @blp.arguments(ADOPTION_PATCH)
@@ -169,10 +182,13 @@ class AdoptionByIdViews(MethodView):
         adoption = service.get_adoption_for_change(
             session=db.session, lesson_id=lesson_id, adoption_id=adoption_id, caller=current_caller()
         )
-        blp.check_etag(adoption, AdoptionSchema())
+        blp.check_etag(
+            service.adoption_representation(session=db.session, lesson_id=lesson_id, adoption_id=adoption_id)
+        )
         service.update_adoption(session=db.session, adoption=adoption, changes=changes)
+        body = service.adoption_representation(session=db.session, lesson_id=lesson_id, adoption_id=adoption_id)
         db.session.commit()
-        return adoption
+        return json_response(body)
 
     @blp.policy(CASE_WRITERS)
     @blp.response(204)
@@ -181,6 +197,8 @@ class AdoptionByIdViews(MethodView):
         adoption = service.get_adoption_for_change(
             session=db.session, lesson_id=lesson_id, adoption_id=adoption_id, caller=current_caller()
         )
-        blp.check_etag(adoption, AdoptionSchema())
+        blp.check_etag(
+            service.adoption_representation(session=db.session, lesson_id=lesson_id, adoption_id=adoption_id)
+        )
         children.delete(session=db.session, child=adoption)
         db.session.commit()

@@ -7,7 +7,6 @@ from sandbox_api.lessons.models import AdoptionResult, Curation, LessonKind, Tra
 from sandbox_api.schemas import (
     LONG_TEXT,
     MAX_LIST_ITEMS,
-    Identifier,
     ListQuerySchema,
     choice,
     created_at_field,
@@ -28,12 +27,12 @@ class EvidenceSchema(ma.Schema):
     """What backs a lesson: outcomes and risks of the same case, and public URLs."""
 
     outcome_ids = ma.fields.List(
-        Identifier(),
+        ma.fields.UUID(),
         validate=validate.Length(max=MAX_LIST_ITEMS),
         metadata={"description": "Outcomes of the same case."},
     )
     risk_ids = ma.fields.List(
-        Identifier(),
+        ma.fields.UUID(),
         validate=validate.Length(max=MAX_LIST_ITEMS),
         metadata={"description": "Risks of the same case."},
     )

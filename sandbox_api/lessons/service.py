@@ -17,8 +17,10 @@ from sandbox_api.lessons.models import (
     LessonRiskDomain,
     LessonSector,
 )
+from sandbox_api.lessons.schemas import AdoptionSchema
 from sandbox_api.outcomes.models import Outcome
 from sandbox_api.pagination import order_by
+from sandbox_api.rendering import render_one
 from sandbox_api.risks.models import Risk
 
 
@@ -97,14 +99,12 @@ def create(*, session: Session, case: Case, lesson_in: dict) -> Lesson:
     _apply(session, lesson, lesson_in)
     session.add(lesson)
     session.flush()
-    session.expire(lesson, Lesson.AGGREGATES)
     return lesson
 
 
 def update(*, session: Session, lesson: Lesson, changes: dict) -> Lesson:
     _apply(session, lesson, changes)
     session.flush()
-    session.expire(lesson, Lesson.AGGREGATES)
     return lesson
 
 
@@ -115,6 +115,14 @@ def get_adoption(*, session: Session, lesson_id: uuid.UUID, adoption_id: uuid.UU
     if adoption is None:
         raise NotFound("The lesson has no adoption with this id.")
     return adoption
+
+
+def adoption_representation(*, session: Session, lesson_id: uuid.UUID, adoption_id: uuid.UUID) -> str:
+    statement = select(LessonAdoption).where(LessonAdoption.id == adoption_id, LessonAdoption.lesson_id == lesson_id)
+    body = render_one(session, AdoptionSchema, statement)
+    if body is None:
+        raise NotFound("The lesson has no adoption with this id.")
+    return body
 
 
 def get_adoption_for_change(

@@ -4,8 +4,8 @@ import enum
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Date, Float, ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Date, Float, ForeignKey, String, Text, and_, case
+from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from sandbox_api.db import Base, UTCDateTime, str_enum, utcnow
 
@@ -59,15 +59,19 @@ class Outcome(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    @property
-    def evidence_grade(self) -> str:
-        return EVIDENCE_GRADES[self.method]
-
-    @property
-    def attained(self) -> bool | None:
-        """Whether the target was reached; None unless a quantitative target, actual and direction are known."""
-        if self.kind != OutcomeKind.QUANTITATIVE or None in (self.target, self.actual, self.direction):
-            return None
-        if self.direction == Direction.INCREASE:
-            return self.actual >= self.target
-        return self.actual <= self.target
+    evidence_grade: Mapped[str] = column_property(case(EVIDENCE_GRADES, value=method), deferred=True)
+    # Whether the target was reached; NULL unless a quantitative target, actual and direction are known.
+    attained: Mapped[bool | None] = column_property(
+        case(
+            (
+                and_(
+                    kind == OutcomeKind.QUANTITATIVE,
+                    target.is_not(None),
+                    actual.is_not(None),
+                    direction.is_not(None),
+                ),
+                case((direction == Direction.INCREASE, actual >= target), else_=actual <= target),
+            ),
+        ),
+        deferred=True,
+    )

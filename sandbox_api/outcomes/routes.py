@@ -13,6 +13,7 @@ from sandbox_api.outcomes import service
 from sandbox_api.outcomes.models import Outcome
 from sandbox_api.outcomes.schemas import OutcomeListQuerySchema, OutcomeSchema
 from sandbox_api.pagination import PAGINATION_HEADERS, paginate
+from sandbox_api.rendering import json_response
 
 blp = Blueprint(
     "outcomes",
@@ -35,7 +36,7 @@ class OutcomeViews(MethodView):
         statement = children.list_statement(session=db.session, model=Outcome, case_id=case_id, sort=query["sort"])
         if query.get("method"):
             statement = statement.where(Outcome.method.in_(query["method"]))
-        return paginate(db.session, statement, page=query["page"], page_size=query["page_size"])
+        return paginate(db.session, statement, OutcomeSchema, page=query["page"], page_size=query["page_size"])
 
     @blp.policy(CASE_WRITERS)
     @blp.etag
@@ -48,8 +49,13 @@ class OutcomeViews(MethodView):
         """
         case = cases_service.get_for_change(session=db.session, case_id=case_id, caller=current_caller())
         outcome = service.create(session=db.session, case=case, outcome_in=outcome_in)
+        body = children.representation(
+            session=db.session, model=Outcome, schema_class=OutcomeSchema, case_id=case_id, child_id=outcome.id
+        )
         db.session.commit()
-        return outcome, {"Location": url_for("outcomes.OutcomeByIdViews", case_id=case_id, outcome_id=outcome.id)}
+        return json_response(
+            body, 201, {"Location": url_for("outcomes.OutcomeByIdViews", case_id=case_id, outcome_id=outcome.id)}
+        )
 
 
 @blp.route("/<uuid:outcome_id>")
@@ -59,7 +65,11 @@ class OutcomeByIdViews(MethodView):
     @blp.response(200, OutcomeSchema)
     def get(self, case_id, outcome_id):
         """Read an outcome"""
-        return children.get(session=db.session, model=Outcome, case_id=case_id, child_id=outcome_id)
+        return json_response(
+            children.representation(
+                session=db.session, model=Outcome, schema_class=OutcomeSchema, case_id=case_id, child_id=outcome_id
+            )
+        )
 
     @blp.policy(CASE_WRITERS)
     @blp.arguments(OutcomeSchema(partial=True))
@@ -72,10 +82,17 @@ class OutcomeByIdViews(MethodView):
         outcome = children.get_for_change(
             session=db.session, model=Outcome, case_id=case_id, child_id=outcome_id, caller=current_caller()
         )
-        blp.check_etag(outcome, OutcomeSchema())
+        blp.check_etag(
+            children.representation(
+                session=db.session, model=Outcome, schema_class=OutcomeSchema, case_id=case_id, child_id=outcome_id
+            )
+        )
         service.update(session=db.session, outcome=outcome, changes=changes)
+        body = children.representation(
+            session=db.session, model=Outcome, schema_class=OutcomeSchema, case_id=case_id, child_id=outcome_id
+        )
         db.session.commit()
-        return outcome
+        return json_response(body)
 
     @blp.policy(CASE_WRITERS)
     @blp.response(204)
@@ -87,6 +104,10 @@ class OutcomeByIdViews(MethodView):
         outcome = children.get_for_change(
             session=db.session, model=Outcome, case_id=case_id, child_id=outcome_id, caller=current_caller()
         )
-        blp.check_etag(outcome, OutcomeSchema())
+        blp.check_etag(
+            children.representation(
+                session=db.session, model=Outcome, schema_class=OutcomeSchema, case_id=case_id, child_id=outcome_id
+            )
+        )
         children.delete(session=db.session, child=outcome)
         db.session.commit()

@@ -10,6 +10,7 @@ from sandbox_api.cases import service as cases_service
 from sandbox_api.cases.routes import CASE_WRITERS, LOCATION_HEADER
 from sandbox_api.db import db
 from sandbox_api.pagination import PAGINATION_HEADERS, paginate
+from sandbox_api.rendering import json_response
 from sandbox_api.risks import service
 from sandbox_api.risks.models import Risk
 from sandbox_api.risks.schemas import RiskListQuerySchema, RiskSchema
@@ -34,7 +35,7 @@ class RiskViews(MethodView):
             statement = statement.where(Risk.status.in_(query["status"]))
         if query.get("domain"):
             statement = statement.where(Risk.domain.in_(query["domain"]))
-        return paginate(db.session, statement, page=query["page"], page_size=query["page_size"])
+        return paginate(db.session, statement, RiskSchema, page=query["page"], page_size=query["page_size"])
 
     @blp.policy(CASE_WRITERS)
     @blp.etag
@@ -47,8 +48,11 @@ class RiskViews(MethodView):
         """
         case = cases_service.get_for_change(session=db.session, case_id=case_id, caller=current_caller())
         risk = service.create(session=db.session, case=case, risk_in=risk_in)
+        body = children.representation(
+            session=db.session, model=Risk, schema_class=RiskSchema, case_id=case_id, child_id=risk.id
+        )
         db.session.commit()
-        return risk, {"Location": url_for("risks.RiskByIdViews", case_id=case_id, risk_id=risk.id)}
+        return json_response(body, 201, {"Location": url_for("risks.RiskByIdViews", case_id=case_id, risk_id=risk.id)})
 
 
 @blp.route("/<uuid:risk_id>")
@@ -58,7 +62,11 @@ class RiskByIdViews(MethodView):
     @blp.response(200, RiskSchema)
     def get(self, case_id, risk_id):
         """Read a risk"""
-        return children.get(session=db.session, model=Risk, case_id=case_id, child_id=risk_id)
+        return json_response(
+            children.representation(
+                session=db.session, model=Risk, schema_class=RiskSchema, case_id=case_id, child_id=risk_id
+            )
+        )
 
     @blp.policy(CASE_WRITERS)
     @blp.arguments(RiskSchema(partial=True))
@@ -71,10 +79,17 @@ class RiskByIdViews(MethodView):
         risk = children.get_for_change(
             session=db.session, model=Risk, case_id=case_id, child_id=risk_id, caller=current_caller()
         )
-        blp.check_etag(risk, RiskSchema())
+        blp.check_etag(
+            children.representation(
+                session=db.session, model=Risk, schema_class=RiskSchema, case_id=case_id, child_id=risk_id
+            )
+        )
         service.update(session=db.session, risk=risk, changes=changes)
+        body = children.representation(
+            session=db.session, model=Risk, schema_class=RiskSchema, case_id=case_id, child_id=risk_id
+        )
         db.session.commit()
-        return risk
+        return json_response(body)
 
     @blp.policy(CASE_WRITERS)
     @blp.response(204)
@@ -86,6 +101,10 @@ class RiskByIdViews(MethodView):
         risk = children.get_for_change(
             session=db.session, model=Risk, case_id=case_id, child_id=risk_id, caller=current_caller()
         )
-        blp.check_etag(risk, RiskSchema())
+        blp.check_etag(
+            children.representation(
+                session=db.session, model=Risk, schema_class=RiskSchema, case_id=case_id, child_id=risk_id
+            )
+        )
         children.delete(session=db.session, child=risk)
         db.session.commit()

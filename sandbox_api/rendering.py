@@ -1,0 +1,218 @@
+"""Resources rendered as JSON by the database, field by field from their marshmallow schemas.
+
+The schema stays the one definition of the wire format (and of the OpenAPI document); this module
+derives from it one SQL expression per resource that builds the same JSON in the database, so a
+list of resources costs no object construction and no Python serialisation per row.
+"""
+
+import hashlib
+from functools import cache
+
+import marshmallow as ma
+from flask import Response
+from sqlalchemy import JSON, Select, Text, cast, literal_column, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import GenericFunction
+
+from sandbox_api.schemas import Timestamp
+
+
+class _JSONFunction(GenericFunction):
+    inherit_cache = True
+    type = JSON()
+
+
+class json_object(_JSONFunction):
+    """A JSON object from alternating keys and values."""
+
+    inherit_cache = True
+    name = "json_object"
+
+
+class json_array_agg(_JSONFunction):
+    """Aggregate: the JSON array of the first argument, in the order of the second; `[]` over no rows."""
+
+    inherit_cache = True
+    name = "json_array_agg"
+
+
+class json_embed(_JSONFunction):
+    """A JSON value that an enclosing JSON object embeds as JSON, not as a string."""
+
+    inherit_cache = True
+    name = "json_embed"
+
+
+class json_bool(_JSONFunction):
+    """A boolean as JSON `true`, `false` or `null`."""
+
+    inherit_cache = True
+    name = "json_bool"
+
+
+class uuid_text(GenericFunction):
+    """A UUID in its canonical text form."""
+
+    inherit_cache = True
+    name = "uuid_text"
+    type = Text()
+
+
+class timestamp_text(GenericFunction):
+    """A UTC timestamp as RFC 3339 text with microseconds and `Z`, as `schemas.Timestamp` writes it."""
+
+    inherit_cache = True
+    name = "timestamp_text"
+    type = Text()
+
+
+class utc_today(GenericFunction):
+    """Today's date in UTC."""
+
+    inherit_cache = True
+    name = "utc_today"
+
+
+def _arguments(element, compiler, **kw) -> list[str]:
+    return [compiler.process(clause, **kw) for clause in element.clauses]
+
+
+@compiles(json_object, "sqlite")
+def _json_object_sqlite(element, compiler, **kw):
+    return f"json_object({', '.join(_arguments(element, compiler, **kw))})"
+
+
+@compiles(json_object, "postgresql")
+def _json_object_postgresql(element, compiler, **kw):
+    return f"json_build_object({', '.join(_arguments(element, compiler, **kw))})"
+
+
+@compiles(json_array_agg, "sqlite")
+def _json_array_agg_sqlite(element, compiler, **kw):
+    # SQLite 3.40 has no ORDER BY inside aggregates: rows come in the order of the index that the
+    # correlated subquery scans, and each link table's key is laid out in the order to show.
+    value, _order = _arguments(element, compiler, **kw)
+    return f"json_group_array({value})"
+
+
+@compiles(json_array_agg, "postgresql")
+def _json_array_agg_postgresql(element, compiler, **kw):
+    value, order = _arguments(element, compiler, **kw)
+    return f"coalesce(json_agg({value} ORDER BY {order}), '[]'::json)"
+
+
+@compiles(json_embed, "sqlite")
+def _json_embed_sqlite(element, compiler, **kw):
+    return f"json({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(json_embed, "postgresql")
+def _json_embed_postgresql(element, compiler, **kw):
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(json_bool, "sqlite")
+def _json_bool_sqlite(element, compiler, **kw):
+    value = compiler.process(element.clauses, **kw)
+    return f"CASE WHEN ({value}) IS NULL THEN NULL WHEN ({value}) THEN json('true') ELSE json('false') END"
+
+
+@compiles(json_bool, "postgresql")
+def _json_bool_postgresql(element, compiler, **kw):
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(uuid_text, "sqlite")
+def _uuid_text_sqlite(element, compiler, **kw):
+    # SQLite stores UUIDs as 32 hexadecimal digits.
+    value = compiler.process(element.clauses, **kw)
+    parts = ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))
+    return "(" + " || '-' || ".join(f"substr({value}, {start}, {length})" for start, length in parts) + ")"
+
+
+@compiles(uuid_text, "postgresql")
+def _uuid_text_postgresql(element, compiler, **kw):
+    return f"CAST({compiler.process(element.clauses, **kw)} AS TEXT)"
+
+
+@compiles(timestamp_text, "sqlite")
+def _timestamp_text_sqlite(element, compiler, **kw):
+    # SQLite stores timestamps as `YYYY-MM-DD HH:MM:SS.ffffff` in UTC.
+    return f"(replace({compiler.process(element.clauses, **kw)}, ' ', 'T') || 'Z')"
+
+
+@compiles(timestamp_text, "postgresql")
+def _timestamp_text_postgresql(element, compiler, **kw):
+    value = compiler.process(element.clauses, **kw)
+    return f"""to_char({value} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+
+
+@compiles(utc_today, "sqlite")
+def _utc_today_sqlite(element, compiler, **kw):
+    return "date('now')"
+
+
+@compiles(utc_today, "postgresql")
+def _utc_today_postgresql(element, compiler, **kw):
+    return "CAST(now() AT TIME ZONE 'UTC' AS DATE)"
+
+
+def key(name: str):
+    """A key of a JSON object, written into the SQL (names are identifiers, never user input)."""
+    assert name.isidentifier(), name
+    return literal_column(f"'{name}'")
+
+
+def json_array_of(value, *, where, order_by):
+    """The JSON array of `value` over the rows matching `where` (a correlated subquery), in `order_by` order."""
+    return json_embed(select(json_array_agg(value, order_by)).where(where).scalar_subquery())
+
+
+def _as_json(field: ma.fields.Field, expression):
+    if isinstance(field, ma.fields.UUID):
+        return uuid_text(expression)
+    if isinstance(field, Timestamp):
+        return timestamp_text(expression)
+    if isinstance(field, ma.fields.Boolean):
+        return json_bool(expression)
+    if isinstance(field, ma.fields.List | ma.fields.Nested | ma.fields.Dict):
+        return json_embed(expression)
+    return expression
+
+
+@cache
+def representation(schema_class: type[ma.Schema], model) -> object:
+    """The SQL expression that renders one row of `model` as `schema_class` dumps it, as JSON text.
+
+    Every field must name a mapped column or column property of the model (derived fields are SQL
+    expressions on the model), so the database can compute all of it.
+    """
+    pairs = []
+    for name, field in schema_class().dump_fields.items():
+        attribute = getattr(model, field.attribute or name)
+        pairs.extend((key(name), _as_json(field, attribute.expression)))
+    return cast(json_object(*pairs), Text)
+
+
+def render_one(session: Session, schema_class: type[ma.Schema], statement: Select) -> str | None:
+    """The JSON of the one row that `statement` (a `select(Model)...`) selects, or None."""
+    model = statement.column_descriptions[0]["entity"]
+    return session.scalar(statement.with_only_columns(representation(schema_class, model)))
+
+
+def render_list(session: Session, schema_class: type[ma.Schema], statement: Select) -> str:
+    """The JSON array of the rows that `statement` selects, in its order."""
+    model = statement.column_descriptions[0]["entity"]
+    rows = session.scalars(statement.with_only_columns(representation(schema_class, model)))
+    return f"[{','.join(rows)}]"
+
+
+def json_response(body: str, status: int = 200, headers: dict | None = None) -> Response:
+    return Response(body, status=status, headers=headers, mimetype="application/json")
+
+
+def etag_of(body: str | bytes) -> str:
+    """A strong ETag: a digest of the exact bytes of the representation."""
+    data = body.encode() if isinstance(body, str) else body
+    return hashlib.sha256(data).hexdigest()[:40]
