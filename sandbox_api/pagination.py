@@ -3,11 +3,12 @@
 import json
 import math
 import threading
+from urllib.parse import urlencode
 from typing import Any
 
 import marshmallow as ma
 from cachetools import LRUCache
-from flask import Response, request, url_for
+from flask import Response, request
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
@@ -36,9 +37,8 @@ PAGINATION_HEADERS = {
 
 
 def _page_url(page: int) -> str:
-    args = request.args.to_dict(flat=False)
-    args["page"] = [str(page)]
-    return url_for(request.endpoint, **(request.view_args or {}), **args)
+    args = [(name, value) for name, value in request.args.items(multi=True) if name != "page"]
+    return f"{request.path}?{urlencode([*args, ('page', page)])}"
 
 
 def _freeze(value: Any) -> Any:

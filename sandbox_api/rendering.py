@@ -10,8 +10,9 @@ from functools import cache
 
 import marshmallow as ma
 from flask import Response
-from sqlalchemy import JSON, Select, Text, cast, literal_column, select
+from sqlalchemy import JSON, ColumnElement, Select, Text, cast, literal_column, select
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import GenericFunction
 
@@ -181,30 +182,49 @@ def _as_json(field: ma.fields.Field, expression):
     return expression
 
 
-@cache
-def representation(schema_class: type[ma.Schema], model) -> object:
-    """The SQL expression that renders one row of `model` as `schema_class` dumps it, as JSON text.
+class Representation(ColumnElement):
+    """One row of a model rendered as its schema dumps it, as JSON text.
 
-    Every field must name a mapped column or column property of the model (derived fields are SQL
-    expressions on the model), so the database can compute all of it.
+    Every field of the schema must name a mapped column or column property of the model (derived
+    fields are SQL expressions on the model), so that the database computes all of it. The SQL is
+    built once; its cache key is just the names, so SQLAlchemy compiles it once per statement shape
+    instead of walking the whole expression on every request.
     """
-    pairs = []
-    for name, field in schema_class().dump_fields.items():
-        attribute = getattr(model, field.attribute or name)
-        pairs.extend((key(name), _as_json(field, attribute.expression)))
-    return cast(json_object(*pairs), Text)
+
+    inherit_cache = True
+    _traverse_internals = [("name", InternalTraversal.dp_string)]
+
+    def __init__(self, schema_class: type[ma.Schema], model) -> None:
+        self.type = Text()
+        self.name = f"{model.__name__}/{schema_class.__name__}"
+        pairs = []
+        for name, field in schema_class().dump_fields.items():
+            attribute = getattr(model, field.attribute or name)
+            pairs.extend((key(name), _as_json(field, attribute.expression)))
+        self.json = cast(json_object(*pairs), Text)
+
+
+@compiles(Representation)
+def _compile_representation(element, compiler, **kw):
+    # Literal values are written into the SQL, so the statement carries no parameters of its own.
+    return compiler.process(element.json, literal_binds=True)
+
+
+@cache
+def representation(schema_class: type[ma.Schema], model) -> Representation:
+    return Representation(schema_class, model)
 
 
 def render_one(session: Session, schema_class: type[ma.Schema], statement: Select) -> str | None:
     """The JSON of the one row that `statement` (a `select(Model)...`) selects, or None."""
     model = statement.column_descriptions[0]["entity"]
-    return session.scalar(statement.with_only_columns(representation(schema_class, model)))
+    return session.scalar(statement.with_only_columns(representation(schema_class, model), maintain_column_froms=True))
 
 
 def render_list(session: Session, schema_class: type[ma.Schema], statement: Select) -> str:
     """The JSON array of the rows that `statement` selects, in its order."""
     model = statement.column_descriptions[0]["entity"]
-    rows = session.scalars(statement.with_only_columns(representation(schema_class, model)))
+    rows = session.scalars(statement.with_only_columns(representation(schema_class, model), maintain_column_froms=True))
     return f"[{','.join(rows)}]"
 
 

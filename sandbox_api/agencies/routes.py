@@ -22,7 +22,7 @@ AGENCY_PATCH = AgencySchema(partial=True, exclude=("slug",))
 @blp.route("")
 class AgencyViews(MethodView):
     @blp.policy(PUBLIC)
-    @blp.arguments(AgencyListQuerySchema, location="query")
+    @blp.arguments(AgencyListQuerySchema(), location="query")
     @blp.response(200, AgencySchema(many=True), headers=PAGINATION_HEADERS)
     def get(self, query):
         """List agencies

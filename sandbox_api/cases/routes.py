@@ -23,7 +23,7 @@ LOCATION_HEADER = {"Location": {"description": "URL of the created resource.", "
 @blp.route("")
 class CaseViews(MethodView):
     @blp.policy(PUBLIC)
-    @blp.arguments(CaseListQuerySchema, location="query")
+    @blp.arguments(CaseListQuerySchema(), location="query")
     @blp.response(200, CaseSchema(many=True), headers=PAGINATION_HEADERS)
     def get(self, query):
         """List cases

@@ -40,7 +40,7 @@ def _lesson_representation(case_id, lesson_id) -> str:
 @blp.route("/lessons")
 class LessonViews(MethodView):
     @blp.policy(PUBLIC)
-    @blp.arguments(LessonListQuerySchema, location="query")
+    @blp.arguments(LessonListQuerySchema(), location="query")
     @blp.response(200, LessonSchema(many=True), headers=PAGINATION_HEADERS)
     def get(self, query):
         """List lessons across all cases
@@ -56,7 +56,7 @@ class LessonViews(MethodView):
 @blp.route("/cases/<uuid:case_id>/lessons")
 class CaseLessonViews(MethodView):
     @blp.policy(PUBLIC)
-    @blp.arguments(CaseLessonListQuerySchema, location="query")
+    @blp.arguments(CaseLessonListQuerySchema(), location="query")
     @blp.response(200, LessonSchema(many=True), headers=PAGINATION_HEADERS)
     def get(self, query, case_id):
         """List a case's lessons"""
@@ -135,7 +135,7 @@ class CaseLessonByIdViews(MethodView):
 @blp.route("/lessons/<uuid:lesson_id>/adoptions")
 class AdoptionViews(MethodView):
     @blp.policy(PUBLIC)
-    @blp.arguments(AdoptionListQuerySchema, location="query")
+    @blp.arguments(AdoptionListQuerySchema(), location="query")
     @blp.response(200, AdoptionSchema(many=True), headers=PAGINATION_HEADERS)
     def get(self, query, lesson_id):
         """List a lesson's adoptions"""

@@ -59,7 +59,9 @@ class Outcome(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    evidence_grade: Mapped[str] = column_property(case(EVIDENCE_GRADES, value=method), deferred=True)
+    evidence_grade: Mapped[str] = column_property(
+        case({method_name.value: grade for method_name, grade in EVIDENCE_GRADES.items()}, value=method), deferred=True
+    )
     # Whether the target was reached; NULL unless a quantitative target, actual and direction are known.
     attained: Mapped[bool | None] = column_property(
         case(

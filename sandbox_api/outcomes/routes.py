@@ -26,7 +26,7 @@ blp = Blueprint(
 @blp.route("")
 class OutcomeViews(MethodView):
     @blp.policy(PUBLIC)
-    @blp.arguments(OutcomeListQuerySchema, location="query")
+    @blp.arguments(OutcomeListQuerySchema(), location="query")
     @blp.response(200, OutcomeSchema(many=True), headers=PAGINATION_HEADERS)
     def get(self, query, case_id):
         """List a case's outcomes

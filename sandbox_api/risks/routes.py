@@ -23,7 +23,7 @@ blp = Blueprint(
 @blp.route("")
 class RiskViews(MethodView):
     @blp.policy(PUBLIC)
-    @blp.arguments(RiskListQuerySchema, location="query")
+    @blp.arguments(RiskListQuerySchema(), location="query")
     @blp.response(200, RiskSchema(many=True), headers=PAGINATION_HEADERS)
     def get(self, query, case_id):
         """List a case's risks
