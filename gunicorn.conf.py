@@ -9,6 +9,9 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 keepalive = 5
+# Each worker listens on its own SO_REUSEPORT socket, so the kernel spreads connections over the
+# workers; on one shared socket, a burst of keep-alive connections can all land on one worker.
+reuse_port = True
 timeout = 30
 graceful_timeout = 20
 max_requests = 10_000
