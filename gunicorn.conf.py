@@ -14,8 +14,7 @@ keepalive = 5
 reuse_port = True
 timeout = 30
 graceful_timeout = 20
-max_requests = 10_000
-max_requests_jitter = 1_000
+max_requests = 0  # no worker recycling: restarts cost more than they guard against here
 accesslog = "-" if os.environ.get("ACCESS_LOG", "1") == "1" else None
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

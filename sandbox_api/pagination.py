@@ -52,11 +52,12 @@ def count_rows(session: Session, statement: Select) -> int:
     # SQLAlchemy's cache key: the statement's structure plus its parameter values.
     cache_key = count._generate_cache_key()
     key = (cache_key.key, tuple(_freeze(parameter.effective_value) for parameter in cache_key.bindparams))
-    version = session.scalar(select(RegistryVersion.value))
+    connection = session.connection()
+    version = connection.scalar(select(RegistryVersion.value))
     with _totals_lock:
         total = _totals.get((key, version))
     if total is None:
-        total = session.scalar(count) or 0
+        total = connection.scalar(count) or 0
         with _totals_lock:
             _totals[(key, version)] = total
     return total

@@ -218,13 +218,16 @@ def representation(schema_class: type[ma.Schema], model) -> Representation:
 def render_one(session: Session, schema_class: type[ma.Schema], statement: Select) -> str | None:
     """The JSON of the one row that `statement` (a `select(Model)...`) selects, or None."""
     model = statement.column_descriptions[0]["entity"]
-    return session.scalar(statement.with_only_columns(representation(schema_class, model), maintain_column_froms=True))
+    rendered = statement.with_only_columns(representation(schema_class, model), maintain_column_froms=True)
+    # A single text column needs no ORM loading: the connection runs it directly.
+    return session.connection().scalar(rendered)
 
 
 def render_list(session: Session, schema_class: type[ma.Schema], statement: Select) -> str:
     """The JSON array of the rows that `statement` selects, in its order."""
     model = statement.column_descriptions[0]["entity"]
-    rows = session.scalars(statement.with_only_columns(representation(schema_class, model), maintain_column_froms=True))
+    rendered = statement.with_only_columns(representation(schema_class, model), maintain_column_froms=True)
+    rows = session.connection().scalars(rendered)
     return f"[{','.join(rows)}]"
 
 
