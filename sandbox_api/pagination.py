@@ -3,8 +3,8 @@
 import json
 import math
 import threading
-from urllib.parse import urlencode
 from typing import Any
+from urllib.parse import urlencode
 
 import marshmallow as ma
 from cachetools import LRUCache

@@ -12,9 +12,9 @@ import marshmallow as ma
 from flask import Response
 from sqlalchemy import JSON, ColumnElement, Select, Text, cast, literal_column, select
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import GenericFunction
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from sandbox_api.schemas import Timestamp
 

@@ -62,7 +62,9 @@ def test_malformed_json_and_wrong_content_type(naio):
 
 
 def test_an_oversized_body_is_refused(naio):
-    response = naio.post("/api/v1/cases", data="[" + "1," * 200_000 + "1]", headers={"Content-Type": "application/json"})
+    response = naio.post(
+        "/api/v1/cases", data="[" + "1," * 200_000 + "1]", headers={"Content-Type": "application/json"}
+    )
 
     assert response.status_code == 413
     assert response.content_type == "application/problem+json"

@@ -116,7 +116,12 @@ def test_concurrent_writers_wait_for_each_other_instead_of_failing(fresh_engine)
     app = _committed_app(fresh_engine)
     admin = _key(app, Role.ADMIN)
     client = app.test_client()
-    assert client.post("/api/v1/agencies", json={"slug": "moe", "name": "MOE", "kind": "ministry"}, headers=admin).status_code == 201
+    assert (
+        client.post(
+            "/api/v1/agencies", json={"slug": "moe", "name": "MOE", "kind": "ministry"}, headers=admin
+        ).status_code
+        == 201
+    )
     agency = _key(app, Role.AGENCY, "moe")
 
     responses = _in_parallel(

@@ -13,7 +13,9 @@ def run_cli(app, *args):
 
 
 def test_keys_create_prints_the_key_alone_on_its_last_line(app, client, agency_a):
-    result = run_cli(app, "keys", "create", "--role", "agency", "--agency", agency_a["slug"], "--name", "MOE integration")
+    result = run_cli(
+        app, "keys", "create", "--role", "agency", "--agency", agency_a["slug"], "--name", "MOE integration"
+    )
 
     assert result.exit_code == 0, result.output
     key = result.output.strip().splitlines()[-1]

@@ -28,7 +28,8 @@ def health_case(owner_b) -> dict:
 
 def test_lesson_lifecycle_with_evidence(owner_a, client, case_a):
     outcome = owner_a.post(
-        f"/api/v1/cases/{case_a['id']}/outcomes", json={"title": "Errors caught", "kind": "qualitative", "method": "survey"}
+        f"/api/v1/cases/{case_a['id']}/outcomes",
+        json={"title": "Errors caught", "kind": "qualitative", "method": "survey"},
     ).json
     risk = owner_a.post(
         f"/api/v1/cases/{case_a['id']}/risks", json={"title": "Errors", "domain": "3", "likelihood": 3, "impact": 3}
@@ -36,7 +37,14 @@ def test_lesson_lifecycle_with_evidence(owner_a, client, case_a):
 
     created = owner_a.post(
         lessons_url(case_a),
-        json={**LESSON, "evidence": {"outcome_ids": [outcome["id"]], "risk_ids": [risk["id"]], "urls": ["https://example.org/report"]}},
+        json={
+            **LESSON,
+            "evidence": {
+                "outcome_ids": [outcome["id"]],
+                "risk_ids": [risk["id"]],
+                "urls": ["https://example.org/report"],
+            },
+        },
     )
 
     assert created.status_code == 201, created.json
@@ -45,7 +53,11 @@ def test_lesson_lifecycle_with_evidence(owner_a, client, case_a):
     assert lesson["curation"] == "proposed"
     assert lesson["adoption_count"] == 0
     assert lesson["applies_to_sectors"] == ["health", "public_administration"]
-    assert lesson["evidence"] == {"outcome_ids": [outcome["id"]], "risk_ids": [risk["id"]], "urls": ["https://example.org/report"]}
+    assert lesson["evidence"] == {
+        "outcome_ids": [outcome["id"]],
+        "risk_ids": [risk["id"]],
+        "urls": ["https://example.org/report"],
+    }
     assert client.get(created.headers["Location"]).json == lesson
 
     updated = owner_a.edit(created.headers["Location"], {"applies_to_sectors": ["finance"], "evidence": {"urls": []}})
@@ -76,8 +88,21 @@ def test_curation_is_not_set_by_the_agency(owner_a, case_a):
 
 def test_lessons_across_cases_by_sector(owner_a, owner_b, client, case_a, health_case):
     owner_a.post(lessons_url(case_a), json=LESSON)
-    owner_a.post(lessons_url(case_a), json={**LESSON, "title": "Education only", "applies_to_sectors": ["education"], "kind": "pitfall"})
-    owner_b.post(lessons_url(health_case), json={**LESSON, "title": "Consent first", "applies_to_sectors": ["education"], "principles": ["privacy_security"], "risk_domains": ["2"], "transferability": "low"})
+    owner_a.post(
+        lessons_url(case_a),
+        json={**LESSON, "title": "Education only", "applies_to_sectors": ["education"], "kind": "pitfall"},
+    )
+    owner_b.post(
+        lessons_url(health_case),
+        json={
+            **LESSON,
+            "title": "Consent first",
+            "applies_to_sectors": ["education"],
+            "principles": ["privacy_security"],
+            "risk_domains": ["2"],
+            "transferability": "low",
+        },
+    )
 
     def listed(query: str) -> set[str]:
         response = client.get(f"/api/v1/lessons?{query}")
@@ -109,7 +134,9 @@ def test_an_adoption_carries_practice_across_sectors(owner_a, owner_b, client, c
     lesson = client.get(lesson_url).json
     adoptions_url = f"/api/v1/lessons/{lesson['id']}/adoptions"
 
-    adopted = owner_b.post(adoptions_url, json={"adopting_case_id": health_case["id"], "note": "Nurse reviews triage advice"})
+    adopted = owner_b.post(
+        adoptions_url, json={"adopting_case_id": health_case["id"], "note": "Nurse reviews triage advice"}
+    )
 
     assert adopted.status_code == 201, adopted.json
     adoption = adopted.json
@@ -160,7 +187,9 @@ def test_deleting_an_outcome_removes_it_from_the_evidence(owner_a, client, case_
         f"/api/v1/cases/{case_a['id']}/outcomes", json={"title": "x", "kind": "qualitative", "method": "survey"}
     ).headers["Location"]
     outcome_id = outcome_url.rsplit("/", 1)[1]
-    lesson_url = owner_a.post(lessons_url(case_a), json={**LESSON, "evidence": {"outcome_ids": [outcome_id]}}).headers["Location"]
+    lesson_url = owner_a.post(lessons_url(case_a), json={**LESSON, "evidence": {"outcome_ids": [outcome_id]}}).headers[
+        "Location"
+    ]
 
     owner_a.delete(outcome_url, etag=client.get(outcome_url).headers["ETag"])
 

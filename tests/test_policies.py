@@ -37,9 +37,7 @@ def test_no_write_is_open_to_anonymous_callers(app):
 
 def test_only_reads_of_the_registry_and_its_docs_are_public(app):
     public = {
-        rule.rule
-        for rule, method in declared_routes(app)
-        if endpoint_policy(app, rule.endpoint, method) == PUBLIC
+        rule.rule for rule, method in declared_routes(app) if endpoint_policy(app, rule.endpoint, method) == PUBLIC
     }
 
     assert all(path.startswith(("/api/v1/", "/health/", "/docs", "/openapi.json", "/static/")) for path in public)

@@ -49,17 +49,22 @@ def registry(admin, owner_a, owner_b, naio, agency_b):
                 sectors=["health", "finance"],
                 capabilities=["generative_ai", "language"],
                 principles=["fairness", "transparency"],
-                partners=[{"name": "Vendor", "role": "technology_provider"}, {"agency_id": agency_b["id"], "role": "evaluator"}],
+                partners=[
+                    {"name": "Vendor", "role": "technology_provider"},
+                    {"agency_id": agency_b["id"], "role": "evaluator"},
+                ],
             ),
         )
         cases.append(response.json)
     first = cases[0]
     for number in range(12):
         risk = owner_a.post(
-            f"/api/v1/cases/{first['id']}/risks", json={"title": f"r{number}", "domain": "2", "likelihood": 2, "impact": 3}
+            f"/api/v1/cases/{first['id']}/risks",
+            json={"title": f"r{number}", "domain": "2", "likelihood": 2, "impact": 3},
         ).json
         outcome = owner_a.post(
-            f"/api/v1/cases/{first['id']}/outcomes", json={"title": f"o{number}", "kind": "qualitative", "method": "survey"}
+            f"/api/v1/cases/{first['id']}/outcomes",
+            json={"title": f"o{number}", "kind": "qualitative", "method": "survey"},
         ).json
         owner_a.post(
             f"/api/v1/cases/{first['id']}/lessons",

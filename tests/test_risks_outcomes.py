@@ -35,7 +35,10 @@ def test_risk_lifecycle_with_derived_scores(owner_a, client, case_a):
 
 def test_risks_are_listed_highest_score_first_and_filtered(owner_a, client, case_a):
     for title, likelihood, domain, subdomain in (("low", 1, "2", "2.1"), ("high", 5, "3", "3.1")):
-        owner_a.post(risks_url(case_a), json={**RISK, "title": title, "likelihood": likelihood, "domain": domain, "subdomain": subdomain})
+        owner_a.post(
+            risks_url(case_a),
+            json={**RISK, "title": title, "likelihood": likelihood, "domain": domain, "subdomain": subdomain},
+        )
 
     assert [r["title"] for r in client.get(risks_url(case_a)).json] == ["high", "low"]
     assert [r["title"] for r in client.get(f"{risks_url(case_a)}?domain=2").json] == ["low"]
@@ -83,7 +86,9 @@ def test_another_agency_cannot_touch_the_risk_register(owner_a, owner_b, case_a)
 
 
 def test_a_risk_is_found_only_under_its_own_case(owner_a, client, case_a):
-    other = owner_a.post("/api/v1/cases", json={**{k: case_a[k] for k in ("title", "summary", "primary_sector", "sandbox_type")}}).json
+    other = owner_a.post(
+        "/api/v1/cases", json={**{k: case_a[k] for k in ("title", "summary", "primary_sector", "sandbox_type")}}
+    ).json
     risk = owner_a.post(risks_url(case_a), json=RISK).json
 
     assert client.get(f"{risks_url(other)}/{risk['id']}").status_code == 404
@@ -134,13 +139,17 @@ def test_evidence_grade_follows_the_method(owner_a, case_a, method, grade):
 
 
 def test_outcome_lifecycle(owner_a, client, case_a):
-    created = owner_a.post(outcomes_url(case_a), json={**OUTCOME, "target": 300, "actual": 270, "direction": "increase"})
+    created = owner_a.post(
+        outcomes_url(case_a), json={**OUTCOME, "target": 300, "actual": 270, "direction": "increase"}
+    )
     url = created.headers["Location"]
 
     updated = owner_a.edit(url, {"actual": 320, "method": "controlled_experiment"})
 
     assert (updated.json["attained"], updated.json["evidence_grade"]) == (True, "A")
-    assert [o["title"] for o in client.get(f"{outcomes_url(case_a)}?method=controlled_experiment").json] == [OUTCOME["title"]]
+    assert [o["title"] for o in client.get(f"{outcomes_url(case_a)}?method=controlled_experiment").json] == [
+        OUTCOME["title"]
+    ]
     assert client.get(f"{outcomes_url(case_a)}?method=survey").json == []
     assert owner_a.delete(url, etag=client.get(url).headers["ETag"]).status_code == 204
 
