@@ -2,6 +2,7 @@
 
 import json
 import re
+import uuid
 from datetime import date, timedelta
 
 import pytest
@@ -314,3 +315,24 @@ def test_sort_is_deterministic_and_reversible(owner_a, client):
     assert titles(client.get("/api/v1/cases?sort=title")) == ["a", "b", "c"]
     assert titles(client.get("/api/v1/cases?sort=-title")) == ["c", "b", "a"]
     assert titles(client.get("/api/v1/cases")) == ["c", "a", "b"]  # newest first by default
+
+
+def test_the_wire_format_is_the_same_on_both_databases(owner_a, client, agency_b):
+    case = create_case(
+        owner_a,
+        partners=[{"agency_id": agency_b["id"], "role": "evaluator"}, {"name": "Vendor", "role": "funder"}],
+        sectors=["health", "finance"],
+        participants_count=270,
+        next_review_due="2099-01-01",
+    )
+
+    listed = client.get("/api/v1/cases").json[0]
+    timestamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z"
+    assert listed == client.get(f"/api/v1/cases/{case['id']}").json == case
+    assert all(re.fullmatch(timestamp, case[field]) for field in ("created_at", "updated_at", "status_changed_at"))
+    assert (case["published_at"], case["exit"], case["description"]) == (None, None, None)
+    assert (case["published"], case["personal_data"], case["review_overdue"]) == (False, False, False)
+    assert case["participants_count"] == 270
+    assert case["sectors"] == ["education", "finance", "health"]
+    assert [partner["role"] for partner in case["partners"]] == ["evaluator", "funder"]
+    assert case["lead_agency_id"] == str(uuid.UUID(case["lead_agency_id"]))
