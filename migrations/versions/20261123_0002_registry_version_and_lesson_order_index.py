@@ -30,6 +30,9 @@ def upgrade() -> None:
     op.bulk_insert(registry_version, [{"id": 1, "value": 0}])
     with op.batch_alter_table("lessons", schema=None) as batch_op:
         batch_op.create_index("ix_lessons_created_at_id", ["created_at", "id"], unique=False)
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_index("ix_cases_status_created_at")
+        batch_op.create_index("ix_cases_status_created_at_id", ["status", "created_at", "id"], unique=False)
     with op.batch_alter_table("case_partners", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_case_partners_case_id"))
         batch_op.create_index("ix_case_partners_case_id_position", ["case_id", "position"], unique=False)
@@ -40,6 +43,9 @@ def downgrade() -> None:
     with op.batch_alter_table("case_partners", schema=None) as batch_op:
         batch_op.drop_index("ix_case_partners_case_id_position")
         batch_op.create_index(batch_op.f("ix_case_partners_case_id"), ["case_id"], unique=False)
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_index("ix_cases_status_created_at_id")
+        batch_op.create_index("ix_cases_status_created_at", ["status", "created_at"], unique=False)
     with op.batch_alter_table("lessons", schema=None) as batch_op:
         batch_op.drop_index("ix_lessons_created_at_id")
 

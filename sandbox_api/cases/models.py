@@ -109,7 +109,8 @@ class CasePartner(Base):
 class Case(Base):
     __tablename__ = "cases"
     __table_args__ = (
-        Index("ix_cases_status_created_at", "status", "created_at"),
+        # Serves the default order within a status, and covers the ids that a filtered count needs.
+        Index("ix_cases_status_created_at_id", "status", "created_at", "id"),
         Index("ix_cases_created_at_id", "created_at", "id"),
     )
 
