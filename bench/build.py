@@ -183,8 +183,22 @@ def alembic_heads() -> list[str]:
     return sorted(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
 
 
+def migrations_digest() -> str:
+    """A digest of the migration files, so that an edited (not yet released) migration rebuilds too."""
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "migrations" / "versions").glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def expected_marker() -> dict[str, Any]:
-    return {"generator_version": GENERATOR_VERSION, "alembic_heads": alembic_heads(), "cases": CASE_COUNT, "seed": SEED}
+    return {
+        "generator_version": GENERATOR_VERSION,
+        "alembic_heads": alembic_heads(),
+        "migrations": migrations_digest(),
+        "cases": CASE_COUNT,
+        "seed": SEED,
+    }
 
 
 def _uuid(rng: random.Random) -> uuid.UUID:
