@@ -1,6 +1,7 @@
 """Declarative base with a naming convention, the engine, the request session and SQLite pragmas."""
 
 import enum
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -39,8 +40,13 @@ class Base(DeclarativeBase):
 
 
 class RegistryVersion(Base):
-    """One row whose value every write transaction increments, so that derived data can be cached
-    per version and never served stale (see pagination.count_rows)."""
+    """One row whose value every write transaction replaces, so that derived data can be cached per
+    version and never served stale (see pagination.count_rows).
+
+    The value is random rather than a counter: a counter would repeat after a rolled-back transaction
+    (which the tests do after every test) or a restored backup, and a cache would then serve totals of
+    other data under a version it had seen before.
+    """
 
     __tablename__ = "registry_version"
 
@@ -60,7 +66,7 @@ def _note_statement_write(orm_execute_state) -> None:
 
 def _bump_registry_version(session: Session) -> None:
     if session.info.get("wrote"):
-        session.execute(update(RegistryVersion).values(value=RegistryVersion.value + 1))
+        session.execute(update(RegistryVersion).values(value=secrets.randbits(63)))
 
 
 def _forget_writes(session: Session, *_args) -> None:

@@ -16,7 +16,7 @@ from sandbox_api.db import RegistryVersion
 from sandbox_api.rendering import json_response, render_list
 
 # Totals of filtered lists, per process, keyed by the COUNT statement with its parameters and by the
-# registry version. Every write transaction increments the version, so a total is never served for data
+# registry version. Every write transaction changes the version, so a total is never served for data
 # that has changed since it was counted, and replicas need not share the cache. Counting the rows that
 # match a filter is the largest cost of a list request (shared/design/performance.md); this pays it
 # once per filter and version.
