@@ -215,20 +215,20 @@ def representation(schema_class: type[ma.Schema], model) -> Representation:
     return Representation(schema_class, model)
 
 
+def _rendered(schema_class: type[ma.Schema], statement: Select) -> Select:
+    model = statement.column_descriptions[0]["entity"]
+    return statement.with_only_columns(representation(schema_class, model), maintain_column_froms=True)
+
+
 def render_one(session: Session, schema_class: type[ma.Schema], statement: Select) -> str | None:
     """The JSON of the one row that `statement` (a `select(Model)...`) selects, or None."""
-    model = statement.column_descriptions[0]["entity"]
-    rendered = statement.with_only_columns(representation(schema_class, model), maintain_column_froms=True)
     # A single text column needs no ORM loading: the connection runs it directly.
-    return session.connection().scalar(rendered)
+    return session.connection().scalar(_rendered(schema_class, statement))
 
 
 def render_list(session: Session, schema_class: type[ma.Schema], statement: Select) -> str:
     """The JSON array of the rows that `statement` selects, in its order."""
-    model = statement.column_descriptions[0]["entity"]
-    rendered = statement.with_only_columns(representation(schema_class, model), maintain_column_froms=True)
-    rows = session.connection().scalars(rendered)
-    return f"[{','.join(rows)}]"
+    return f"[{','.join(session.connection().scalars(_rendered(schema_class, statement)))}]"
 
 
 def json_response(body: str, status: int = 200, headers: dict | None = None) -> Response:
