@@ -29,10 +29,6 @@ class ProblemSchema(ma.Schema):
     errors = ma.fields.Dict(
         metadata={"description": "Validation errors keyed by location (`json`, `query`, `headers`) and then by field."}
     )
-    allowed_actions = ma.fields.List(
-        ma.fields.String(),
-        metadata={"description": "On a lifecycle conflict, the actions allowed now.", "maxItems": 20},
-    )
 
 
 class Problem(Exception):

@@ -10,7 +10,6 @@ from sandbox_api.taxonomies.data import TermData, codes
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
-SHORT_TEXT = 200
 LONG_TEXT = 20_000
 URL_LENGTH = 2000
 MAX_LIST_ITEMS = 50

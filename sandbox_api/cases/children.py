@@ -15,6 +15,7 @@ from sandbox_api.pagination import order_by
 from sandbox_api.rendering import render_one
 
 Child = TypeVar("Child")
+PAGING_AND_ORDER = frozenset({"page", "page_size", "sort"})
 
 
 def get(*, session: Session, model: type[Child], case_id: uuid.UUID, child_id: uuid.UUID) -> Child:
@@ -41,11 +42,18 @@ def get_for_change(
     return get(session=session, model=model, case_id=case_id, child_id=child_id)
 
 
-def list_statement(*, session: Session, model: type[Child], case_id: uuid.UUID, sort: str) -> Select:
-    """The children of one case, in the requested order; 404 if the case does not exist."""
+def list_statement(*, session: Session, model: type[Child], case_id: uuid.UUID, query: dict) -> Select:
+    """The children of one case, filtered and ordered as `query` says; 404 if the case does not exist.
+
+    Each filter is named after the field it matches (api.md); its values combine with OR.
+    """
     if not session.scalar(select(exists().where(Case.id == case_id))):
         raise NotFound("No case has this id.")
-    return select(model).where(model.case_id == case_id).order_by(*order_by(model, sort))
+    statement = select(model).where(model.case_id == case_id)
+    for name, values in query.items():
+        if name not in PAGING_AND_ORDER:
+            statement = statement.where(getattr(model, name).in_(values))
+    return statement.order_by(*order_by(model, query["sort"]))
 
 
 def delete(*, session: Session, child) -> None:

@@ -60,9 +60,7 @@ class CaseLessonViews(MethodView):
     @blp.response(200, LessonSchema(many=True), headers=PAGINATION_HEADERS)
     def get(self, query, case_id):
         """List a case's lessons"""
-        statement = children.list_statement(session=db.session, model=Lesson, case_id=case_id, sort=query["sort"])
-        if query.get("kind"):
-            statement = statement.where(Lesson.kind.in_(query["kind"]))
+        statement = children.list_statement(session=db.session, model=Lesson, case_id=case_id, query=query)
         return paginate(db.session, statement, LessonSchema, page=query["page"], page_size=query["page_size"])
 
     @blp.policy(CASE_WRITERS)

@@ -33,9 +33,7 @@ class OutcomeViews(MethodView):
 
         In the order they were recorded unless `sort` says otherwise.
         """
-        statement = children.list_statement(session=db.session, model=Outcome, case_id=case_id, sort=query["sort"])
-        if query.get("method"):
-            statement = statement.where(Outcome.method.in_(query["method"]))
+        statement = children.list_statement(session=db.session, model=Outcome, case_id=case_id, query=query)
         return paginate(db.session, statement, OutcomeSchema, page=query["page"], page_size=query["page_size"])
 
     @blp.policy(CASE_WRITERS)

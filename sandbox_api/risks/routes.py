@@ -30,11 +30,7 @@ class RiskViews(MethodView):
 
         Highest `score` first unless `sort` says otherwise.
         """
-        statement = children.list_statement(session=db.session, model=Risk, case_id=case_id, sort=query["sort"])
-        if query.get("status"):
-            statement = statement.where(Risk.status.in_(query["status"]))
-        if query.get("domain"):
-            statement = statement.where(Risk.domain.in_(query["domain"]))
+        statement = children.list_statement(session=db.session, model=Risk, case_id=case_id, query=query)
         return paginate(db.session, statement, RiskSchema, page=query["page"], page_size=query["page_size"])
 
     @blp.policy(CASE_WRITERS)
