@@ -3,7 +3,7 @@
 from flask import Flask, request
 from flask_swagger_ui import get_swaggerui_blueprint
 
-from sandbox_api import auth
+from sandbox_api import audit, auth, idempotency
 from sandbox_api.api import BEARER_SCHEME, Api
 from sandbox_api.config import Config
 from sandbox_api.db import db
@@ -13,9 +13,19 @@ API_DESCRIPTION = """\
 The registry where Malaysia's public agencies record their AI sandbox pilots, with the risks they met,
 the outcomes they measured and the lessons they learned, so that NAIO can scale good practice across sectors.
 
-**Authentication.** Reads are open. Writes need an API key sent as `Authorization: Bearer sbx_...`.
-Keys have one of three roles: `admin` manages agencies and keys; `naio` may change any case;
-`agency` is bound to one agency and may change only that agency's cases and their risks, outcomes and lessons.
+**Authentication.** Reads need no key. Writes need an API key sent as `Authorization: Bearer sbx_...`.
+Keys have one of three roles: `admin` manages agencies and keys; `naio` reviews, publishes and may change any
+case; `agency` is bound to one agency and may change only that agency's cases and their risks, outcomes and
+lessons.
+
+**Visibility.** A case is private to its agency, NAIO and admin until NAIO publishes it. Without a key only
+published cases are visible, with their risks, outcomes, lessons and history; an `agency` key also sees its
+own agency's cases in every status; `naio` and `admin` keys see everything. What a caller may not see is
+answered exactly like what does not exist (404), and is left out of every list, total and aggregate. Contact
+details and review notes never reach callers without a key.
+
+**Retries.** Every POST accepts an `Idempotency-Key` header: a retry with the same key and body returns the
+first answer instead of writing twice.
 
 **Conventions.** JSON in snake_case; timestamps are RFC 3339 in UTC; ids are UUIDs.
 Every list is paginated (`page`, `page_size`, `X-Pagination`, `Link`). Item responses carry a strong `ETag`;
@@ -38,6 +48,8 @@ def register_extensions(app: Flask, *, engine=None, connection=None) -> None:
     db.init_app(app, engine=engine, connection=connection)
     app.before_request(auth.authorize_request)
     app.before_request(refuse_bodies_that_are_not_json)
+    idempotency.init_app(app)
+    audit.init_app(app)
 
 
 def refuse_bodies_that_are_not_json() -> None:

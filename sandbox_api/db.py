@@ -64,13 +64,25 @@ def _note_statement_write(orm_execute_state) -> None:
         orm_execute_state.session.info["wrote"] = True
 
 
+def insert_in_commit_order(session: Session, row: Base) -> None:
+    """Insert `row` when the transaction commits, after it has taken the registry version's row lock.
+
+    Writers commit one at a time past that lock, so identities handed out there (the audit events'
+    ids) grow in commit order: a reader paging by id never skips a row that commits late.
+    """
+    session.info.setdefault("insert_in_commit_order", []).append(row)
+    session.info["wrote"] = True
+
+
 def _bump_registry_version(session: Session) -> None:
     if session.info.get("wrote"):
         session.execute(update(RegistryVersion).values(value=secrets.randbits(63)))
+        session.add_all(session.info.pop("insert_in_commit_order", []))
 
 
 def _forget_writes(session: Session, *_args) -> None:
     session.info.pop("wrote", None)
+    session.info.pop("insert_in_commit_order", None)
 
 
 def utcnow() -> datetime:

@@ -3,7 +3,6 @@
 import uuid
 from collections.abc import Callable
 
-from marshmallow import Schema
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -12,16 +11,16 @@ from sandbox_api.agencies.models import Agency
 from sandbox_api.agencies.schemas import AgencySchema
 from sandbox_api.auth import Caller
 from sandbox_api.cases import service as cases_service
-from sandbox_api.cases.models import Case
+from sandbox_api.cases.children import ChildResource
+from sandbox_api.cases.models import Case, LifecycleAction
 from sandbox_api.cases.schemas import CaseSchema
+from sandbox_api.events import service as events_service
 from sandbox_api.keys.models import Role
 from sandbox_api.lessons import service as lessons_service
 from sandbox_api.lessons.models import Lesson, LessonAdoption
-from sandbox_api.lessons.schemas import AdoptionSchema, LessonSchema
+from sandbox_api.lessons.schemas import AdoptionSchema
 from sandbox_api.outcomes import service as outcomes_service
-from sandbox_api.outcomes.schemas import OutcomeSchema
 from sandbox_api.risks import service as risks_service
-from sandbox_api.risks.schemas import RiskSchema
 
 # The demo data is written in the API's input format, except that every `..._id` names an agency by
 # its slug, or a risk or outcome by its key within the same demo case; the loader swaps in the ids.
@@ -656,6 +655,18 @@ CASES: list[dict] = [
     PUBLIC_SERVICE_PILOT,
 ]
 
+# Where each demo pilot stands: the lifecycle actions taken, and whether NAIO published it. For the
+# illustrative pilots these stages are illustrative too; one stays a draft and one awaits review, so
+# that the demo shows what callers without a key do not see.
+STAGES: dict[str, tuple[tuple[LifecycleAction, ...], bool]] = {
+    EDUCATION_GPT["case"]["title"]: ((LifecycleAction.SUBMIT, LifecycleAction.ADMIT, LifecycleAction.START), True),
+    AI_AT_WORK["case"]["title"]: ((LifecycleAction.SUBMIT, LifecycleAction.ADMIT, LifecycleAction.START), True),
+    HEALTH_PILOT["case"]["title"]: ((LifecycleAction.SUBMIT, LifecycleAction.ADMIT, LifecycleAction.START), True),
+    AGRICULTURE_PILOT["case"]["title"]: ((LifecycleAction.SUBMIT, LifecycleAction.ADMIT), True),
+    FINANCE_PILOT["case"]["title"]: ((LifecycleAction.SUBMIT,), False),
+    PUBLIC_SERVICE_PILOT["case"]["title"]: ((), False),
+}
+
 # Each adoption names its lesson by (case title, lesson title) and its adopting case by title.
 ADOPTIONS: list[dict] = [
     {
@@ -693,16 +704,16 @@ ADOPTIONS: list[dict] = [
     },
 ]
 
-# Demo data is entered as NAIO would enter it through the API.
+# Demo data is entered as NAIO would enter it through the API; an agency's own steps, as that agency.
 DEMO_CALLER = Caller(role=Role.NAIO)
 EVIDENCE_REFERENCES = ("outcome_ids", "risk_ids")
 
-# Each kind of child: its key in a demo case, input schema, service function and that function's input argument.
-# In this order, so that lessons can cite the risks and outcomes recorded before them.
-CHILDREN: tuple[tuple[str, type[Schema], Callable, str], ...] = (
-    ("risks", RiskSchema, risks_service.create, "risk_in"),
-    ("outcomes", OutcomeSchema, outcomes_service.create, "outcome_in"),
-    ("lessons", LessonSchema, lessons_service.create, "lesson_in"),
+# Each kind of child: its key in a demo case, the resource, its service's create function and that function's
+# input argument. In this order, so that lessons can cite the risks and outcomes recorded before them.
+CHILDREN: tuple[tuple[str, ChildResource, Callable, str], ...] = (
+    ("risks", risks_service.RISKS, risks_service.create, "risk_in"),
+    ("outcomes", outcomes_service.OUTCOMES, outcomes_service.create, "outcome_in"),
+    ("lessons", lessons_service.LESSONS, lessons_service.create, "lesson_in"),
 )
 
 
@@ -727,6 +738,8 @@ def _load_agencies(session: Session) -> dict[str, uuid.UUID]:
         if "parent_id" in data:
             data = {**data, "parent_id": str(ids[data["parent_id"]])}
         agency = agencies_service.create(session=session, agency_in=AgencySchema().load(data))
+        after = agencies_service.representation(session=session, agency_id=agency.id)
+        agencies_service.record(session, agency_id=agency.id, action="create", before=None, after=after)
         ids[agency.slug] = agency.id
     return ids
 
@@ -739,11 +752,31 @@ def _load_case(session: Session, demo: dict, agency_ids: dict[str, uuid.UUID]) -
             for partner in data["partners"]
         ]
     case = cases_service.create(session=session, case_in=CaseSchema().load(data), caller=DEMO_CALLER)
+    after = cases_service.representation(session=session, case_id=case.id, caller=DEMO_CALLER)
+    cases_service.record(session, case=case, action="create", before=None, after=after)
     ids: dict[str, str] = {}
-    for field, schema, create, argument in CHILDREN:
+    for field, resource, create, argument in CHILDREN:
         for key, child_data in demo.get(field, {}).items():
-            child = create(session=session, case=case, **{argument: schema().load(_with_evidence_ids(child_data, ids))})
+            child_in = resource.schema_class().load(_with_evidence_ids(child_data, ids))
+            child = create(session=session, case=case, **{argument: child_in})
+            resource.written(
+                session=session, case=case, child_id=child.id, caller=DEMO_CALLER, action="create", before=None
+            )
             ids[key] = str(child.id)
+    actions, published = STAGES[case.title]
+    owner = Caller(role=Role.AGENCY, agency_id=case.lead_agency_id)
+    for action in actions:
+        caller = owner if cases_service.TRANSITIONS[action].by_owner else DEMO_CALLER
+        before = cases_service.representation(session=session, case_id=case.id, caller=DEMO_CALLER)
+        cases_service.transition(session=session, case=case, action=action, caller=caller, exit_in=None, note=None)
+        after = cases_service.representation(session=session, case_id=case.id, caller=DEMO_CALLER)
+        cases_service.record(session, case=case, action=action.value, before=before, after=after)
+    if published:
+        before = cases_service.representation(session=session, case_id=case.id, caller=DEMO_CALLER)
+        cases_service.set_published(session=session, case=case, published=True)
+        after = cases_service.representation(session=session, case_id=case.id, caller=DEMO_CALLER)
+        snapshot = events_service.publication_snapshot(session=session, case_id=case.id)
+        cases_service.record(session, case=case, action="publish", before=before, after=after, snapshot=snapshot)
 
 
 def _load_adoptions(session: Session) -> None:
@@ -764,8 +797,16 @@ def _load_adoptions(session: Session) -> None:
         if session.scalar(recorded) is not None:
             continue
         adoption_in = AdoptionSchema().load({**demo["adoption"], "adopting_case_id": str(adopting_case_id)})
-        lesson = lessons_service.get(session=session, lesson_id=lesson_id)
-        lessons_service.adopt(session=session, lesson=lesson, adoption_in=adoption_in, caller=DEMO_CALLER)
+        lesson = lessons_service.get(session=session, lesson_id=lesson_id, caller=DEMO_CALLER)
+        adoption, adopting_case = lessons_service.adopt(
+            session=session, lesson=lesson, adoption_in=adoption_in, caller=DEMO_CALLER
+        )
+        after = lessons_service.adoption_representation(
+            session=session, lesson_id=lesson_id, adoption_id=adoption.id, caller=DEMO_CALLER
+        )
+        lessons_service.record_adoption(
+            session, adoption=adoption, adopting_case=adopting_case, action="create", before=None, after=after
+        )
 
 
 def load(*, session: Session, if_empty: bool = False) -> int:

@@ -2,6 +2,8 @@
 
 from sandbox_api.agencies.models import Agency
 from sandbox_api.cases.models import Case, CasePartner, CaseSector, ReferenceCounter
+from sandbox_api.events.models import Event
+from sandbox_api.idempotency import IdempotencyRecord
 from sandbox_api.keys.models import ApiKey
 from sandbox_api.lessons.models import Lesson, LessonAdoption
 from sandbox_api.outcomes.models import Outcome
@@ -15,6 +17,8 @@ __all__ = [
     "Case",
     "CasePartner",
     "CaseSector",
+    "Event",
+    "IdempotencyRecord",
     "Lesson",
     "LessonAdoption",
     "Outcome",

@@ -52,6 +52,13 @@ class json_bool(_JSONFunction):
     name = "json_bool"
 
 
+class json_without_key(_JSONFunction):
+    """A JSON object without one key: `json_without_key(document, key("name"))`."""
+
+    inherit_cache = True
+    name = "json_without_key"
+
+
 class uuid_text(GenericFunction):
     """A UUID in its canonical text form."""
 
@@ -122,6 +129,18 @@ def _json_bool_sqlite(element, compiler, **kw):
 @compiles(json_bool, "postgresql")
 def _json_bool_postgresql(element, compiler, **kw):
     return compiler.process(element.clauses, **kw)
+
+
+@compiles(json_without_key, "sqlite")
+def _json_without_key_sqlite(element, compiler, **kw):
+    document, name = _arguments(element, compiler, **kw)
+    return f"json_remove({document}, '$.' || {name})"
+
+
+@compiles(json_without_key, "postgresql")
+def _json_without_key_postgresql(element, compiler, **kw):
+    document, name = _arguments(element, compiler, **kw)
+    return f"(CAST({document} AS JSONB) - {name})"
 
 
 @compiles(uuid_text, "sqlite")
@@ -229,6 +248,13 @@ def render_one(session: Session, schema_class: type[ma.Schema], statement: Selec
 def render_list(session: Session, schema_class: type[ma.Schema], statement: Select) -> str:
     """The JSON array of the rows that `statement` selects, in its order."""
     return f"[{','.join(session.connection().scalars(_rendered(schema_class, statement)))}]"
+
+
+def render_rows(session: Session, schema_class: type[ma.Schema], statement: Select, *columns) -> list[tuple]:
+    """Each selected row's JSON, followed by the values of `columns`, in the statement's order."""
+    return [
+        tuple(row) for row in session.connection().execute(_rendered(schema_class, statement).add_columns(*columns))
+    ]
 
 
 def json_response(body: str, status: int = 200, headers: dict | None = None) -> Response:

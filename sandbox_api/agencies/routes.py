@@ -8,6 +8,7 @@ from sandbox_api.agencies.schemas import AgencyListQuerySchema, AgencySchema
 from sandbox_api.api import Blueprint
 from sandbox_api.auth import PUBLIC, allow
 from sandbox_api.db import db
+from sandbox_api.idempotency import commit_and_respond
 from sandbox_api.keys.models import Role
 from sandbox_api.pagination import PAGINATION_HEADERS, paginate
 from sandbox_api.rendering import json_response
@@ -45,8 +46,8 @@ class AgencyViews(MethodView):
         """
         agency = service.create(session=db.session, agency_in=agency_in)
         body = service.representation(session=db.session, agency_id=agency.id)
-        db.session.commit()
-        return json_response(body, 201, {"Location": url_for("agencies.AgencyByIdViews", agency_id=agency.id)})
+        service.record(db.session, agency_id=agency.id, action="create", before=None, after=body)
+        return commit_and_respond(body, 201, location=url_for("agencies.AgencyByIdViews", agency_id=agency.id))
 
 
 @blp.route("/<uuid:agency_id>")
@@ -67,11 +68,12 @@ class AgencyByIdViews(MethodView):
         Send only the fields to change, with the `If-Match` ETag from a GET. The slug cannot change.
         """
         agency = service.get(session=db.session, agency_id=agency_id, for_update=True)
-        blp.check_etag(service.representation(session=db.session, agency_id=agency_id))
+        before = service.representation(session=db.session, agency_id=agency_id)
+        blp.check_etag(before)
         service.update(session=db.session, agency=agency, changes=changes)
         body = service.representation(session=db.session, agency_id=agency_id)
-        db.session.commit()
-        return json_response(body)
+        service.record(db.session, agency_id=agency_id, action="update", before=before, after=body)
+        return commit_and_respond(body)
 
     @blp.policy(allow(Role.ADMIN))
     @blp.response(204)
@@ -81,6 +83,8 @@ class AgencyByIdViews(MethodView):
         Refused with 409 while the agency leads or partners in a case, holds keys or has sub-agencies.
         """
         agency = service.get(session=db.session, agency_id=agency_id, for_update=True)
-        blp.check_etag(service.representation(session=db.session, agency_id=agency_id))
+        before = service.representation(session=db.session, agency_id=agency_id)
+        blp.check_etag(before)
         service.delete(session=db.session, agency=agency)
+        service.record(db.session, agency_id=agency_id, action="delete", before=before, after=None)
         db.session.commit()

@@ -5,6 +5,7 @@ import uuid
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
+from sandbox_api import audit
 from sandbox_api.agencies.models import Agency
 from sandbox_api.agencies.schemas import AgencySchema
 from sandbox_api.cases.models import Case, CasePartner
@@ -86,3 +87,10 @@ def delete(*, session: Session, agency: Agency) -> None:
         raise Conflict("The agency still leads or partners in cases, holds API keys or has sub-agencies.")
     session.delete(agency)
     session.flush()
+
+
+def record(session: Session, *, agency_id: uuid.UUID, action: str, before: str | None, after: str | None) -> None:
+    """Audit a write to an agency; agencies are public, and so are their events."""
+    audit.record(
+        session, action=action, entity_type="agency", entity_id=agency_id, public=True, before=before, after=after
+    )

@@ -1,10 +1,10 @@
-"""What risks, outcomes and lessons share as children of a case: lookup, ownership and lists."""
+"""What risks, outcomes and lessons share as children of a case: visibility, ownership, lists and audit."""
 
 import uuid
-from typing import TypeVar
+from dataclasses import dataclass
 
 import marshmallow as ma
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from sandbox_api.auth import Caller
@@ -14,48 +14,73 @@ from sandbox_api.errors import NotFound
 from sandbox_api.pagination import order_by
 from sandbox_api.rendering import render_one
 
-Child = TypeVar("Child")
 PAGING_AND_ORDER = frozenset({"page", "page_size", "sort"})
 
 
-def get(*, session: Session, model: type[Child], case_id: uuid.UUID, child_id: uuid.UUID) -> Child:
-    child = session.scalar(select(model).where(model.id == child_id, model.case_id == case_id))
-    if child is None:
-        raise NotFound(f"The case has no {model.__name__.lower()} with this id.")
-    return child
+@dataclass(frozen=True)
+class ChildResource:
+    """One kind of child record; it is visible, and changeable, exactly when its case is."""
 
+    model: type
+    schema_class: type[ma.Schema]
+    entity_type: str
 
-def representation(
-    *, session: Session, model: type[Child], schema_class: type[ma.Schema], case_id: uuid.UUID, child_id: uuid.UUID
-) -> str:
-    body = render_one(session, schema_class, select(model).where(model.id == child_id, model.case_id == case_id))
-    if body is None:
-        raise NotFound(f"The case has no {model.__name__.lower()} with this id.")
-    return body
+    def _not_found(self) -> NotFound:
+        return NotFound(f"The case has no {self.entity_type} with this id.")
 
+    def representation(self, *, session: Session, case_id: uuid.UUID, child_id: uuid.UUID, caller: Caller) -> str:
+        model = self.model
+        statement = select(model).where(
+            model.id == child_id, model.case_id == case_id, cases_service.case_is_visible(model.case_id, caller)
+        )
+        body = render_one(session, self.schema_class, statement)
+        if body is None:
+            raise self._not_found()
+        return body
 
-def get_for_change(
-    *, session: Session, model: type[Child], case_id: uuid.UUID, child_id: uuid.UUID, caller: Caller
-) -> Child:
-    """The child, if the caller may change its case; the case row is locked for the transaction."""
-    cases_service.get_for_change(session=session, case_id=case_id, caller=caller)
-    return get(session=session, model=model, case_id=case_id, child_id=child_id)
+    def list_statement(self, *, session: Session, case_id: uuid.UUID, query: dict, caller: Caller) -> Select:
+        """The children of one case, filtered and ordered as `query` says; 404 if the caller may not see
+        the case. Each filter is named after the field it matches (api.md); its values combine with OR."""
+        cases_service.get(session=session, case_id=case_id, caller=caller)
+        statement = select(self.model).where(self.model.case_id == case_id)
+        for name, values in query.items():
+            if name not in PAGING_AND_ORDER:
+                statement = statement.where(getattr(self.model, name).in_(values))
+        return statement.order_by(*order_by(self.model, query["sort"]))
 
+    def for_change(
+        self, *, session: Session, case_id: uuid.UUID, child_id: uuid.UUID, caller: Caller
+    ) -> tuple[Case, object, str]:
+        """The case (locked for the transaction), the child and its representation, if the caller may
+        change the case's children."""
+        case = cases_service.get_for_change(session=session, case_id=case_id, caller=caller)
+        child = session.scalar(select(self.model).where(self.model.id == child_id, self.model.case_id == case_id))
+        if child is None:
+            raise self._not_found()
+        return case, child, self.representation(session=session, case_id=case_id, child_id=child_id, caller=caller)
 
-def list_statement(*, session: Session, model: type[Child], case_id: uuid.UUID, query: dict) -> Select:
-    """The children of one case, filtered and ordered as `query` says; 404 if the case does not exist.
+    def written(
+        self, *, session: Session, case: Case, child_id: uuid.UUID, caller: Caller, action: str, before: str | None
+    ) -> str:
+        """After a create or update: the child's representation, with the write recorded in the case's history."""
+        after = self.representation(session=session, case_id=case.id, child_id=child_id, caller=caller)
+        self._record(session, case, child_id, action, before, after)
+        return after
 
-    Each filter is named after the field it matches (api.md); its values combine with OR.
-    """
-    if not session.scalar(select(exists().where(Case.id == case_id))):
-        raise NotFound("No case has this id.")
-    statement = select(model).where(model.case_id == case_id)
-    for name, values in query.items():
-        if name not in PAGING_AND_ORDER:
-            statement = statement.where(getattr(model, name).in_(values))
-    return statement.order_by(*order_by(model, query["sort"]))
+    def delete(self, *, session: Session, case: Case, child, before: str) -> None:
+        self._record(session, case, child.id, "delete", before, None)
+        session.delete(child)
+        session.flush()
 
-
-def delete(*, session: Session, child) -> None:
-    session.delete(child)
-    session.flush()
+    def _record(
+        self, session: Session, case: Case, child_id: uuid.UUID, action: str, before: str | None, after: str | None
+    ) -> None:
+        cases_service.record(
+            session,
+            case=case,
+            action=action,
+            entity_type=self.entity_type,
+            entity_id=child_id,
+            before=before,
+            after=after,
+        )

@@ -39,6 +39,18 @@ REVIEWABLE_STATUSES = (
 )
 
 
+class LifecycleAction(enum.StrEnum):
+    SUBMIT = "submit"
+    RETURN = "return"
+    ADMIT = "admit"
+    REJECT = "reject"
+    START = "start"
+    SUSPEND = "suspend"
+    RESUME = "resume"
+    EXIT = "exit"
+    WITHDRAW = "withdraw"
+
+
 class RiskTier(enum.StrEnum):
     MINIMAL = "minimal"
     LIMITED = "limited"
@@ -141,6 +153,7 @@ class Case(Base):
     exit_report_url: Mapped[str | None] = mapped_column(String(2000))
     exit_decided_on: Mapped[date | None] = mapped_column(Date)
     next_review_due: Mapped[date | None] = mapped_column(Date, index=True)
+    contact: Mapped[dict | None] = mapped_column(JSONDocument)
     published: Mapped[bool] = mapped_column(Boolean, default=False)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

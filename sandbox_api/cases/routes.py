@@ -1,4 +1,4 @@
-"""HTTP routes for cases."""
+"""HTTP routes for cases: the pilots themselves, their lifecycle, publication and history."""
 
 from flask import url_for
 from flask.views import MethodView
@@ -6,8 +6,11 @@ from flask.views import MethodView
 from sandbox_api.api import Blueprint
 from sandbox_api.auth import PUBLIC, allow, current_caller
 from sandbox_api.cases import service
-from sandbox_api.cases.schemas import CaseListQuerySchema, CaseSchema
+from sandbox_api.cases.schemas import CaseListQuerySchema, CaseSchema, PublicationSchema, TransitionSchema
 from sandbox_api.db import db
+from sandbox_api.events import service as events_service
+from sandbox_api.events.schemas import EventSchema, HistoryQuerySchema
+from sandbox_api.idempotency import commit_and_respond
 from sandbox_api.keys.models import Role
 from sandbox_api.pagination import PAGINATION_HEADERS, paginate
 from sandbox_api.rendering import json_response
@@ -29,10 +32,14 @@ class CaseViews(MethodView):
         """List cases
 
         Filters combine with AND; repeated values of one filter combine with OR. Date ranges use
-        `_from` and `_to` (inclusive). `lead_agency` takes an agency's id or slug.
+        `_from` and `_to` (inclusive). `lead_agency` takes an agency's id or slug. Lists only the cases
+        the caller may see (see *Visibility* in the API description), and counts only those.
         """
-        statement = service.list_statement(session=db.session, query=query)
-        return paginate(db.session, statement, CaseSchema, page=query["page"], page_size=query["page_size"])
+        caller = current_caller()
+        statement = service.list_statement(session=db.session, query=query, caller=caller)
+        return paginate(
+            db.session, statement, service.schema_for(caller), page=query["page"], page_size=query["page_size"]
+        )
 
     @blp.policy(CASE_WRITERS)
     @blp.etag
@@ -42,12 +49,14 @@ class CaseViews(MethodView):
         """Register a pilot
 
         The server assigns the `id`, the `reference` (`SBX-<year>-<sequence>`) and the status `draft`.
-        An `agency` key registers pilots for its own agency only.
+        An `agency` key registers pilots for its own agency only. The case stays private to its agency,
+        NAIO and admin until NAIO publishes it.
         """
-        case = service.create(session=db.session, case_in=case_in, caller=current_caller())
-        body = service.representation(session=db.session, case_id=case.id)
-        db.session.commit()
-        return json_response(body, 201, {"Location": url_for("cases.CaseByIdViews", case_id=case.id)})
+        caller = current_caller()
+        case = service.create(session=db.session, case_in=case_in, caller=caller)
+        body = service.representation(session=db.session, case_id=case.id, caller=caller)
+        service.record(db.session, case=case, action="create", before=None, after=body)
+        return commit_and_respond(body, 201, location=url_for("cases.CaseByIdViews", case_id=case.id))
 
 
 @blp.route("/<uuid:case_id>")
@@ -56,8 +65,12 @@ class CaseByIdViews(MethodView):
     @blp.policy(PUBLIC)
     @blp.response(200, CaseSchema)
     def get(self, case_id):
-        """Read a case"""
-        return json_response(service.representation(session=db.session, case_id=case_id))
+        """Read a case
+
+        A case the caller may not see (see *Visibility* in the API description) is 404, exactly like a
+        missing one. The `contact` is left out for callers without a key.
+        """
+        return json_response(service.representation(session=db.session, case_id=case_id, caller=current_caller()))
 
     @blp.policy(CASE_WRITERS)
     @blp.arguments(CaseSchema(partial=True))
@@ -66,24 +79,126 @@ class CaseByIdViews(MethodView):
         """Change a case
 
         Send only the fields to change, with the `If-Match` ETag from a GET. Lists (`sectors`, `partners`,
-        `links`...) are replaced whole. An `agency` key may change only its own agency's cases.
+        `links`...) are replaced whole. An `agency` key may change only its own agency's cases. The status
+        and publication change only through their own operations.
         """
-        case = service.get_for_change(session=db.session, case_id=case_id, caller=current_caller())
-        blp.check_etag(service.representation(session=db.session, case_id=case_id))
-        service.update(session=db.session, case=case, changes=changes, caller=current_caller())
-        body = service.representation(session=db.session, case_id=case_id)
-        db.session.commit()
-        return json_response(body)
+        caller = current_caller()
+        case = service.get_for_change(session=db.session, case_id=case_id, caller=caller)
+        before = service.representation(session=db.session, case_id=case_id, caller=caller)
+        blp.check_etag(before)
+        service.update(session=db.session, case=case, changes=changes, caller=caller)
+        body = service.representation(session=db.session, case_id=case_id, caller=caller)
+        service.record(db.session, case=case, action="update", before=before, after=body)
+        return commit_and_respond(body)
 
     @blp.policy(CASE_WRITERS)
     @blp.response(204)
     def delete(self, case_id):
         """Delete a case
 
-        Deletes its risks, outcomes, lessons and adoptions with it. An `agency` key may delete only its own
-        agency's cases.
+        Deletes its risks, outcomes, lessons and adoptions with it; its history stays. An `agency` key may
+        delete only its own agency's cases.
         """
-        case = service.get_for_change(session=db.session, case_id=case_id, caller=current_caller())
-        blp.check_etag(service.representation(session=db.session, case_id=case_id))
+        caller = current_caller()
+        case = service.get_for_change(session=db.session, case_id=case_id, caller=caller)
+        before = service.representation(session=db.session, case_id=case_id, caller=caller)
+        blp.check_etag(before)
+        service.record(db.session, case=case, action="delete", before=before, after=None)
         service.delete(session=db.session, case=case)
         db.session.commit()
+
+
+@blp.route("/<uuid:case_id>/transitions")
+class CaseTransitionViews(MethodView):
+    @blp.policy(CASE_WRITERS)
+    @blp.arguments(TransitionSchema)
+    @blp.response(200, CaseSchema)
+    def post(self, transition, case_id):
+        """Move a case along its lifecycle
+
+        | action | from | who |
+        | --- | --- | --- |
+        | `submit` | draft | the owning agency |
+        | `return` (note required) | submitted | NAIO |
+        | `admit`, `reject` (note required) | submitted | NAIO |
+        | `start` | admitted | the owning agency or NAIO |
+        | `suspend` | active | NAIO |
+        | `resume` | suspended | NAIO |
+        | `exit` (with `exit`) | active, suspended | the owning agency or NAIO |
+        | `withdraw` | draft, submitted, admitted, active, suspended | the owning agency or NAIO |
+
+        A caller that may never take the action on this case gets 403; an action that does not start from
+        the current status gets 409 with `allowed_actions`, the actions the caller may take now. Answers
+        the case as it is after the action; each action is one event in the case's history.
+        """
+        caller = current_caller()
+        case = service.get_for_change(session=db.session, case_id=case_id, caller=caller)
+        before = service.representation(session=db.session, case_id=case_id, caller=caller)
+        action, note = transition["action"], transition.get("note")
+        service.transition(
+            session=db.session, case=case, action=action, caller=caller, exit_in=transition.get("exit"), note=note
+        )
+        body = service.representation(session=db.session, case_id=case_id, caller=caller)
+        service.record(db.session, case=case, action=action.value, before=before, after=body, note=note)
+        return commit_and_respond(body)
+
+
+@blp.route("/<uuid:case_id>/publication")
+class CasePublicationViews(MethodView):
+    @blp.policy(allow(Role.NAIO))
+    @blp.arguments(PublicationSchema)
+    @blp.response(200, CaseSchema)
+    def post(self, publication, case_id):
+        """Publish or unpublish a case
+
+        Only NAIO publishes, and only a case that is admitted, active, suspended or exited (409 otherwise);
+        it may unpublish any case at any time. Once published, the case, its risks, outcomes and lessons
+        are readable by anyone. Asking for the state the case is already in changes nothing and records
+        no event.
+        """
+        caller = current_caller()
+        case = service.get_for_change(session=db.session, case_id=case_id, caller=caller)
+        before = service.representation(session=db.session, case_id=case_id, caller=caller)
+        if service.set_published(session=db.session, case=case, published=publication["published"]):
+            body = service.representation(session=db.session, case_id=case_id, caller=caller)
+            snapshot = None
+            if case.published:
+                snapshot = events_service.publication_snapshot(session=db.session, case_id=case_id)
+            action = "publish" if case.published else "unpublish"
+            service.record(
+                db.session,
+                case=case,
+                action=action,
+                before=before,
+                after=body,
+                note=publication.get("note"),
+                snapshot=snapshot,
+            )
+            return commit_and_respond(body)
+        return commit_and_respond(before)
+
+
+@blp.route("/<uuid:case_id>/history")
+class CaseHistoryViews(MethodView):
+    @blp.policy(PUBLIC)
+    @blp.arguments(HistoryQuerySchema(), location="query")
+    @blp.response(200, EventSchema(many=True), headers=PAGINATION_HEADERS)
+    def get(self, query, case_id):
+        """List a case's history
+
+        Every write to the case and to its risks, outcomes, lessons and adoptions, oldest first: who
+        (key, role, agency), what (`changes`), why (`note`) and when. NAIO, admin and the owning agency see
+        every event; other callers who may see the case see only the events made while it was published
+        (and its publication), and callers without a key see no actor, note, request id or contact details.
+        """
+        caller = current_caller()
+        statement = events_service.history_statement(
+            session=db.session, case_id=case_id, caller=caller, sort=query["sort"]
+        )
+        return paginate(
+            db.session,
+            statement,
+            events_service.schema_for(caller),
+            page=query["page"],
+            page_size=query["page_size"],
+        )

@@ -5,7 +5,14 @@ import enum
 import marshmallow as ma
 from marshmallow import validate
 
-from sandbox_api.cases.models import CaseStatus, ExitDecision, PartnerRole, RiskTier, SandboxType
+from sandbox_api.cases.models import (
+    CaseStatus,
+    ExitDecision,
+    LifecycleAction,
+    PartnerRole,
+    RiskTier,
+    SandboxType,
+)
 from sandbox_api.schemas import (
     LONG_TEXT,
     MAX_LIST_ITEMS,
@@ -86,9 +93,21 @@ class ExitSchema(ma.Schema):
     """What was decided when the pilot left the sandbox."""
 
     decision = choice(ExitDecision, "Scale, replicate, extend, continue or discontinue.", required=True)
-    summary = text(LONG_TEXT, "Why.", allow_none=True)
+    summary = required_text(LONG_TEXT, "What was decided and why.")
     report_url = url("The exit report.", allow_none=True)
-    decided_on = ma.fields.Date(allow_none=True, metadata={"description": "When it was decided."})
+    decided_on = ma.fields.Date(required=True, metadata={"description": "When it was decided."})
+
+
+class ContactSchema(ma.Schema):
+    """Who answers questions about the pilot. Never shown to callers without a key."""
+
+    name = required_text(200, "A person or a unit, e.g. `AI Unit, Ministry of Digital`.")
+    email = ma.fields.Email(
+        allow_none=True,
+        validate=[validate.Length(max=320), NO_NUL],
+        metadata={"description": "An e-mail address.", "maxLength": 320},
+    )
+    phone = text(40, "A telephone number.", allow_none=True)
 
 
 def _date(description: str) -> ma.fields.Date:
@@ -168,10 +187,43 @@ class CaseSchema(ma.Schema):
         dump_only=True,
         metadata={"description": "True when `next_review_due` has passed while the pilot is still live."},
     )
+    contact = ma.fields.Nested(
+        ContactSchema,
+        allow_none=True,
+        metadata={"description": "Contact point for the pilot; left out of responses to callers without a key."},
+    )
     published = ma.fields.Boolean(dump_only=True, metadata={"description": "Whether NAIO has published the case."})
     published_at = Timestamp(dump_only=True, allow_none=True, metadata={"description": "When it was published."})
     created_at = created_at_field()
     updated_at = updated_at_field()
+
+
+class PublicCaseSchema(CaseSchema):
+    """What callers without a key see of a case: everything but the contact point."""
+
+    class Meta:
+        exclude = ("contact",)
+
+
+class TransitionSchema(ma.Schema):
+    """A lifecycle action on a case."""
+
+    action = choice(LifecycleAction, "What to do; see the table in the operation's description.", required=True)
+    note = text(
+        2000,
+        "Why; required to `return` or `reject`. Shown to keyed callers, never to anonymous ones.",
+        allow_none=True,
+    )
+    exit = ma.fields.Nested(
+        ExitSchema, metadata={"description": "Required with `exit`, refused with any other action."}
+    )
+
+
+class PublicationSchema(ma.Schema):
+    """Publishing or unpublishing a case."""
+
+    published = ma.fields.Boolean(required=True, metadata={"description": "True to publish, false to unpublish."})
+    note = text(2000, "Why; shown to keyed callers, never to anonymous ones.", allow_none=True)
 
 
 def _range(description: str) -> dict:

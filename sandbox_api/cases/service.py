@@ -1,12 +1,14 @@
-"""Rules and queries about cases: ownership, references, validation across fields, filters."""
+"""Rules and queries about cases: visibility, ownership, lifecycle, publication, references, filters."""
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import ColumnElement, Select, exists, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from sandbox_api import audit
 from sandbox_api.agencies.models import Agency
 from sandbox_api.auth import Caller
 from sandbox_api.cases.models import (
@@ -15,11 +17,13 @@ from sandbox_api.cases.models import (
     CasePartner,
     CasePrinciple,
     CaseSector,
+    CaseStatus,
+    LifecycleAction,
     ReferenceCounter,
 )
-from sandbox_api.cases.schemas import CaseSchema
+from sandbox_api.cases.schemas import CaseSchema, PublicCaseSchema
 from sandbox_api.db import replace_codes, utcnow
-from sandbox_api.errors import Forbidden, NotFound, Unprocessable
+from sandbox_api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from sandbox_api.keys.models import Role
 from sandbox_api.pagination import order_by
 from sandbox_api.rendering import render_one
@@ -27,8 +31,41 @@ from sandbox_api.rendering import render_one
 PERSONAL_CATEGORIES = {"personal", "sensitive_personal", "children"}
 
 
-def get(*, session: Session, case_id: uuid.UUID, for_update: bool = False) -> Case:
-    statement = select(Case).where(Case.id == case_id)
+PUBLISHABLE_STATUSES = frozenset({CaseStatus.ADMITTED, CaseStatus.ACTIVE, CaseStatus.SUSPENDED, CaseStatus.EXITED})
+
+
+def visibility(caller: Caller) -> ColumnElement[bool] | None:
+    """The condition on cases that the caller may see, or None when it sees them all.
+
+    Without a key: published cases. An agency key: its own agency's cases in every status, and
+    published ones. NAIO and admin: every case. Children (risks, outcomes, lessons) follow their case.
+    """
+    if caller.role in (Role.NAIO, Role.ADMIN):
+        return None
+    if caller.role == Role.AGENCY:
+        return or_(Case.published, Case.lead_agency_id == caller.agency_id)
+    return Case.published
+
+
+def visible(statement: Select, caller: Caller) -> Select:
+    """`statement` (over cases) narrowed to what the caller may see."""
+    condition = visibility(caller)
+    return statement if condition is None else statement.where(condition)
+
+
+def case_is_visible(case_id, caller: Caller) -> ColumnElement[bool]:
+    """SQL truth of "the case exists and the caller may see it"; `case_id` may be a column."""
+    return exists(visible(select(Case.id).where(Case.id == case_id), caller))
+
+
+def schema_for(caller: Caller) -> type[CaseSchema]:
+    """Contact details are for keyed callers only."""
+    return PublicCaseSchema if caller.is_anonymous else CaseSchema
+
+
+def get(*, session: Session, case_id: uuid.UUID, caller: Caller, for_update: bool = False) -> Case:
+    """The case, if the caller may see it; a case it may not see is 404 exactly like a missing one."""
+    statement = visible(select(Case).where(Case.id == case_id), caller)
     if for_update:
         statement = statement.with_for_update(of=Case)
     case = session.scalar(statement)
@@ -37,11 +74,16 @@ def get(*, session: Session, case_id: uuid.UUID, for_update: bool = False) -> Ca
     return case
 
 
-def representation(*, session: Session, case_id: uuid.UUID) -> str:
-    body = render_one(session, CaseSchema, select(Case).where(Case.id == case_id))
+def representation(*, session: Session, case_id: uuid.UUID, caller: Caller) -> str:
+    statement = visible(select(Case).where(Case.id == case_id), caller)
+    body = render_one(session, schema_for(caller), statement)
     if body is None:
         raise NotFound("No case has this id.")
     return body
+
+
+def _owns(caller: Caller, case: Case) -> bool:
+    return caller.role == Role.AGENCY and case.lead_agency_id == caller.agency_id
 
 
 def get_for_change(*, session: Session, case_id: uuid.UUID, caller: Caller) -> Case:
@@ -49,10 +91,94 @@ def get_for_change(*, session: Session, case_id: uuid.UUID, caller: Caller) -> C
 
     An agency key changes only its own agency's cases and their risks, outcomes and lessons.
     """
-    case = get(session=session, case_id=case_id, for_update=True)
-    if caller.role == Role.AGENCY and case.lead_agency_id != caller.agency_id:
+    case = get(session=session, case_id=case_id, caller=caller, for_update=True)
+    if caller.role == Role.AGENCY and not _owns(caller, case):
         raise Forbidden("An agency key may change only its own agency's cases.")
     return case
+
+
+@dataclass(frozen=True)
+class Transition:
+    sources: frozenset[CaseStatus]
+    target: CaseStatus
+    by_owner: bool
+    by_naio: bool
+
+
+LIVE = frozenset({CaseStatus.DRAFT, CaseStatus.SUBMITTED, CaseStatus.ADMITTED, CaseStatus.ACTIVE, CaseStatus.SUSPENDED})
+# The lifecycle of shared/design/domain.md: where each action may start, where it leads, who may take it.
+TRANSITIONS: dict[LifecycleAction, Transition] = {
+    LifecycleAction.SUBMIT: Transition(frozenset({CaseStatus.DRAFT}), CaseStatus.SUBMITTED, True, False),
+    LifecycleAction.RETURN: Transition(frozenset({CaseStatus.SUBMITTED}), CaseStatus.DRAFT, False, True),
+    LifecycleAction.ADMIT: Transition(frozenset({CaseStatus.SUBMITTED}), CaseStatus.ADMITTED, False, True),
+    LifecycleAction.REJECT: Transition(frozenset({CaseStatus.SUBMITTED}), CaseStatus.REJECTED, False, True),
+    LifecycleAction.START: Transition(frozenset({CaseStatus.ADMITTED}), CaseStatus.ACTIVE, True, True),
+    LifecycleAction.SUSPEND: Transition(frozenset({CaseStatus.ACTIVE}), CaseStatus.SUSPENDED, False, True),
+    LifecycleAction.RESUME: Transition(frozenset({CaseStatus.SUSPENDED}), CaseStatus.ACTIVE, False, True),
+    LifecycleAction.EXIT: Transition(
+        frozenset({CaseStatus.ACTIVE, CaseStatus.SUSPENDED}), CaseStatus.EXITED, True, True
+    ),
+    LifecycleAction.WITHDRAW: Transition(LIVE, CaseStatus.WITHDRAWN, True, True),
+}
+NOTE_REQUIRED = frozenset({LifecycleAction.RETURN, LifecycleAction.REJECT})
+
+
+def _may_take(caller: Caller, case: Case, transition: Transition) -> bool:
+    return (transition.by_naio and caller.role == Role.NAIO) or (transition.by_owner and _owns(caller, case))
+
+
+def allowed_actions(case: Case, caller: Caller) -> list[str]:
+    """The actions the caller may take on the case from its current status."""
+    return [
+        action.value
+        for action, transition in TRANSITIONS.items()
+        if case.status in transition.sources and _may_take(caller, case, transition)
+    ]
+
+
+def transition(
+    *, session: Session, case: Case, action: LifecycleAction, caller: Caller, exit_in: dict | None, note: str | None
+) -> None:
+    """Move the case along its lifecycle: 403 if the caller may never take the action on this case,
+    409 (with the actions it may take) if the action does not start from the current status."""
+    rule = TRANSITIONS[action]
+    if not _may_take(caller, case, rule):
+        who = " or ".join(
+            name for name, allowed in (("the owning agency", rule.by_owner), ("NAIO", rule.by_naio)) if allowed
+        )
+        raise Forbidden(f"Only {who} may {action} a case.")
+    if case.status not in rule.sources:
+        allowed = allowed_actions(case, caller)
+        raise Conflict(
+            f"A case cannot {action} from `{case.status}`; allowed now: {', '.join(allowed) or 'none'}.",
+            allowed_actions=allowed,
+        )
+    if (exit_in is not None) != (action == LifecycleAction.EXIT):
+        message = "Required to exit." if exit_in is None else "Only the `exit` action takes exit data."
+        raise Unprocessable(f"`exit`: {message}", errors={"json": {"exit": [message]}})
+    if action in NOTE_REQUIRED and not note:
+        message = f"Say why: a case is not {action}ed without a note."
+        raise Unprocessable(message, errors={"json": {"note": [message]}})
+    if exit_in is not None:
+        for name, value in exit_in.items():
+            setattr(case, f"exit_{name}", value)
+    case.status = rule.target
+    case.status_changed_at = case.updated_at = utcnow()
+    session.flush()
+
+
+def set_published(*, session: Session, case: Case, published: bool) -> bool:
+    """Publish or unpublish; True if that changed anything (publishing twice is harmless)."""
+    if published == case.published:
+        return False
+    if published and case.status not in PUBLISHABLE_STATUSES:
+        allowed = ", ".join(sorted(PUBLISHABLE_STATUSES))
+        raise Conflict(f"Only a case that is {allowed} may be published; this one is `{case.status}`.")
+    case.published = published
+    case.published_at = utcnow() if published else None
+    case.updated_at = utcnow()
+    session.flush()
+    return True
 
 
 def _agency_filter(session: Session, refs: list[str]):
@@ -77,8 +203,10 @@ def _within(column, start: date | None, end: date | None) -> list:
     return conditions
 
 
-def list_statement(*, session: Session, query: dict) -> Select:
+def list_statement(*, session: Session, query: dict, caller: Caller) -> Select:
     conditions = []
+    if (seen := visibility(caller)) is not None:
+        conditions.append(seen)
     if query.get("sector"):
         conditions.append(exists().where(CaseSector.case_id == Case.id, CaseSector.sector_code.in_(query["sector"])))
     if query.get("capability"):
@@ -214,6 +342,38 @@ def update(*, session: Session, case: Case, changes: dict, caller: Caller) -> Ca
     case.updated_at = utcnow()
     session.flush()
     return case
+
+
+def record(
+    session: Session,
+    *,
+    case: Case,
+    action: str,
+    before: str | None,
+    after: str | None,
+    entity_type: str = "case",
+    entity_id: uuid.UUID | None = None,
+    note: str | None = None,
+    snapshot: dict | None = None,
+) -> None:
+    """Audit a write to the case or to one of its children (the entity, when not the case itself).
+
+    Anyone may read the event if the case is published, or if the write unpublished it (so that
+    feed readers drop it).
+    """
+    audit.record(
+        session,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id or case.id,
+        case_id=case.id,
+        case_agency_id=case.lead_agency_id,
+        public=case.published or action == "unpublish",
+        before=before,
+        after=after,
+        note=note,
+        snapshot=snapshot,
+    )
 
 
 def delete(*, session: Session, case: Case) -> None:

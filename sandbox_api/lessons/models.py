@@ -134,7 +134,11 @@ class Lesson(Base):
         select(Case.primary_sector).where(Case.id == case_id).scalar_subquery(), deferred=True
     )
     adoption_count: Mapped[int] = column_property(
-        select(func.count(LessonAdoption.id)).where(LessonAdoption.lesson_id == id).scalar_subquery(), deferred=True
+        select(func.count(LessonAdoption.id))
+        .join(Case, Case.id == LessonAdoption.adopting_case_id)
+        .where(LessonAdoption.lesson_id == id, Case.published)
+        .scalar_subquery(),
+        deferred=True,
     )
     applies_to_sectors: Mapped[list[str]] = column_property(
         json_array_of(LessonSector.sector_code, where=LessonSector.lesson_id == id, order_by=LessonSector.sector_code),

@@ -1,20 +1,21 @@
-"""HTTP routes for lessons: each case's, all of them across cases, and their adoptions."""
+"""HTTP routes for lessons: each case's, all of them across cases, their curation and their adoptions."""
 
 from flask import url_for
 from flask.views import MethodView
 
 from sandbox_api.api import Blueprint
-from sandbox_api.auth import PUBLIC, current_caller
-from sandbox_api.cases import children
+from sandbox_api.auth import PUBLIC, allow, current_caller
 from sandbox_api.cases import service as cases_service
 from sandbox_api.cases.routes import CASE_WRITERS, LOCATION_HEADER
 from sandbox_api.db import db
+from sandbox_api.idempotency import commit_and_respond
+from sandbox_api.keys.models import Role
 from sandbox_api.lessons import service
-from sandbox_api.lessons.models import Lesson
 from sandbox_api.lessons.schemas import (
     AdoptionListQuerySchema,
     AdoptionSchema,
     CaseLessonListQuerySchema,
+    CurationSchema,
     LessonListQuerySchema,
     LessonSchema,
 )
@@ -25,16 +26,10 @@ blp = Blueprint(
     "lessons",
     __name__,
     url_prefix="/api/v1",
-    description="What pilots learned, and which other cases took the lessons up.",
+    description="What pilots learned, NAIO's curation of it, and which other cases took the lessons up.",
 )
 
 ADOPTION_PATCH = AdoptionSchema(partial=True, exclude=("adopting_case_id",))
-
-
-def _lesson_representation(case_id, lesson_id) -> str:
-    return children.representation(
-        session=db.session, model=Lesson, schema_class=LessonSchema, case_id=case_id, child_id=lesson_id
-    )
 
 
 @blp.route("/lessons")
@@ -47,9 +42,9 @@ class LessonViews(MethodView):
 
         The cross-sector view: e.g. `applies_to=health` lists lessons that should hold in health, whatever
         sector learned them; add `origin_sector=education` for those learned in education. Filters combine
-        with AND; repeated values of one filter combine with OR.
+        with AND; repeated values of one filter combine with OR. Only lessons of cases the caller may see.
         """
-        statement = service.list_statement(query=query)
+        statement = service.list_statement(query=query, caller=current_caller())
         return paginate(db.session, statement, LessonSchema, page=query["page"], page_size=query["page_size"])
 
 
@@ -59,8 +54,13 @@ class CaseLessonViews(MethodView):
     @blp.arguments(CaseLessonListQuerySchema(), location="query")
     @blp.response(200, LessonSchema(many=True), headers=PAGINATION_HEADERS)
     def get(self, query, case_id):
-        """List a case's lessons"""
-        statement = children.list_statement(session=db.session, model=Lesson, case_id=case_id, query=query)
+        """List a case's lessons
+
+        Only for a case the caller may see (404 otherwise).
+        """
+        statement = service.LESSONS.list_statement(
+            session=db.session, case_id=case_id, query=query, caller=current_caller()
+        )
         return paginate(db.session, statement, LessonSchema, page=query["page"], page_size=query["page_size"])
 
     @blp.policy(CASE_WRITERS)
@@ -73,12 +73,14 @@ class CaseLessonViews(MethodView):
         Evidence may cite only the same case's outcomes and risks. New lessons are `proposed`; NAIO curates
         them. An `agency` key may add lessons only to its own agency's cases.
         """
-        case = cases_service.get_for_change(session=db.session, case_id=case_id, caller=current_caller())
+        caller = current_caller()
+        case = cases_service.get_for_change(session=db.session, case_id=case_id, caller=caller)
         lesson = service.create(session=db.session, case=case, lesson_in=lesson_in)
-        body = _lesson_representation(case_id, lesson.id)
-        db.session.commit()
+        body = service.LESSONS.written(
+            session=db.session, case=case, child_id=lesson.id, caller=caller, action="create", before=None
+        )
         location = url_for("lessons.CaseLessonByIdViews", case_id=case_id, lesson_id=lesson.id)
-        return json_response(body, 201, {"Location": location})
+        return commit_and_respond(body, 201, location=location)
 
 
 @blp.route("/cases/<uuid:case_id>/lessons/<uuid:lesson_id>")
@@ -88,7 +90,10 @@ class CaseLessonByIdViews(MethodView):
     @blp.response(200, LessonSchema)
     def get(self, case_id, lesson_id):
         """Read a lesson"""
-        return json_response(_lesson_representation(case_id, lesson_id))
+        caller = current_caller()
+        return json_response(
+            service.LESSONS.representation(session=db.session, case_id=case_id, child_id=lesson_id, caller=caller)
+        )
 
     @blp.policy(CASE_WRITERS)
     @blp.arguments(LessonSchema(partial=True))
@@ -98,18 +103,16 @@ class CaseLessonByIdViews(MethodView):
 
         Send only the fields to change, with the `If-Match` ETag from a GET. Lists are replaced whole.
         """
-        lesson = children.get_for_change(
-            session=db.session,
-            model=Lesson,
-            case_id=case_id,
-            child_id=lesson_id,
-            caller=current_caller(),
+        caller = current_caller()
+        case, lesson, before = service.LESSONS.for_change(
+            session=db.session, case_id=case_id, child_id=lesson_id, caller=caller
         )
-        blp.check_etag(_lesson_representation(case_id, lesson_id))
+        blp.check_etag(before)
         service.update(session=db.session, lesson=lesson, changes=changes)
-        body = _lesson_representation(case_id, lesson_id)
-        db.session.commit()
-        return json_response(body)
+        body = service.LESSONS.written(
+            session=db.session, case=case, child_id=lesson_id, caller=caller, action="update", before=before
+        )
+        return commit_and_respond(body)
 
     @blp.policy(CASE_WRITERS)
     @blp.response(204)
@@ -118,16 +121,40 @@ class CaseLessonByIdViews(MethodView):
 
         Deletes its adoptions with it.
         """
-        lesson = children.get_for_change(
-            session=db.session,
-            model=Lesson,
-            case_id=case_id,
-            child_id=lesson_id,
-            caller=current_caller(),
+        caller = current_caller()
+        case, lesson, before = service.LESSONS.for_change(
+            session=db.session, case_id=case_id, child_id=lesson_id, caller=caller
         )
-        blp.check_etag(_lesson_representation(case_id, lesson_id))
-        children.delete(session=db.session, child=lesson)
+        blp.check_etag(before)
+        service.LESSONS.delete(session=db.session, case=case, child=lesson, before=before)
         db.session.commit()
+
+
+@blp.route("/lessons/<uuid:lesson_id>/curation")
+class LessonCurationViews(MethodView):
+    @blp.policy(allow(Role.NAIO))
+    @blp.arguments(CurationSchema)
+    @blp.response(200, LessonSchema)
+    def post(self, curation, lesson_id):
+        """Curate a lesson
+
+        NAIO endorses a lesson as good practice to scale, retires it, or sends it back to `proposed`, with a
+        note. Answers the lesson as it is now; setting the state it already has changes nothing and records
+        no event.
+        """
+        caller = current_caller()
+        lesson = service.get(session=db.session, lesson_id=lesson_id, caller=caller)
+        cases_service.get_for_change(session=db.session, case_id=lesson.case_id, caller=caller)
+        before = service.LESSONS.representation(
+            session=db.session, case_id=lesson.case_id, child_id=lesson_id, caller=caller
+        )
+        if not service.curate(session=db.session, lesson=lesson, curation=curation["curation"]):
+            return commit_and_respond(before)
+        body = service.LESSONS.representation(
+            session=db.session, case_id=lesson.case_id, child_id=lesson_id, caller=caller
+        )
+        service.record(db.session, lesson=lesson, action="curate", before=before, after=body, note=curation.get("note"))
+        return commit_and_respond(body)
 
 
 @blp.route("/lessons/<uuid:lesson_id>/adoptions")
@@ -136,8 +163,13 @@ class AdoptionViews(MethodView):
     @blp.arguments(AdoptionListQuerySchema(), location="query")
     @blp.response(200, AdoptionSchema(many=True), headers=PAGINATION_HEADERS)
     def get(self, query, lesson_id):
-        """List a lesson's adoptions"""
-        statement = service.adoptions_statement(session=db.session, lesson_id=lesson_id, query=query)
+        """List a lesson's adoptions
+
+        Only adoptions between cases the caller may see.
+        """
+        statement = service.adoptions_statement(
+            session=db.session, lesson_id=lesson_id, query=query, caller=current_caller()
+        )
         return paginate(db.session, statement, AdoptionSchema, page=query["page"], page_size=query["page_size"])
 
     @blp.policy(CASE_WRITERS)
@@ -150,12 +182,19 @@ class AdoptionViews(MethodView):
         Records that another case took the lesson up. An `agency` key may record adoptions only for its own
         agency's cases; a case adopts a lesson once (409 otherwise) and never its own.
         """
-        lesson = service.get(session=db.session, lesson_id=lesson_id)
-        adoption = service.adopt(session=db.session, lesson=lesson, adoption_in=adoption_in, caller=current_caller())
-        body = service.adoption_representation(session=db.session, lesson_id=lesson_id, adoption_id=adoption.id)
-        db.session.commit()
+        caller = current_caller()
+        lesson = service.get(session=db.session, lesson_id=lesson_id, caller=caller)
+        adoption, adopting_case = service.adopt(
+            session=db.session, lesson=lesson, adoption_in=adoption_in, caller=caller
+        )
+        body = service.adoption_representation(
+            session=db.session, lesson_id=lesson_id, adoption_id=adoption.id, caller=caller
+        )
+        service.record_adoption(
+            db.session, adoption=adoption, adopting_case=adopting_case, action="create", before=None, after=body
+        )
         location = url_for("lessons.AdoptionByIdViews", lesson_id=lesson_id, adoption_id=adoption.id)
-        return json_response(body, 201, {"Location": location})
+        return commit_and_respond(body, 201, location=location)
 
 
 @blp.route("/lessons/<uuid:lesson_id>/adoptions/<uuid:adoption_id>")
@@ -166,7 +205,9 @@ class AdoptionByIdViews(MethodView):
     def get(self, lesson_id, adoption_id):
         """Read an adoption"""
         return json_response(
-            service.adoption_representation(session=db.session, lesson_id=lesson_id, adoption_id=adoption_id)
+            service.adoption_representation(
+                session=db.session, lesson_id=lesson_id, adoption_id=adoption_id, caller=current_caller()
+            )
         )
 
     @blp.policy(CASE_WRITERS)
@@ -177,26 +218,37 @@ class AdoptionByIdViews(MethodView):
 
         Typically to record its `result`. The adopting case cannot change. Needs `If-Match`.
         """
-        adoption = service.get_adoption_for_change(
-            session=db.session, lesson_id=lesson_id, adoption_id=adoption_id, caller=current_caller()
+        caller = current_caller()
+        adoption, adopting_case = service.get_adoption_for_change(
+            session=db.session, lesson_id=lesson_id, adoption_id=adoption_id, caller=caller
         )
-        blp.check_etag(
-            service.adoption_representation(session=db.session, lesson_id=lesson_id, adoption_id=adoption_id)
+        before = service.adoption_representation(
+            session=db.session, lesson_id=lesson_id, adoption_id=adoption_id, caller=caller
         )
+        blp.check_etag(before)
         service.update_adoption(session=db.session, adoption=adoption, changes=changes)
-        body = service.adoption_representation(session=db.session, lesson_id=lesson_id, adoption_id=adoption_id)
-        db.session.commit()
-        return json_response(body)
+        body = service.adoption_representation(
+            session=db.session, lesson_id=lesson_id, adoption_id=adoption_id, caller=caller
+        )
+        service.record_adoption(
+            db.session, adoption=adoption, adopting_case=adopting_case, action="update", before=before, after=body
+        )
+        return commit_and_respond(body)
 
     @blp.policy(CASE_WRITERS)
     @blp.response(204)
     def delete(self, lesson_id, adoption_id):
         """Delete an adoption"""
-        adoption = service.get_adoption_for_change(
-            session=db.session, lesson_id=lesson_id, adoption_id=adoption_id, caller=current_caller()
+        caller = current_caller()
+        adoption, adopting_case = service.get_adoption_for_change(
+            session=db.session, lesson_id=lesson_id, adoption_id=adoption_id, caller=caller
         )
-        blp.check_etag(
-            service.adoption_representation(session=db.session, lesson_id=lesson_id, adoption_id=adoption_id)
+        before = service.adoption_representation(
+            session=db.session, lesson_id=lesson_id, adoption_id=adoption_id, caller=caller
         )
-        children.delete(session=db.session, child=adoption)
+        blp.check_etag(before)
+        service.record_adoption(
+            db.session, adoption=adoption, adopting_case=adopting_case, action="delete", before=before, after=None
+        )
+        service.delete_adoption(session=db.session, adoption=adoption)
         db.session.commit()

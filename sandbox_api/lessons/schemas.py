@@ -66,7 +66,10 @@ class LessonSchema(ma.Schema):
         "`proposed` by the agency; NAIO `endorsed` it as good practice to scale, or `retired` it. Owned by the server.",
         dump_only=True,
     )
-    adoption_count = ma.fields.Integer(dump_only=True, metadata={"description": "How many other cases adopted it."})
+    adoption_count = ma.fields.Integer(
+        dump_only=True,
+        metadata={"description": "How many published cases adopted it (adoptions by unpublished cases are private)."},
+    )
     created_at = created_at_field()
     updated_at = updated_at_field()
 
@@ -85,6 +88,17 @@ class AdoptionSchema(ma.Schema):
     result = choice(AdoptionResult, "Planned, applied, worked or did not work.", load_default=AdoptionResult.PLANNED)
     created_at = created_at_field()
     updated_at = updated_at_field()
+
+
+class CurationSchema(ma.Schema):
+    """NAIO's judgement of a lesson."""
+
+    curation = choice(
+        Curation,
+        "`endorsed`: good practice to scale; `retired`: no longer to follow; `proposed`: back to review.",
+        required=True,
+    )
+    note = text(2000, "Why; shown to keyed callers, never to anonymous ones.", allow_none=True)
 
 
 LESSON_SORT_FIELDS = ("created_at", "title", "kind")

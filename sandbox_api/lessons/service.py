@@ -2,38 +2,47 @@
 
 import uuid
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import ColumnElement, Select, and_, exists, select
 from sqlalchemy.orm import Session
 
+from sandbox_api import audit
 from sandbox_api.auth import Caller
 from sandbox_api.cases import service as cases_service
+from sandbox_api.cases.children import ChildResource
 from sandbox_api.cases.models import Case
 from sandbox_api.db import replace_codes
 from sandbox_api.errors import Conflict, NotFound, Unprocessable
 from sandbox_api.lessons.models import (
+    Curation,
     Lesson,
     LessonAdoption,
     LessonPrinciple,
     LessonRiskDomain,
     LessonSector,
 )
-from sandbox_api.lessons.schemas import AdoptionSchema
+from sandbox_api.lessons.schemas import AdoptionSchema, LessonSchema
 from sandbox_api.outcomes.models import Outcome
 from sandbox_api.pagination import order_by
 from sandbox_api.rendering import render_one
 from sandbox_api.risks.models import Risk
 
+LESSONS = ChildResource(Lesson, LessonSchema, "lesson")
 
-def get(*, session: Session, lesson_id: uuid.UUID) -> Lesson:
-    lesson = session.scalar(select(Lesson).where(Lesson.id == lesson_id))
+
+def get(*, session: Session, lesson_id: uuid.UUID, caller: Caller) -> Lesson:
+    """The lesson, if the caller may see its case."""
+    statement = select(Lesson).where(Lesson.id == lesson_id, cases_service.case_is_visible(Lesson.case_id, caller))
+    lesson = session.scalar(statement)
     if lesson is None:
         raise NotFound("No lesson has this id.")
     return lesson
 
 
-def list_statement(*, query: dict) -> Select:
-    """Lessons across all cases, filtered as documented on `GET /api/v1/lessons`."""
+def list_statement(*, query: dict, caller: Caller) -> Select:
+    """Lessons across all cases that the caller may see, filtered as documented on `GET /api/v1/lessons`."""
     conditions = []
+    if cases_service.visibility(caller) is not None:
+        conditions.append(cases_service.case_is_visible(Lesson.case_id, caller))
     if query.get("origin_sector"):
         conditions.append(exists().where(Case.id == Lesson.case_id, Case.primary_sector.in_(query["origin_sector"])))
     if query.get("applies_to"):
@@ -108,18 +117,48 @@ def update(*, session: Session, lesson: Lesson, changes: dict) -> Lesson:
     return lesson
 
 
-def get_adoption(*, session: Session, lesson_id: uuid.UUID, adoption_id: uuid.UUID) -> LessonAdoption:
-    adoption = session.scalar(
-        select(LessonAdoption).where(LessonAdoption.id == adoption_id, LessonAdoption.lesson_id == lesson_id)
+def curate(*, session: Session, lesson: Lesson, curation: Curation) -> bool:
+    """Set NAIO's judgement; True if that changed anything."""
+    if lesson.curation == curation:
+        return False
+    lesson.curation = curation
+    session.flush()
+    return True
+
+
+def record(session: Session, *, lesson: Lesson, action: str, before: str, after: str, note: str | None) -> None:
+    """Audit a write to a lesson made outside its case's routes (curation)."""
+    case = session.get(Case, lesson.case_id)
+    cases_service.record(
+        session,
+        case=case,
+        action=action,
+        entity_type="lesson",
+        entity_id=lesson.id,
+        before=before,
+        after=after,
+        note=note,
     )
-    if adoption is None:
-        raise NotFound("The lesson has no adoption with this id.")
-    return adoption
 
 
-def adoption_representation(*, session: Session, lesson_id: uuid.UUID, adoption_id: uuid.UUID) -> str:
-    statement = select(LessonAdoption).where(LessonAdoption.id == adoption_id, LessonAdoption.lesson_id == lesson_id)
-    body = render_one(session, AdoptionSchema, statement)
+def adoption_is_visible(caller: Caller) -> ColumnElement[bool]:
+    """An adoption is seen by whoever may see both the adopting case and the lesson's case."""
+    lesson_case_visible = exists(
+        select(Lesson.id).where(
+            Lesson.id == LessonAdoption.lesson_id, cases_service.case_is_visible(Lesson.case_id, caller)
+        )
+    )
+    return and_(cases_service.case_is_visible(LessonAdoption.adopting_case_id, caller), lesson_case_visible)
+
+
+def _adoption(lesson_id: uuid.UUID, adoption_id: uuid.UUID, caller: Caller) -> Select:
+    return select(LessonAdoption).where(
+        LessonAdoption.id == adoption_id, LessonAdoption.lesson_id == lesson_id, adoption_is_visible(caller)
+    )
+
+
+def adoption_representation(*, session: Session, lesson_id: uuid.UUID, adoption_id: uuid.UUID, caller: Caller) -> str:
+    body = render_one(session, AdoptionSchema, _adoption(lesson_id, adoption_id, caller))
     if body is None:
         raise NotFound("The lesson has no adoption with this id.")
     return body
@@ -127,30 +166,57 @@ def adoption_representation(*, session: Session, lesson_id: uuid.UUID, adoption_
 
 def get_adoption_for_change(
     *, session: Session, lesson_id: uuid.UUID, adoption_id: uuid.UUID, caller: Caller
-) -> LessonAdoption:
-    """The adoption, if the caller may change the adopting case (its agency, or NAIO)."""
-    adoption = get_adoption(session=session, lesson_id=lesson_id, adoption_id=adoption_id)
-    cases_service.get_for_change(session=session, case_id=adoption.adopting_case_id, caller=caller)
-    return adoption
+) -> tuple[LessonAdoption, Case]:
+    """The adoption and its adopting case (locked), if the caller may change that case (its agency, or NAIO)."""
+    adoption = session.scalar(_adoption(lesson_id, adoption_id, caller))
+    if adoption is None:
+        raise NotFound("The lesson has no adoption with this id.")
+    case = cases_service.get_for_change(session=session, case_id=adoption.adopting_case_id, caller=caller)
+    return adoption, case
 
 
-def adoptions_statement(*, session: Session, lesson_id: uuid.UUID, query: dict) -> Select:
-    if not session.scalar(select(exists().where(Lesson.id == lesson_id))):
-        raise NotFound("No lesson has this id.")
-    statement = select(LessonAdoption).where(LessonAdoption.lesson_id == lesson_id)
+def record_adoption(
+    session: Session,
+    *,
+    adoption: LessonAdoption,
+    adopting_case: Case,
+    action: str,
+    before: str | None,
+    after: str | None,
+) -> None:
+    """Audit a write to an adoption, in the adopting case's history; public when both cases are published."""
+    lesson_case_published = session.scalar(
+        select(Case.published).join(Lesson, Lesson.case_id == Case.id).where(Lesson.id == adoption.lesson_id)
+    )
+    audit.record(
+        session,
+        action=action,
+        entity_type="adoption",
+        entity_id=adoption.id,
+        case_id=adopting_case.id,
+        case_agency_id=adopting_case.lead_agency_id,
+        public=bool(adopting_case.published and lesson_case_published),
+        before=before,
+        after=after,
+    )
+
+
+def adoptions_statement(*, session: Session, lesson_id: uuid.UUID, query: dict, caller: Caller) -> Select:
+    get(session=session, lesson_id=lesson_id, caller=caller)
+    statement = select(LessonAdoption).where(LessonAdoption.lesson_id == lesson_id, adoption_is_visible(caller))
     if query.get("result"):
         statement = statement.where(LessonAdoption.result.in_(query["result"]))
     return statement.order_by(*order_by(LessonAdoption, query["sort"]))
 
 
-def adopt(*, session: Session, lesson: Lesson, adoption_in: dict, caller: Caller) -> LessonAdoption:
+def adopt(*, session: Session, lesson: Lesson, adoption_in: dict, caller: Caller) -> tuple[LessonAdoption, Case]:
     """Record that a case took up the lesson; the adopting case's agency (or NAIO) records it."""
     adopting_case_id = adoption_in["adopting_case_id"]
-    if not session.scalar(select(exists().where(Case.id == adopting_case_id))):
+    if not session.scalar(select(cases_service.case_is_visible(adopting_case_id, caller))):
         raise Unprocessable(
             "`adopting_case_id` names no case.", errors={"json": {"adopting_case_id": ["No such case."]}}
         )
-    cases_service.get_for_change(session=session, case_id=adopting_case_id, caller=caller)
+    adopting_case = cases_service.get_for_change(session=session, case_id=adopting_case_id, caller=caller)
     if adopting_case_id == lesson.case_id:
         raise Unprocessable(
             "A case cannot adopt its own lesson.", errors={"json": {"adopting_case_id": ["The lesson's own case."]}}
@@ -161,7 +227,7 @@ def adopt(*, session: Session, lesson: Lesson, adoption_in: dict, caller: Caller
     adoption = LessonAdoption(lesson_id=lesson.id, **adoption_in)
     session.add(adoption)
     session.flush()
-    return adoption
+    return adoption, adopting_case
 
 
 def update_adoption(*, session: Session, adoption: LessonAdoption, changes: dict) -> LessonAdoption:
@@ -169,3 +235,8 @@ def update_adoption(*, session: Session, adoption: LessonAdoption, changes: dict
         setattr(adoption, field, value)
     session.flush()
     return adoption
+
+
+def delete_adoption(*, session: Session, adoption: LessonAdoption) -> None:
+    session.delete(adoption)
+    session.flush()

@@ -5,12 +5,11 @@ from flask.views import MethodView
 
 from sandbox_api.api import Blueprint
 from sandbox_api.auth import PUBLIC, current_caller
-from sandbox_api.cases import children
 from sandbox_api.cases import service as cases_service
 from sandbox_api.cases.routes import CASE_WRITERS, LOCATION_HEADER
 from sandbox_api.db import db
+from sandbox_api.idempotency import commit_and_respond
 from sandbox_api.outcomes import service
-from sandbox_api.outcomes.models import Outcome
 from sandbox_api.outcomes.schemas import OutcomeListQuerySchema, OutcomeSchema
 from sandbox_api.pagination import PAGINATION_HEADERS, paginate
 from sandbox_api.rendering import json_response
@@ -31,9 +30,11 @@ class OutcomeViews(MethodView):
     def get(self, query, case_id):
         """List a case's outcomes
 
-        In the order they were recorded unless `sort` says otherwise.
+        In the order they were recorded unless `sort` says otherwise. Only for a case the caller may see (404 otherwise).
         """
-        statement = children.list_statement(session=db.session, model=Outcome, case_id=case_id, query=query)
+        statement = service.OUTCOMES.list_statement(
+            session=db.session, case_id=case_id, query=query, caller=current_caller()
+        )
         return paginate(db.session, statement, OutcomeSchema, page=query["page"], page_size=query["page_size"])
 
     @blp.policy(CASE_WRITERS)
@@ -45,15 +46,14 @@ class OutcomeViews(MethodView):
 
         An `agency` key may add outcomes only to its own agency's cases.
         """
-        case = cases_service.get_for_change(session=db.session, case_id=case_id, caller=current_caller())
+        caller = current_caller()
+        case = cases_service.get_for_change(session=db.session, case_id=case_id, caller=caller)
         outcome = service.create(session=db.session, case=case, outcome_in=outcome_in)
-        body = children.representation(
-            session=db.session, model=Outcome, schema_class=OutcomeSchema, case_id=case_id, child_id=outcome.id
+        body = service.OUTCOMES.written(
+            session=db.session, case=case, child_id=outcome.id, caller=caller, action="create", before=None
         )
-        db.session.commit()
-        return json_response(
-            body, 201, {"Location": url_for("outcomes.OutcomeByIdViews", case_id=case_id, outcome_id=outcome.id)}
-        )
+        location = url_for("outcomes.OutcomeByIdViews", case_id=case_id, outcome_id=outcome.id)
+        return commit_and_respond(body, 201, location=location)
 
 
 @blp.route("/<uuid:outcome_id>")
@@ -63,10 +63,9 @@ class OutcomeByIdViews(MethodView):
     @blp.response(200, OutcomeSchema)
     def get(self, case_id, outcome_id):
         """Read an outcome"""
+        caller = current_caller()
         return json_response(
-            children.representation(
-                session=db.session, model=Outcome, schema_class=OutcomeSchema, case_id=case_id, child_id=outcome_id
-            )
+            service.OUTCOMES.representation(session=db.session, case_id=case_id, child_id=outcome_id, caller=caller)
         )
 
     @blp.policy(CASE_WRITERS)
@@ -77,20 +76,16 @@ class OutcomeByIdViews(MethodView):
 
         Send only the fields to change, with the `If-Match` ETag from a GET.
         """
-        outcome = children.get_for_change(
-            session=db.session, model=Outcome, case_id=case_id, child_id=outcome_id, caller=current_caller()
+        caller = current_caller()
+        case, outcome, before = service.OUTCOMES.for_change(
+            session=db.session, case_id=case_id, child_id=outcome_id, caller=caller
         )
-        blp.check_etag(
-            children.representation(
-                session=db.session, model=Outcome, schema_class=OutcomeSchema, case_id=case_id, child_id=outcome_id
-            )
-        )
+        blp.check_etag(before)
         service.update(session=db.session, outcome=outcome, changes=changes)
-        body = children.representation(
-            session=db.session, model=Outcome, schema_class=OutcomeSchema, case_id=case_id, child_id=outcome_id
+        body = service.OUTCOMES.written(
+            session=db.session, case=case, child_id=outcome_id, caller=caller, action="update", before=before
         )
-        db.session.commit()
-        return json_response(body)
+        return commit_and_respond(body)
 
     @blp.policy(CASE_WRITERS)
     @blp.response(204)
@@ -99,13 +94,10 @@ class OutcomeByIdViews(MethodView):
 
         Lessons that cite it as evidence no longer do.
         """
-        outcome = children.get_for_change(
-            session=db.session, model=Outcome, case_id=case_id, child_id=outcome_id, caller=current_caller()
+        caller = current_caller()
+        case, outcome, before = service.OUTCOMES.for_change(
+            session=db.session, case_id=case_id, child_id=outcome_id, caller=caller
         )
-        blp.check_etag(
-            children.representation(
-                session=db.session, model=Outcome, schema_class=OutcomeSchema, case_id=case_id, child_id=outcome_id
-            )
-        )
-        children.delete(session=db.session, child=outcome)
+        blp.check_etag(before)
+        service.OUTCOMES.delete(session=db.session, case=case, child=outcome, before=before)
         db.session.commit()

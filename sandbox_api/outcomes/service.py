@@ -2,9 +2,13 @@
 
 from sqlalchemy.orm import Session
 
+from sandbox_api.cases.children import ChildResource
 from sandbox_api.cases.models import Case
 from sandbox_api.errors import Unprocessable
 from sandbox_api.outcomes.models import Outcome, OutcomeKind
+from sandbox_api.outcomes.schemas import OutcomeSchema
+
+OUTCOMES = ChildResource(Outcome, OutcomeSchema, "outcome")
 
 FIGURES = ("baseline", "target", "actual")
 

@@ -5,18 +5,20 @@ from flask.views import MethodView
 
 from sandbox_api.api import Blueprint
 from sandbox_api.auth import PUBLIC, current_caller
-from sandbox_api.cases import children
 from sandbox_api.cases import service as cases_service
 from sandbox_api.cases.routes import CASE_WRITERS, LOCATION_HEADER
 from sandbox_api.db import db
+from sandbox_api.idempotency import commit_and_respond
 from sandbox_api.pagination import PAGINATION_HEADERS, paginate
 from sandbox_api.rendering import json_response
 from sandbox_api.risks import service
-from sandbox_api.risks.models import Risk
 from sandbox_api.risks.schemas import RiskListQuerySchema, RiskSchema
 
 blp = Blueprint(
-    "risks", __name__, url_prefix="/api/v1/cases/<uuid:case_id>/risks", description="Each case's risk register."
+    "risks",
+    __name__,
+    url_prefix="/api/v1/cases/<uuid:case_id>/risks",
+    description="Each case's risk register.",
 )
 
 
@@ -28,9 +30,11 @@ class RiskViews(MethodView):
     def get(self, query, case_id):
         """List a case's risks
 
-        Highest `score` first unless `sort` says otherwise.
+        Highest `score` first unless `sort` says otherwise. Only for a case the caller may see (404 otherwise).
         """
-        statement = children.list_statement(session=db.session, model=Risk, case_id=case_id, query=query)
+        statement = service.RISKS.list_statement(
+            session=db.session, case_id=case_id, query=query, caller=current_caller()
+        )
         return paginate(db.session, statement, RiskSchema, page=query["page"], page_size=query["page_size"])
 
     @blp.policy(CASE_WRITERS)
@@ -42,13 +46,14 @@ class RiskViews(MethodView):
 
         An `agency` key may add risks only to its own agency's cases.
         """
-        case = cases_service.get_for_change(session=db.session, case_id=case_id, caller=current_caller())
+        caller = current_caller()
+        case = cases_service.get_for_change(session=db.session, case_id=case_id, caller=caller)
         risk = service.create(session=db.session, case=case, risk_in=risk_in)
-        body = children.representation(
-            session=db.session, model=Risk, schema_class=RiskSchema, case_id=case_id, child_id=risk.id
+        body = service.RISKS.written(
+            session=db.session, case=case, child_id=risk.id, caller=caller, action="create", before=None
         )
-        db.session.commit()
-        return json_response(body, 201, {"Location": url_for("risks.RiskByIdViews", case_id=case_id, risk_id=risk.id)})
+        location = url_for("risks.RiskByIdViews", case_id=case_id, risk_id=risk.id)
+        return commit_and_respond(body, 201, location=location)
 
 
 @blp.route("/<uuid:risk_id>")
@@ -58,10 +63,9 @@ class RiskByIdViews(MethodView):
     @blp.response(200, RiskSchema)
     def get(self, case_id, risk_id):
         """Read a risk"""
+        caller = current_caller()
         return json_response(
-            children.representation(
-                session=db.session, model=Risk, schema_class=RiskSchema, case_id=case_id, child_id=risk_id
-            )
+            service.RISKS.representation(session=db.session, case_id=case_id, child_id=risk_id, caller=caller)
         )
 
     @blp.policy(CASE_WRITERS)
@@ -72,20 +76,16 @@ class RiskByIdViews(MethodView):
 
         Send only the fields to change, with the `If-Match` ETag from a GET.
         """
-        risk = children.get_for_change(
-            session=db.session, model=Risk, case_id=case_id, child_id=risk_id, caller=current_caller()
+        caller = current_caller()
+        case, risk, before = service.RISKS.for_change(
+            session=db.session, case_id=case_id, child_id=risk_id, caller=caller
         )
-        blp.check_etag(
-            children.representation(
-                session=db.session, model=Risk, schema_class=RiskSchema, case_id=case_id, child_id=risk_id
-            )
-        )
+        blp.check_etag(before)
         service.update(session=db.session, risk=risk, changes=changes)
-        body = children.representation(
-            session=db.session, model=Risk, schema_class=RiskSchema, case_id=case_id, child_id=risk_id
+        body = service.RISKS.written(
+            session=db.session, case=case, child_id=risk_id, caller=caller, action="update", before=before
         )
-        db.session.commit()
-        return json_response(body)
+        return commit_and_respond(body)
 
     @blp.policy(CASE_WRITERS)
     @blp.response(204)
@@ -94,13 +94,10 @@ class RiskByIdViews(MethodView):
 
         Lessons that cite it as evidence no longer do.
         """
-        risk = children.get_for_change(
-            session=db.session, model=Risk, case_id=case_id, child_id=risk_id, caller=current_caller()
+        caller = current_caller()
+        case, risk, before = service.RISKS.for_change(
+            session=db.session, case_id=case_id, child_id=risk_id, caller=caller
         )
-        blp.check_etag(
-            children.representation(
-                session=db.session, model=Risk, schema_class=RiskSchema, case_id=case_id, child_id=risk_id
-            )
-        )
-        children.delete(session=db.session, child=risk)
+        blp.check_etag(before)
+        service.RISKS.delete(session=db.session, case=case, child=risk, before=before)
         db.session.commit()

@@ -1,0 +1,98 @@
+"""Wire format of events: a case's history and the change feed."""
+
+import marshmallow as ma
+from marshmallow import validate
+
+from sandbox_api.keys.models import Role
+from sandbox_api.schemas import ListQuerySchema, Timestamp, choice, sort_field, text
+
+FEED_DEFAULT_LIMIT = 100
+FEED_MAX_LIMIT = 1000
+
+
+class EventSchema(ma.Schema):
+    """One write to the registry, as the audit trail keeps it."""
+
+    id = ma.fields.Integer(
+        dump_only=True, metadata={"description": "Position in the trail; grows in the order writes committed."}
+    )
+    occurred_at = Timestamp(dump_only=True, metadata={"description": "When the write committed (UTC)."})
+    actor_key_id = ma.fields.UUID(
+        dump_only=True, allow_none=True, metadata={"description": "The API key that wrote; null for the CLI."}
+    )
+    actor_role = choice(Role, "The role of that key.", dump_only=True, allow_none=True)
+    actor_agency_id = ma.fields.UUID(
+        dump_only=True, allow_none=True, metadata={"description": "The agency of that key, for an `agency` key."}
+    )
+    action = ma.fields.String(
+        dump_only=True,
+        metadata={
+            "description": "`create`, `update`, `delete`; a lifecycle action (`submit`, `admit`, ...); `publish`, "
+            "`unpublish`; `curate`; `revoke`, `rotate` for keys."
+        },
+    )
+    entity_type = ma.fields.String(
+        dump_only=True,
+        metadata={"description": "`agency`, `case`, `risk`, `outcome`, `lesson`, `adoption` or `api_key`."},
+    )
+    entity_id = ma.fields.UUID(dump_only=True, metadata={"description": "The record written."})
+    case_id = ma.fields.UUID(
+        dump_only=True, allow_none=True, metadata={"description": "The case the record belongs to, if any."}
+    )
+    changes = ma.fields.Dict(
+        dump_only=True,
+        metadata={
+            "description": "`{field: [old, new]}` for every field of the record's representation that changed; "
+            "a create has `null` old values, a delete `null` new values."
+        },
+    )
+    snapshot = ma.fields.Dict(
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "description": "Only on `publish`: the published case as anyone may read it, with its `risks`, "
+            "`outcomes`, `lessons` and the `adoptions` between it and other published cases."
+        },
+    )
+    note = ma.fields.String(
+        dump_only=True, allow_none=True, metadata={"description": "Why, as the writer said (e.g. a review note)."}
+    )
+    request_id = ma.fields.String(
+        dump_only=True, allow_none=True, metadata={"description": "The `X-Request-ID` of the request that wrote."}
+    )
+
+
+class PublicEventSchema(EventSchema):
+    """What callers without a key see of an event: no actor, note or request, no contact details."""
+
+    changes = ma.fields.Dict(attribute="public_changes", dump_only=True)
+
+    class Meta:
+        exclude = ("actor_key_id", "actor_role", "actor_agency_id", "note", "request_id")
+
+
+class HistoryQuerySchema(ListQuerySchema):
+    sort = sort_field(("id",), "id")
+
+
+class FeedQuerySchema(ma.Schema):
+    after = ma.fields.String(
+        validate=validate.Length(max=100),
+        metadata={"description": "The `next` cursor of the previous answer; omit it to start from the beginning."},
+    )
+    limit = ma.fields.Integer(
+        load_default=FEED_DEFAULT_LIMIT,
+        validate=validate.Range(min=1, max=FEED_MAX_LIMIT),
+        metadata={"description": "Most events to return."},
+    )
+
+
+class FeedSchema(ma.Schema):
+    """A page of the change feed."""
+
+    events = ma.fields.List(
+        ma.fields.Nested(EventSchema),
+        validate=validate.Length(max=FEED_MAX_LIMIT),
+        metadata={"description": "Events after the cursor, oldest first (anonymous callers: without actor fields)."},
+    )
+    next = text(100, "The cursor to send as `after` next time; present even when `events` is empty.")

@@ -1,0 +1,104 @@
+"""Queries over events: who may read which, a case's history, the change feed, publication snapshots."""
+
+import base64
+import binascii
+import json
+import uuid
+
+from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy.orm import Session
+
+from sandbox_api.auth import ANONYMOUS, Caller
+from sandbox_api.cases import service as cases_service
+from sandbox_api.errors import Unprocessable
+from sandbox_api.events.models import Event
+from sandbox_api.events.schemas import EventSchema, PublicEventSchema
+from sandbox_api.keys.models import Role
+from sandbox_api.lessons.models import Lesson, LessonAdoption
+from sandbox_api.lessons.schemas import AdoptionSchema, LessonSchema
+from sandbox_api.lessons.service import adoption_is_visible
+from sandbox_api.outcomes.models import Outcome
+from sandbox_api.outcomes.schemas import OutcomeSchema
+from sandbox_api.pagination import order_by
+from sandbox_api.rendering import render_list, render_rows
+from sandbox_api.risks.models import Risk
+from sandbox_api.risks.schemas import RiskSchema
+
+CURSOR_PREFIX = "event:"
+
+
+def schema_for(caller: Caller) -> type[EventSchema]:
+    return PublicEventSchema if caller.is_anonymous else EventSchema
+
+
+def _readable(caller: Caller) -> ColumnElement[bool] | None:
+    """Events the caller may read in the feed; None for all of them."""
+    if caller.role in (Role.NAIO, Role.ADMIN):
+        return None
+    if caller.role == Role.AGENCY:
+        return or_(Event.public, Event.case_agency_id == caller.agency_id)
+    return Event.public
+
+
+def history_statement(*, session: Session, case_id: uuid.UUID, caller: Caller, sort: str) -> Select:
+    """A case's events, if the caller may see the case (404 otherwise): all of them for NAIO, admin and
+    the owning agency, the public ones for everyone else."""
+    case = cases_service.get(session=session, case_id=case_id, caller=caller)
+    statement = select(Event).where(Event.case_id == case_id)
+    sees_everything = caller.role in (Role.NAIO, Role.ADMIN) or (
+        caller.role == Role.AGENCY and case.lead_agency_id == caller.agency_id
+    )
+    if not sees_everything:
+        statement = statement.where(Event.public)
+    return statement.order_by(*order_by(Event, sort))
+
+
+def encode_cursor(event_id: int) -> str:
+    return base64.urlsafe_b64encode(f"{CURSOR_PREFIX}{event_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if text.startswith(CURSOR_PREFIX) and text[len(CURSOR_PREFIX) :].isdigit():
+            return int(text[len(CURSOR_PREFIX) :])
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        pass
+    message = "Not a cursor of this feed: send the `next` value of a previous answer."
+    raise Unprocessable(message, errors={"query": {"after": [message]}})
+
+
+def feed(*, session: Session, caller: Caller, after: str | None, limit: int) -> str:
+    """The JSON page of the change feed after the cursor: `{"events": [...], "next": cursor}`."""
+    last_seen = decode_cursor(after)
+    statement = select(Event).where(Event.id > last_seen)
+    if (readable := _readable(caller)) is not None:
+        statement = statement.where(readable)
+    rows = render_rows(session, schema_for(caller), statement.order_by(Event.id).limit(limit), Event.id)
+    next_cursor = encode_cursor(rows[-1][1] if rows else last_seen)
+    return f'{{"events":[{",".join(document for document, _ in rows)}],"next":{json.dumps(next_cursor)}}}'
+
+
+def publication_snapshot(*, session: Session, case_id: uuid.UUID) -> dict:
+    """The published case as anyone may read it, with its children and the adoptions between it and
+    other published cases: what a feed reader who never saw the draft needs to add it."""
+    children = {
+        "risks": (Risk, RiskSchema),
+        "outcomes": (Outcome, OutcomeSchema),
+        "lessons": (Lesson, LessonSchema),
+    }
+    snapshot = {"case": json.loads(cases_service.representation(session=session, case_id=case_id, caller=ANONYMOUS))}
+    for name, (model, schema_class) in children.items():
+        statement = select(model).where(model.case_id == case_id).order_by(model.created_at, model.id)
+        snapshot[name] = json.loads(render_list(session, schema_class, statement))
+    involved = or_(
+        LessonAdoption.adopting_case_id == case_id,
+        LessonAdoption.lesson_id.in_(select(Lesson.id).where(Lesson.case_id == case_id)),
+    )
+    adoptions = select(LessonAdoption).where(involved, adoption_is_visible(ANONYMOUS))
+    snapshot["adoptions"] = json.loads(
+        render_list(session, AdoptionSchema, adoptions.order_by(LessonAdoption.created_at, LessonAdoption.id))
+    )
+    return snapshot
