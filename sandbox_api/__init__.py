@@ -60,6 +60,7 @@ def refuse_bodies_that_are_not_json() -> None:
 def register_blueprints(app: Flask) -> None:
     from sandbox_api.agencies.routes import blp as agencies
     from sandbox_api.cases.routes import blp as cases
+    from sandbox_api.events.routes import blp as changes
     from sandbox_api.health.routes import blp as health
     from sandbox_api.lessons.routes import blp as lessons
     from sandbox_api.outcomes.routes import blp as outcomes
@@ -81,7 +82,7 @@ def register_blueprints(app: Flask) -> None:
             "description": "An API key, `sbx_<prefix>_<secret>`, from an administrator.",
         },
     )
-    for blueprint in (agencies, cases, risks, outcomes, lessons, taxonomies, health):
+    for blueprint in (agencies, cases, risks, outcomes, lessons, changes, taxonomies, health):
         api.register_blueprint(blueprint)
     app.register_blueprint(
         get_swaggerui_blueprint(

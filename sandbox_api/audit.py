@@ -35,11 +35,14 @@ def init_app(app: Flask) -> None:
 
 
 def changes_between(before: str | None, after: str | None) -> dict[str, list]:
-    """`{field: [old, new]}` for every top-level field that differs between two JSON representations."""
+    """`{field: [old, new]}` between two JSON representations: every field of a created or deleted record
+    (the missing side `null`), and the fields that differ for an update."""
     old = json.loads(before) if before else {}
     new = json.loads(after) if after else {}
     return {
-        name: [old.get(name), new.get(name)] for name in dict.fromkeys([*old, *new]) if old.get(name) != new.get(name)
+        name: [old.get(name), new.get(name)]
+        for name in dict.fromkeys([*old, *new])
+        if before is None or after is None or old.get(name) != new.get(name)
     }
 
 
