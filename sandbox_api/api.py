@@ -12,6 +12,7 @@ from flask_smorest.etag import _get_etag_ctx
 from flask_smorest.utils import deepupdate, load_info_from_docstring, prepare_response
 from webargs.flaskparser import FlaskParser
 
+from sandbox_api import idempotency
 from sandbox_api.auth import Policy
 from sandbox_api.errors import (
     PROBLEM_CONTENT_TYPE,
@@ -105,7 +106,11 @@ class Blueprint(BaseBlueprint):
                 statuses.append(404)
             if method in ("post", "put", "patch"):
                 statuses.extend(BODY_ERRORS)
+            if method in ("post", "put", "patch", "delete"):
+                statuses.append(409)
             errors = {"responses": {**_error_refs(*statuses), "default": "DEFAULT_ERROR"}}
+            if method == "post":
+                errors["parameters"] = [idempotency.HEADER_PARAMETER]
             doc["manual_doc"] = deepupdate(errors, doc.get("manual_doc", {}))
 
     # ETags (RFC 9110 section 13) are digests of the exact bytes of a representation (rendering.etag_of).

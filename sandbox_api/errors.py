@@ -29,6 +29,13 @@ class ProblemSchema(ma.Schema):
     errors = ma.fields.Dict(
         metadata={"description": "Validation errors keyed by location (`json`, `query`, `headers`) and then by field."}
     )
+    allowed_actions = ma.fields.List(
+        ma.fields.String(metadata={"maxLength": 20}),
+        metadata={
+            "description": "On a 409 to a lifecycle action: the actions the caller may take from the current status.",
+            "maxItems": 20,
+        },
+    )
 
 
 class Problem(Exception):
