@@ -3,7 +3,7 @@
 import uuid
 from dataclasses import dataclass
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, has_app_context, request
 
 from sandbox_api.db import db
 from sandbox_api.errors import Forbidden, Unauthorized
@@ -52,7 +52,8 @@ PUBLIC_ENDPOINTS = frozenset({"api-docs.openapi_json", "swagger_ui.show", "stati
 
 
 def current_caller() -> Caller:
-    return g.get("caller", ANONYMOUS)
+    """The request's caller; nobody outside a request (the CLI)."""
+    return g.get("caller", ANONYMOUS) if has_app_context() else ANONYMOUS
 
 
 def endpoint_policy(app: Flask, endpoint: str, method: str) -> Policy | None:

@@ -175,3 +175,16 @@ def test_if_empty_loads_nothing_into_a_registry_in_use(app, naio, case_a):
 def test_if_empty_loads_an_empty_registry(naio):
     assert load_in_transaction(if_empty=True) > 0
     assert {case["title"] for case in every(naio, "/api/v1/cases")} >= PUBLIC_PILOTS
+
+
+def test_callers_without_a_key_see_only_what_naio_published(demo, client):
+    published = {title for title, case in demo.items() if case["published"]}
+    assert PUBLIC_PILOTS <= published < set(demo)
+    assert {case["title"] for case in every(client, "/api/v1/cases")} == published
+
+
+def test_the_demo_is_in_the_change_feed_from_which_the_published_registry_rebuilds(demo, client):
+    from tests.test_audit import published_registry, rebuild
+
+    events = client.get("/api/v1/changes", query_string={"limit": 1000}).json["events"]
+    assert rebuild(events) == published_registry(client)
