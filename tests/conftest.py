@@ -191,3 +191,16 @@ def case_a(owner_a: Actor) -> dict:
     response = owner_a.post("/api/v1/cases", json=case_body())
     assert response.status_code == 201, response.json
     return response.json
+
+
+def publish(naio: Actor, owner: Actor, case: dict) -> dict:
+    """Take the case through submit (owner) → admit (NAIO) → publish (NAIO); answers the published case."""
+    url = f"/api/v1/cases/{case['id']}"
+    submitted = owner.post(f"{url}/transitions", json={"action": "submit"})
+    assert submitted.status_code == 200, submitted.json
+    admitted = naio.post(f"{url}/transitions", json={"action": "admit"})
+    assert admitted.status_code == 200, admitted.json
+    published = naio.post(f"{url}/publication", json={"published": True})
+    assert published.status_code == 200, published.json
+    assert published.json["published"] is True
+    return published.json

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.conftest import case_body
+from tests.conftest import case_body, publish
 
 
 def create_case(actor, **fields) -> dict:
@@ -21,7 +21,7 @@ def titles(response) -> list[str]:
     return [case["title"] for case in response.json]
 
 
-def test_an_agency_registers_a_pilot_for_itself(owner_a, agency_a, client):
+def test_an_agency_registers_a_pilot_for_itself(owner_a, agency_a):
     response = owner_a.post(
         "/api/v1/cases",
         json=case_body(
@@ -45,15 +45,15 @@ def test_an_agency_registers_a_pilot_for_itself(owner_a, agency_a, client):
     assert case["lead_agency_id"] == agency_a["id"]
     assert case["sectors"] == ["education", "public_administration"]
     assert case["partners"] == [{"name": "Google Cloud", "agency_id": None, "role": "technology_provider"}]
-    read = client.get(response.headers["Location"])
+    read = owner_a.get(response.headers["Location"])
     assert read.json == case
     assert read.headers["ETag"] == response.headers["ETag"]
 
 
-def test_a_registered_agency_can_be_a_partner(owner_a, agency_b, client):
+def test_a_registered_agency_can_be_a_partner(owner_a, agency_b):
     case = create_case(owner_a, partners=[{"agency_id": agency_b["id"], "role": "evaluator"}])
 
-    assert client.get(f"/api/v1/cases/{case['id']}").json["partners"] == [
+    assert owner_a.get(f"/api/v1/cases/{case['id']}").json["partners"] == [
         {"name": None, "agency_id": agency_b["id"], "role": "evaluator"}
     ]
 
@@ -111,19 +111,27 @@ def test_update_with_if_match(owner_a, case_a):
     assert owner_a.get(url).json["title"] == "Education GPT phase 2"
 
 
-def test_if_none_match_answers_not_modified(client, case_a):
+def test_if_none_match_answers_not_modified(owner_a, case_a):
     url = f"/api/v1/cases/{case_a['id']}"
-    etag = client.get(url).headers["ETag"]
+    etag = owner_a.get(url).headers["ETag"]
 
-    response = client.get(url, headers={"If-None-Match": etag})
+    response = owner_a.get(url, headers={"If-None-Match": etag})
 
     assert response.status_code == 304
     assert response.headers["ETag"] == etag
     assert response.data == b""
 
 
-def test_another_agency_cannot_change_or_delete_the_pilot(owner_b, case_a):
+def test_another_agency_cannot_change_or_delete_the_pilot(owner_a, owner_b, naio, case_a):
     url = f"/api/v1/cases/{case_a['id']}"
+    etag = owner_a.get(url).headers["ETag"]
+
+    # While unpublished, the pilot does not exist for agency B: 404, exactly like a missing id.
+    assert owner_b.get(url).status_code == 404
+    assert owner_b.patch(url, json={"title": "Taken over"}, etag=etag).status_code == 404
+    assert owner_b.delete(url, etag=etag).status_code == 404
+
+    publish(naio, owner_a, case_a)
     etag = owner_b.get(url).headers["ETag"]
 
     edit = owner_b.patch(url, json={"title": "Taken over"}, etag=etag)
@@ -133,6 +141,7 @@ def test_another_agency_cannot_change_or_delete_the_pilot(owner_b, case_a):
     assert edit.json["detail"]
     assert delete.status_code == 403
     assert owner_b.get(url).json["title"] == case_a["title"]
+    assert owner_a.get(url).json["title"] == case_a["title"]
 
 
 def test_an_agency_cannot_hand_its_pilot_to_another_agency(owner_a, agency_b, case_a):
@@ -196,13 +205,13 @@ def test_unknown_ids_are_not_found_before_preconditions(owner_a):
         ({"partners": [{"agency_id": "00000000-0000-4000-8000-000000000000", "role": "co_lead"}]}, "partners"),
     ],
 )
-def test_invalid_cases_are_refused_and_nothing_is_created(owner_a, client, body, field):
+def test_invalid_cases_are_refused_and_nothing_is_created(owner_a, body, field):
     response = owner_a.post("/api/v1/cases", json=case_body(**body))
 
     assert response.status_code == 422
     assert response.content_type == "application/problem+json"
     assert field in response.json["errors"]["json"]
-    assert client.get("/api/v1/cases").json == []
+    assert owner_a.get("/api/v1/cases").json == []
 
 
 def test_a_partial_update_is_checked_against_the_stored_fields(owner_a):
@@ -214,7 +223,7 @@ def test_a_partial_update_is_checked_against_the_stored_fields(owner_a):
     assert "planned_end" in response.json["errors"]["json"]
 
 
-def test_list_filters(owner_a, owner_b, naio, agency_a, client):
+def test_list_filters(owner_a, owner_b, naio, agency_a):
     today = date.today()
     create_case(
         owner_a,
@@ -242,7 +251,7 @@ def test_list_filters(owner_a, owner_b, naio, agency_a, client):
     create_case(owner_b, title="Paddy forecasts", primary_sector="agriculture", capabilities=["forecasting"])
 
     def listed(query: str) -> set[str]:
-        return set(titles(client.get(f"/api/v1/cases?{query}")))
+        return set(titles(naio.get(f"/api/v1/cases?{query}")))
 
     assert listed("sector=education") == {"Education GPT", "Clinic triage"}
     assert listed("primary_sector=education") == {"Education GPT"}
@@ -262,7 +271,7 @@ def test_list_filters(owner_a, owner_b, naio, agency_a, client):
     assert listed("planned_start_from=2024-01-15&planned_start_to=2024-01-15") == {"Education GPT"}
     assert listed("review_overdue=true") == {"Education GPT"}
     assert listed("review_overdue=false") == {"Clinic triage", "Paddy forecasts"}
-    overdue = client.get("/api/v1/cases?review_overdue=true").json[0]
+    overdue = naio.get("/api/v1/cases?review_overdue=true").json[0]
     assert overdue["review_overdue"] is True
 
 
@@ -286,11 +295,11 @@ def test_typo_in_a_filter_is_refused(client, query):
     assert response.json["errors"]["query"]
 
 
-def test_pagination_headers_and_links(owner_a, client):
+def test_pagination_headers_and_links(owner_a):
     for number in range(5):
         create_case(owner_a, title=f"Pilot {number}")
 
-    page = client.get("/api/v1/cases?page=2&page_size=2&sort=title&sector=education")
+    page = owner_a.get("/api/v1/cases?page=2&page_size=2&sort=title&sector=education")
 
     assert titles(page) == ["Pilot 2", "Pilot 3"]
     assert json.loads(page.headers["X-Pagination"]) == {
@@ -304,20 +313,20 @@ def test_pagination_headers_and_links(owner_a, client):
     }
     links = dict((rel, url) for url, rel in re.findall(r'<([^>]+)>; rel="(\w+)"', page.headers["Link"]))
     assert set(links) == {"first", "prev", "next", "last"}
-    assert titles(client.get(links["next"])) == ["Pilot 4"]
+    assert titles(owner_a.get(links["next"])) == ["Pilot 4"]
     assert "sector=education" in links["next"]
 
 
-def test_sort_is_deterministic_and_reversible(owner_a, client):
+def test_sort_is_deterministic_and_reversible(owner_a):
     for title in ("b", "a", "c"):
         create_case(owner_a, title=title)
 
-    assert titles(client.get("/api/v1/cases?sort=title")) == ["a", "b", "c"]
-    assert titles(client.get("/api/v1/cases?sort=-title")) == ["c", "b", "a"]
-    assert titles(client.get("/api/v1/cases")) == ["c", "a", "b"]  # newest first by default
+    assert titles(owner_a.get("/api/v1/cases?sort=title")) == ["a", "b", "c"]
+    assert titles(owner_a.get("/api/v1/cases?sort=-title")) == ["c", "b", "a"]
+    assert titles(owner_a.get("/api/v1/cases")) == ["c", "a", "b"]  # newest first by default
 
 
-def test_the_wire_format_is_the_same_on_both_databases(owner_a, client, agency_b):
+def test_the_wire_format_is_the_same_on_both_databases(owner_a, agency_b):
     case = create_case(
         owner_a,
         partners=[{"agency_id": agency_b["id"], "role": "evaluator"}, {"name": "Vendor", "role": "funder"}],
@@ -326,9 +335,9 @@ def test_the_wire_format_is_the_same_on_both_databases(owner_a, client, agency_b
         next_review_due="2099-01-01",
     )
 
-    listed = client.get("/api/v1/cases").json[0]
+    listed = owner_a.get("/api/v1/cases").json[0]
     timestamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z"
-    assert listed == client.get(f"/api/v1/cases/{case['id']}").json == case
+    assert listed == owner_a.get(f"/api/v1/cases/{case['id']}").json == case
     assert all(re.fullmatch(timestamp, case[field]) for field in ("created_at", "updated_at", "status_changed_at"))
     assert (case["published_at"], case["exit"], case["description"]) == (None, None, None)
     assert (case["published"], case["personal_data"], case["review_overdue"]) == (False, False, False)

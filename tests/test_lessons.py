@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import case_body
+from tests.conftest import case_body, publish
 
 LESSON = {
     "title": "Keep a teacher in the loop",
@@ -26,7 +26,7 @@ def health_case(owner_b) -> dict:
     return response.json
 
 
-def test_lesson_lifecycle_with_evidence(owner_a, client, case_a):
+def test_lesson_lifecycle_with_evidence(owner_a, case_a):
     outcome = owner_a.post(
         f"/api/v1/cases/{case_a['id']}/outcomes",
         json={"title": "Errors caught", "kind": "qualitative", "method": "survey"},
@@ -58,7 +58,7 @@ def test_lesson_lifecycle_with_evidence(owner_a, client, case_a):
         "risk_ids": [risk["id"]],
         "urls": ["https://example.org/report"],
     }
-    assert client.get(created.headers["Location"]).json == lesson
+    assert owner_a.get(created.headers["Location"]).json == lesson
 
     updated = owner_a.edit(created.headers["Location"], {"applies_to_sectors": ["finance"], "evidence": {"urls": []}})
 
@@ -86,7 +86,7 @@ def test_curation_is_not_set_by_the_agency(owner_a, case_a):
     assert "curation" in response.json["errors"]["json"]
 
 
-def test_lessons_across_cases_by_sector(owner_a, owner_b, client, case_a, health_case):
+def test_lessons_across_cases_by_sector(owner_a, owner_b, naio, case_a, health_case):
     owner_a.post(lessons_url(case_a), json=LESSON)
     owner_a.post(
         lessons_url(case_a),
@@ -105,7 +105,7 @@ def test_lessons_across_cases_by_sector(owner_a, owner_b, client, case_a, health
     )
 
     def listed(query: str) -> set[str]:
-        response = client.get(f"/api/v1/lessons?{query}")
+        response = naio.get(f"/api/v1/lessons?{query}")
         assert response.status_code == 200, response.json
         return {lesson["title"] for lesson in response.json}
 
@@ -119,18 +119,28 @@ def test_lessons_across_cases_by_sector(owner_a, owner_b, client, case_a, health
     assert listed("principle=privacy_security") == {"Consent first"}
     assert listed("risk_domain=2") == {"Consent first"}
     assert listed("transferability=low") == {"Consent first"}
-    assert client.get("/api/v1/lessons?applies_to=healthcare").status_code == 422
+    assert naio.get("/api/v1/lessons?applies_to=healthcare").status_code == 422
 
 
-def test_another_agency_cannot_change_the_lesson(owner_a, owner_b, case_a):
+def test_another_agency_cannot_change_the_lesson(owner_a, owner_b, naio, case_a):
     url = owner_a.post(lessons_url(case_a), json=LESSON).headers["Location"]
+    etag = owner_a.get(url).headers["ETag"]
+
+    # While the case is unpublished, agency B cannot see it: 404, exactly like a missing case.
+    assert owner_b.get(url).status_code == 404
+    assert owner_b.post(lessons_url(case_a), json=LESSON).status_code == 404
+    assert owner_b.patch(url, json={"title": "x"}, etag=etag).status_code == 404
+
+    publish(naio, owner_a, case_a)
 
     assert owner_b.post(lessons_url(case_a), json=LESSON).status_code == 403
     assert owner_b.patch(url, json={"title": "x"}, etag=owner_b.get(url).headers["ETag"]).status_code == 403
+    assert owner_a.get(url).json["title"] == LESSON["title"]
 
 
-def test_an_adoption_carries_practice_across_sectors(owner_a, owner_b, client, case_a, health_case):
+def test_an_adoption_carries_practice_across_sectors(owner_a, owner_b, naio, client, case_a, health_case):
     lesson_url = owner_a.post(lessons_url(case_a), json=LESSON).headers["Location"]
+    publish(naio, owner_a, case_a)
     lesson = client.get(lesson_url).json
     adoptions_url = f"/api/v1/lessons/{lesson['id']}/adoptions"
 
@@ -143,6 +153,14 @@ def test_an_adoption_carries_practice_across_sectors(owner_a, owner_b, client, c
     assert adoption["result"] == "planned"
     assert adoption["adopting_sector"] == "health"
     assert adoption["adopting_agency_id"] == health_case["lead_agency_id"]
+    # Until the adopting case is published, the adoption is neither counted nor listed in public.
+    assert client.get(lesson_url).json["adoption_count"] == 0
+    assert client.get(adoptions_url).json == []
+    assert client.get(adopted.headers["Location"]).status_code == 404
+    assert [a["id"] for a in owner_b.get(adoptions_url).json] == [adoption["id"]]
+
+    publish(naio, owner_b, health_case)
+
     assert client.get(lesson_url).json["adoption_count"] == 1
     assert [a["id"] for a in client.get(adoptions_url).json] == [adoption["id"]]
 
@@ -158,31 +176,39 @@ def test_adoption_rules(owner_a, owner_b, naio, case_a, health_case):
     adoptions_url = f"/api/v1/lessons/{lesson['id']}/adoptions"
 
     own_case = owner_a.post(adoptions_url, json={"adopting_case_id": case_a["id"]})
+    unseen_case = owner_a.post(adoptions_url, json={"adopting_case_id": health_case["id"]})
+    unseen_lesson = owner_b.post(adoptions_url, json={"adopting_case_id": health_case["id"]})
+    publish(naio, owner_a, case_a)
+    publish(naio, owner_b, health_case)
     someone_elses = owner_a.post(adoptions_url, json={"adopting_case_id": health_case["id"]})
     missing_case = naio.post(adoptions_url, json={"adopting_case_id": "00000000-0000-4000-8000-000000000000"})
     first = naio.post(adoptions_url, json={"adopting_case_id": health_case["id"], "result": "applied"})
     twice = owner_b.post(adoptions_url, json={"adopting_case_id": health_case["id"]})
 
     assert own_case.status_code == 422
+    assert unseen_case.status_code == 422  # another agency's draft names no case, like a missing one
+    assert unseen_lesson.status_code == 404  # a lesson of another agency's draft is not found
     assert someone_elses.status_code == 403
     assert missing_case.status_code == 422
     assert first.status_code == 201
     assert twice.status_code == 409
 
 
-def test_deleting_a_lesson_deletes_its_adoptions(owner_a, owner_b, client, case_a, health_case):
+def test_deleting_a_lesson_deletes_its_adoptions(owner_a, owner_b, naio, case_a, health_case):
     created = owner_a.post(lessons_url(case_a), json=LESSON)
+    publish(naio, owner_a, case_a)
     adoptions_url = f"/api/v1/lessons/{created.json['id']}/adoptions"
     adoption_url = owner_b.post(adoptions_url, json={"adopting_case_id": health_case["id"]}).headers["Location"]
+    assert naio.get(adoption_url).status_code == 200
 
-    deleted = owner_a.delete(created.headers["Location"], etag=client.get(created.headers["Location"]).headers["ETag"])
+    deleted = owner_a.delete(created.headers["Location"], etag=owner_a.get(created.headers["Location"]).headers["ETag"])
 
     assert deleted.status_code == 204
-    assert client.get(adoption_url).status_code == 404
-    assert client.get(adoptions_url).status_code == 404
+    assert naio.get(adoption_url).status_code == 404
+    assert naio.get(adoptions_url).status_code == 404
 
 
-def test_deleting_an_outcome_removes_it_from_the_evidence(owner_a, client, case_a):
+def test_deleting_an_outcome_removes_it_from_the_evidence(owner_a, case_a):
     outcome_url = owner_a.post(
         f"/api/v1/cases/{case_a['id']}/outcomes", json={"title": "x", "kind": "qualitative", "method": "survey"}
     ).headers["Location"]
@@ -191,6 +217,6 @@ def test_deleting_an_outcome_removes_it_from_the_evidence(owner_a, client, case_
         "Location"
     ]
 
-    owner_a.delete(outcome_url, etag=client.get(outcome_url).headers["ETag"])
+    owner_a.delete(outcome_url, etag=owner_a.get(outcome_url).headers["ETag"])
 
-    assert client.get(lesson_url).json["evidence"]["outcome_ids"] == []
+    assert owner_a.get(lesson_url).json["evidence"]["outcome_ids"] == []

@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.conftest import publish
+
 RISK = {"title": "Hallucinated answers", "domain": "3", "subdomain": "3.1", "likelihood": 4, "impact": 3}
 OUTCOME = {"title": "Officers trained", "kind": "quantitative", "unit": "officers", "method": "administrative_data"}
 
@@ -14,14 +16,14 @@ def outcomes_url(case) -> str:
     return f"/api/v1/cases/{case['id']}/outcomes"
 
 
-def test_risk_lifecycle_with_derived_scores(owner_a, client, case_a):
+def test_risk_lifecycle_with_derived_scores(owner_a, case_a):
     created = owner_a.post(risks_url(case_a), json=RISK)
 
     assert created.status_code == 201, created.json
     risk = created.json
     assert created.headers["Location"] == f"{risks_url(case_a)}/{risk['id']}"
     assert (risk["score"], risk["residual_score"], risk["status"]) == (12, None, "identified")
-    assert client.get(created.headers["Location"]).json == risk
+    assert owner_a.get(created.headers["Location"]).json == risk
 
     mitigated = owner_a.edit(
         created.headers["Location"],
@@ -30,18 +32,18 @@ def test_risk_lifecycle_with_derived_scores(owner_a, client, case_a):
 
     assert mitigated.status_code == 200
     assert (mitigated.json["score"], mitigated.json["residual_score"]) == (12, 4)
-    assert [r["id"] for r in client.get(risks_url(case_a)).json] == [risk["id"]]
+    assert [r["id"] for r in owner_a.get(risks_url(case_a)).json] == [risk["id"]]
 
 
-def test_risks_are_listed_highest_score_first_and_filtered(owner_a, client, case_a):
+def test_risks_are_listed_highest_score_first_and_filtered(owner_a, case_a):
     for title, likelihood, domain, subdomain in (("low", 1, "2", "2.1"), ("high", 5, "3", "3.1")):
         owner_a.post(
             risks_url(case_a),
             json={**RISK, "title": title, "likelihood": likelihood, "domain": domain, "subdomain": subdomain},
         )
 
-    assert [r["title"] for r in client.get(risks_url(case_a)).json] == ["high", "low"]
-    assert [r["title"] for r in client.get(f"{risks_url(case_a)}?domain=2").json] == ["low"]
+    assert [r["title"] for r in owner_a.get(risks_url(case_a)).json] == ["high", "low"]
+    assert [r["title"] for r in owner_a.get(f"{risks_url(case_a)}?domain=2").json] == ["low"]
 
 
 @pytest.mark.parametrize(
@@ -57,12 +59,12 @@ def test_risks_are_listed_highest_score_first_and_filtered(owner_a, client, case
         ({"title": "x" * 201}, "title"),
     ],
 )
-def test_invalid_risks_are_refused(owner_a, client, case_a, change, field):
+def test_invalid_risks_are_refused(owner_a, case_a, change, field):
     response = owner_a.post(risks_url(case_a), json={**RISK, **change})
 
     assert response.status_code == 422
     assert field in response.json["errors"]["json"]
-    assert client.get(risks_url(case_a)).json == []
+    assert owner_a.get(risks_url(case_a)).json == []
 
 
 def test_a_materialised_risk_says_what_happened(owner_a, case_a):
@@ -74,9 +76,19 @@ def test_a_materialised_risk_says_what_happened(owner_a, case_a):
     assert response.json["materialised_note"] == "Wrong exam dates given"
 
 
-def test_another_agency_cannot_touch_the_risk_register(owner_a, owner_b, case_a):
+def test_another_agency_cannot_touch_the_risk_register(owner_a, owner_b, naio, case_a):
     created = owner_a.post(risks_url(case_a), json=RISK).json
     url = f"{risks_url(case_a)}/{created['id']}"
+    etag = owner_a.get(url).headers["ETag"]
+
+    # While the case is unpublished, agency B cannot see it: 404, exactly like a missing case.
+    assert owner_b.get(url).status_code == 404
+    assert owner_b.get(risks_url(case_a)).status_code == 404
+    assert owner_b.post(risks_url(case_a), json=RISK).status_code == 404
+    assert owner_b.patch(url, json={"impact": 1}, etag=etag).status_code == 404
+    assert owner_b.delete(url, etag=etag).status_code == 404
+
+    publish(naio, owner_a, case_a)
     etag = owner_b.get(url).headers["ETag"]
 
     assert owner_b.post(risks_url(case_a), json=RISK).status_code == 403
@@ -85,22 +97,23 @@ def test_another_agency_cannot_touch_the_risk_register(owner_a, owner_b, case_a)
     assert owner_a.get(url).json["impact"] == RISK["impact"]
 
 
-def test_a_risk_is_found_only_under_its_own_case(owner_a, client, case_a):
+def test_a_risk_is_found_only_under_its_own_case(owner_a, case_a):
     other = owner_a.post(
         "/api/v1/cases", json={**{k: case_a[k] for k in ("title", "summary", "primary_sector", "sandbox_type")}}
     ).json
     risk = owner_a.post(risks_url(case_a), json=RISK).json
 
-    assert client.get(f"{risks_url(other)}/{risk['id']}").status_code == 404
-    assert client.get("/api/v1/cases/00000000-0000-4000-8000-000000000000/risks").status_code == 404
+    assert owner_a.get(f"{risks_url(case_a)}/{risk['id']}").status_code == 200
+    assert owner_a.get(f"{risks_url(other)}/{risk['id']}").status_code == 404
+    assert owner_a.get("/api/v1/cases/00000000-0000-4000-8000-000000000000/risks").status_code == 404
 
 
-def test_risk_delete_needs_if_match(owner_a, client, case_a):
+def test_risk_delete_needs_if_match(owner_a, case_a):
     url = f"{risks_url(case_a)}/{owner_a.post(risks_url(case_a), json=RISK).json['id']}"
 
     assert owner_a.delete(url).status_code == 428
-    assert owner_a.delete(url, etag=client.get(url).headers["ETag"]).status_code == 204
-    assert client.get(url).status_code == 404
+    assert owner_a.delete(url, etag=owner_a.get(url).headers["ETag"]).status_code == 204
+    assert owner_a.get(url).status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -138,7 +151,7 @@ def test_evidence_grade_follows_the_method(owner_a, case_a, method, grade):
     assert response.json["evidence_grade"] == grade
 
 
-def test_outcome_lifecycle(owner_a, client, case_a):
+def test_outcome_lifecycle(owner_a, case_a):
     created = owner_a.post(
         outcomes_url(case_a), json={**OUTCOME, "target": 300, "actual": 270, "direction": "increase"}
     )
@@ -147,11 +160,11 @@ def test_outcome_lifecycle(owner_a, client, case_a):
     updated = owner_a.edit(url, {"actual": 320, "method": "controlled_experiment"})
 
     assert (updated.json["attained"], updated.json["evidence_grade"]) == (True, "A")
-    assert [o["title"] for o in client.get(f"{outcomes_url(case_a)}?method=controlled_experiment").json] == [
+    assert [o["title"] for o in owner_a.get(f"{outcomes_url(case_a)}?method=controlled_experiment").json] == [
         OUTCOME["title"]
     ]
-    assert client.get(f"{outcomes_url(case_a)}?method=survey").json == []
-    assert owner_a.delete(url, etag=client.get(url).headers["ETag"]).status_code == 204
+    assert owner_a.get(f"{outcomes_url(case_a)}?method=survey").json == []
+    assert owner_a.delete(url, etag=owner_a.get(url).headers["ETag"]).status_code == 204
 
 
 def test_a_qualitative_outcome_has_no_figures(owner_a, case_a):
