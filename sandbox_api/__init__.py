@@ -3,7 +3,7 @@
 from flask import Flask, request
 from flask_swagger_ui import get_swaggerui_blueprint
 
-from sandbox_api import audit, auth, idempotency
+from sandbox_api import audit, auth, idempotency, openapi_links
 from sandbox_api.api import BEARER_SCHEME, Api
 from sandbox_api.config import Config
 from sandbox_api.db import db
@@ -84,6 +84,7 @@ def register_blueprints(app: Flask) -> None:
     )
     for blueprint in (agencies, cases, risks, outcomes, lessons, changes, taxonomies, health):
         api.register_blueprint(blueprint)
+    openapi_links.add_links(api.spec)
     app.register_blueprint(
         get_swaggerui_blueprint(
             app.config["DOCS_URL"], "/openapi.json", config={"app_name": app.config["API_TITLE"], "validatorUrl": None}
