@@ -1,9 +1,11 @@
 """The Sandbox Case Registry: AI sandbox pilots with their risks, outcomes and lessons."""
 
 from flask import Flask, request
+from flask_cors import CORS
 from flask_swagger_ui import get_swaggerui_blueprint
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from sandbox_api import audit, auth, idempotency, openapi_links
+from sandbox_api import audit, auth, idempotency, openapi_links, ratelimit, security_headers
 from sandbox_api.api import BEARER_SCHEME, Api
 from sandbox_api.config import Config
 from sandbox_api.db import db
@@ -16,7 +18,13 @@ the outcomes they measured and the lessons they learned, so that NAIO can scale 
 **Authentication.** Reads need no key. Writes need an API key sent as `Authorization: Bearer sbx_...`.
 Keys have one of three roles: `admin` manages agencies and keys; `naio` reviews, publishes and may change any
 case; `agency` is bound to one agency and may change only that agency's cases and their risks, outcomes and
-lessons.
+lessons. Keys expire (a year by default), are rotated and revoked by admins at `/api/v1/keys`, and an
+agency holds at most two working keys. A request with a key is answered `Cache-Control: no-store`.
+
+**Rate limits.** Each caller (its key, or its address without one) has one budget over every route; past it
+the answer is 429 with `Retry-After`, and every answer carries `X-RateLimit-Limit`, `X-RateLimit-Remaining`
+and `X-RateLimit-Reset` (epoch seconds). Repeated failed authentications from an address lock its keyed
+requests out (429) for the rest of the window. The health probes are not limited.
 
 **Visibility.** A case is private to its agency, NAIO and admin until NAIO publishes it. Without a key only
 published cases are visible, with their risks, outcomes, lessons and history; an `agency` key also sees its
@@ -44,12 +52,39 @@ def create_app(config: type[Config] | Config = Config, *, engine=None, connectio
     return app
 
 
+# Headers a browser script may read from a cross-origin answer, and send in a cross-origin request.
+CORS_EXPOSED_HEADERS = [
+    "ETag",
+    "Location",
+    "Link",
+    "X-Pagination",
+    "X-Request-ID",
+    "Retry-After",
+    "Idempotent-Replayed",
+]
+CORS_ALLOWED_HEADERS = ["Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key", "X-Request-ID"]
+
+
 def register_extensions(app: Flask, *, engine=None, connection=None) -> None:
+    # before_request hooks run in this order, after_request hooks in the reverse one.
+    if app.config["TRUSTED_PROXIES"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"])
     db.init_app(app, engine=engine, connection=connection)
-    app.before_request(auth.authorize_request)
+    security_headers.init_app(app)
+    app.before_request(ratelimit.refuse_locked_out_addresses)
+    auth.init_app(app)
+    ratelimit.init_app(app)
     app.before_request(refuse_bodies_that_are_not_json)
     idempotency.init_app(app)
     audit.init_app(app)
+    if app.config["CORS_ORIGINS"]:
+        CORS(
+            app,
+            origins=app.config["CORS_ORIGINS"],
+            expose_headers=[*CORS_EXPOSED_HEADERS, *ratelimit.HEADERS],
+            allow_headers=CORS_ALLOWED_HEADERS,
+            max_age=600,
+        )
 
 
 def refuse_bodies_that_are_not_json() -> None:
@@ -62,6 +97,7 @@ def register_blueprints(app: Flask) -> None:
     from sandbox_api.cases.routes import blp as cases
     from sandbox_api.events.routes import blp as changes
     from sandbox_api.health.routes import blp as health
+    from sandbox_api.keys.routes import blp as keys
     from sandbox_api.lessons.routes import blp as lessons
     from sandbox_api.outcomes.routes import blp as outcomes
     from sandbox_api.risks.routes import blp as risks
@@ -82,8 +118,10 @@ def register_blueprints(app: Flask) -> None:
             "description": "An API key, `sbx_<prefix>_<secret>`, from an administrator.",
         },
     )
-    for blueprint in (agencies, cases, risks, outcomes, lessons, changes, taxonomies, health):
+    for blueprint in (agencies, cases, risks, outcomes, lessons, changes, taxonomies, keys, health):
         api.register_blueprint(blueprint)
+    # Orchestrators probe often, from one address; a throttled probe would take a healthy replica out.
+    app.extensions[ratelimit.EXTENSION].exempt(health)
     openapi_links.add_links(api.spec)
     app.register_blueprint(
         get_swaggerui_blueprint(

@@ -7,7 +7,7 @@ import uuid
 from flask import Flask, Response, g, has_request_context, request
 from sqlalchemy.orm import Session
 
-from sandbox_api.auth import current_caller
+from sandbox_api import auth
 from sandbox_api.db import insert_in_commit_order
 from sandbox_api.events.models import Event
 
@@ -65,7 +65,7 @@ def record(
     `before` and `after` are the entity's JSON representations around the write (None when it did
     not exist); `public` says whether anonymous callers may read the event.
     """
-    caller = current_caller()
+    caller = auth.current_caller()
     event = Event(
         actor_key_id=caller.key_id,
         actor_role=caller.role,

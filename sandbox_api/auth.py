@@ -3,12 +3,13 @@
 import uuid
 from dataclasses import dataclass
 
-from flask import Flask, current_app, g, has_app_context, request
+from flask import Flask, Response, current_app, g, has_app_context, request
+from sqlalchemy.exc import SQLAlchemyError
 
 from sandbox_api.db import db
 from sandbox_api.errors import Forbidden, Unauthorized
+from sandbox_api.keys import service as keys_service
 from sandbox_api.keys.models import Role
-from sandbox_api.keys.service import authenticate
 
 
 @dataclass(frozen=True)
@@ -77,9 +78,11 @@ def _caller_from_header() -> Caller:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("The Authorization header must be `Bearer <key>`.")
-    key = authenticate(session=db.session, token=token.strip())
+    key = keys_service.authenticate(session=db.session, token=token.strip())
     if key is None:
         raise Unauthorized("The API key is unknown, expired or revoked.")
+    if keys_service.use_is_due(key):
+        g.key_use_to_note = key.id
     return Caller(key_id=key.id, role=Role(key.role), agency_id=key.agency_id)
 
 
@@ -98,3 +101,25 @@ def authorize_request() -> None:
         raise Unauthorized("This operation needs an API key: send `Authorization: Bearer <key>`.")
     if g.caller.role not in policy.roles:
         raise Forbidden(f"A key with role `{g.caller.role}` may not do this; it needs {policy}.")
+
+
+def note_key_use(response: Response) -> Response:
+    """After the request: the key's `last_used_at`, in a transaction of its own (a read stays a read until
+    here, and a write has committed by now); bookkeeping that may fail without failing the request."""
+    key_id = g.pop("key_use_to_note", None)
+    if key_id is None:
+        return response
+    session = db.session
+    try:
+        session.rollback()  # what a view left uncommitted is never committed here
+        keys_service.note_use(session=session, key_id=key_id)
+        session.commit()
+    except SQLAlchemyError:
+        session.rollback()
+        current_app.logger.warning("could not record the use of key %s", key_id, exc_info=True)
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(authorize_request)
+    app.after_request(note_key_use)

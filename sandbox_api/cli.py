@@ -1,14 +1,17 @@
 """Command-line tools: API keys and demo data."""
 
+from datetime import timedelta
+
 import click
 from flask.cli import AppGroup
 
-from sandbox_api.db import db
+from sandbox_api.db import db, utcnow
 from sandbox_api.demo import load
 from sandbox_api.keys import service as keys_service
-from sandbox_api.keys.models import Role
+from sandbox_api.keys.models import ApiKey, Role
+from sandbox_api.keys.schemas import MAX_LIFETIME_DAYS
 
-keys_cli = AppGroup("keys", help="Create and revoke API keys.")
+keys_cli = AppGroup("keys", help="Create, rotate and revoke API keys (also at /api/v1/keys, for admin keys).")
 demo_cli = AppGroup("demo", help="Demo data.")
 
 
@@ -16,13 +19,44 @@ demo_cli = AppGroup("demo", help="Demo data.")
 @click.option("--role", type=click.Choice([role.value for role in Role]), required=True)
 @click.option("--agency", "agency_slug", help="The agency's slug; required for an agency key.")
 @click.option("--name", required=True, help="Who or what holds the key, e.g. `MOE integration`.")
-def create_key(role: str, agency_slug: str | None, name: str) -> None:
+@click.option(
+    "--expires-in-days",
+    type=click.IntRange(1, MAX_LIFETIME_DAYS),
+    default=365,
+    show_default=True,
+    help="When the key stops working.",
+)
+def create_key(role: str, agency_slug: str | None, name: str, expires_in_days: int) -> None:
     """Create a key and print it, alone, on the last line: it is shown only this once."""
     with db.transaction() as session:
-        key, plain_text = keys_service.create(session=session, role=Role(role), name=name, agency_slug=agency_slug)
-        click.echo(
-            f"Created {key.role} key {key.prefix} ({key.name}). Store it now; it cannot be shown again:", err=True
+        agency_id = keys_service.agency_id_for_slug(session=session, slug=agency_slug) if agency_slug else None
+        key, plain_text = keys_service.create(
+            session=session,
+            role=Role(role),
+            name=name,
+            agency_id=agency_id,
+            expires_at=utcnow() + timedelta(days=expires_in_days),
         )
+        _record_created(session, key)
+    click.echo(f"Created {key.role} key {key.prefix} ({key.name}). Store it now; it cannot be shown again:", err=True)
+    click.echo(plain_text)
+
+
+@keys_cli.command("rotate")
+@click.argument("key_ref")
+@click.option("--overlap-hours", type=click.IntRange(0, 720), default=24, show_default=True)
+def rotate_key(key_ref: str, overlap_hours: int) -> None:
+    """Replace a key, named by its id or prefix, by a new one printed alone on the last line; the old one
+    works on for the overlap."""
+    with db.transaction() as session:
+        key = keys_service.find(session=session, key_ref=key_ref)
+        before = keys_service.representation(session=session, key_id=key.id)
+        successor, plain_text = keys_service.rotate(session=session, key=key, overlap=timedelta(hours=overlap_hours))
+        after = keys_service.representation(session=session, key_id=key.id)
+        note = f"Rotated: succeeded by key {successor.prefix}."
+        keys_service.record(session, key_id=key.id, action="rotate", before=before, after=after, note=note)
+        _record_created(session, successor, note=f"Successor of key {key.prefix}.")
+    click.echo(f"Key {key.prefix} works until {key.expires_at:%Y-%m-%d %H:%M} UTC; its successor:", err=True)
     click.echo(plain_text)
 
 
@@ -31,8 +65,17 @@ def create_key(role: str, agency_slug: str | None, name: str) -> None:
 def revoke_key(key_ref: str) -> None:
     """Revoke a key, named by its id or its prefix."""
     with db.transaction() as session:
-        key = keys_service.revoke(session=session, key_ref=key_ref)
-        click.echo(f"Revoked key {key.prefix} ({key.name}).")
+        key = keys_service.find(session=session, key_ref=key_ref)
+        before = keys_service.representation(session=session, key_id=key.id)
+        if keys_service.revoke(session=session, key=key):
+            after = keys_service.representation(session=session, key_id=key.id)
+            keys_service.record(session, key_id=key.id, action="revoke", before=before, after=after)
+    click.echo(f"Revoked key {key.prefix} ({key.name}).")
+
+
+def _record_created(session, key: ApiKey, note: str | None = None) -> None:
+    body = keys_service.representation(session=session, key_id=key.id)
+    keys_service.record(session, key_id=key.id, action="create", before=None, after=body, note=note)
 
 
 @demo_cli.command("load")

@@ -19,6 +19,21 @@ class Config:
     DATABASE_POOL_SIZE = int(os.environ.get("DATABASE_POOL_SIZE", "8"))
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(256 * 1024)))
 
+    # Rate limits (flask-limiter): one budget per caller (its key, or its address) over all routes, and a
+    # stricter one for failed authentications per address. The default storage is each process's memory:
+    # with several workers or replicas, point RATELIMIT_STORAGE_URI at Redis (`redis://host:6379`) so
+    # that they share one count.
+    RATELIMIT_APPLICATION = os.environ.get("RATELIMIT_APPLICATION", "1200 per minute")
+    RATELIMIT_FAILED_AUTHENTICATION = os.environ.get("RATELIMIT_FAILED_AUTHENTICATION", "10 per minute")
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_KEY_PREFIX = "sandbox-registry"
+    # Behind a reverse proxy, how many of them set X-Forwarded-For: the client address that the rate
+    # limits count comes from there. 0 (the default) trusts no forwarded header.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+    # Browser origins allowed to call the API (CORS), comma-separated; none by default.
+    CORS_ORIGINS = [origin.strip() for origin in os.environ.get("CORS_ORIGINS", "").split(",") if origin.strip()]
+
     API_TITLE = "Sandbox Case Registry"
     API_VERSION = "1.0.0"
     OPENAPI_VERSION = "3.1.0"
@@ -31,3 +46,7 @@ class TestConfig(Config):
     """Settings for the test suite: the database comes from the test fixtures."""
 
     TESTING = True
+    # The suite sends thousands of requests from one address; the rate-limit tests set their own limits.
+    RATELIMIT_APPLICATION = "100000 per minute"
+    RATELIMIT_FAILED_AUTHENTICATION = "100000 per minute"
+    RATELIMIT_STORAGE_URI = "memory://"

@@ -102,12 +102,15 @@ def claim_key() -> Response | None:
     return None
 
 
-def commit_and_respond(body: str, status: int = 200, *, location: str | None = None) -> Response:
+def commit_and_respond(
+    body: str, status: int = 200, *, location: str | None = None, stored_body: str | None = None
+) -> Response:
     """Commit the request's transaction and answer; under an Idempotency-Key the answer is stored in
-    that same transaction, so it exists exactly when the write does."""
+    that same transaction, so it exists exactly when the write does. `stored_body` is what a replay
+    answers instead of `body`, when the answer holds a secret that must not be stored (a new API key)."""
     claim: IdempotencyRecord | None = g.pop("idempotency_claim", None)
     if claim is not None:
-        claim.status, claim.body, claim.location = status, body, location
+        claim.status, claim.body, claim.location = status, stored_body or body, location
     db.session.commit()
     response = Response(body, status=status, mimetype="application/json")
     if location:

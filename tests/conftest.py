@@ -129,7 +129,8 @@ class Actor:
 
 def make_key(role: Role, agency_slug: str | None = None) -> str:
     session = db.new_session(write=True)
-    _, plain_text = keys_service.create(session=session, role=role, name=f"test {role}", agency_slug=agency_slug)
+    agency_id = keys_service.agency_id_for_slug(session=session, slug=agency_slug) if agency_slug else None
+    _, plain_text = keys_service.create(session=session, role=role, name=f"test {role}", agency_id=agency_id)
     session.commit()
     session.close()
     return plain_text

@@ -44,7 +44,10 @@ def test_every_write_leaves_exactly_one_event(naio, admin, owner_a, owner_b, age
         return event
 
     agency = step(
-        admin.post("/api/v1/agencies", json={"slug": "agency-x", "name": "X", "kind": "ministry"}), "create", "agency", 201
+        admin.post("/api/v1/agencies", json={"slug": "agency-x", "name": "X", "kind": "ministry"}),
+        "create",
+        "agency",
+        201,
     )
     assert agency["actor_role"] == "admin" and agency["changes"]["slug"] == [None, "agency-x"]
     step(admin.edit(f"/api/v1/agencies/{agency['entity_id']}", {"name": "Y"}), "update", "agency")

@@ -108,7 +108,8 @@ def _key(app, role: Role, agency_slug: str | None = None) -> dict:
     from sandbox_api.keys import service as keys_service
 
     with app.app_context(), db.transaction() as session:
-        _, key = keys_service.create(session=session, role=role, name="concurrency", agency_slug=agency_slug)
+        agency_id = keys_service.agency_id_for_slug(session=session, slug=agency_slug) if agency_slug else None
+        _, key = keys_service.create(session=session, role=role, name="concurrency", agency_id=agency_id)
     return {"Authorization": f"Bearer {key}"}
 
 

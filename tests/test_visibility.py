@@ -50,6 +50,9 @@ ROUTES = [
     ("PATCH", "/api/v1/lessons/{lesson_id}/adoptions/{adoption_id}", {"result": "worked"}),
     ("DELETE", "/api/v1/lessons/{lesson_id}/adoptions/{adoption_id}", None),
     ("GET", "/api/v1/taxonomies/{name}", None),
+    ("GET", "/api/v1/keys/{key_id}", None),
+    ("POST", "/api/v1/keys/{key_id}/rotation", {"overlap_hours": 1}),
+    ("POST", "/api/v1/keys/{key_id}/revocation", {"note": "Leaked."}),
 ]
 
 
@@ -95,12 +98,14 @@ def world(client, naio, admin, owner_a, owner_b, agency_a):
     b_public = _create(owner_b, "/api/v1/cases", case_body(title="B published", primary_sector="health"))
     publish(naio, owner_b, b_public)
     b_draft = _create(owner_b, "/api/v1/cases", case_body(title="B draft", primary_sector="health"))
+    key = _create(admin, "/api/v1/keys", {"name": "Dashboard", "role": "naio"})
     adoptions = f"/api/v1/lessons/{a_public['lesson_id']}/adoptions"
     public_adoption = _create(owner_b, adoptions, {"adopting_case_id": b_public["id"]})
     private_adoption = _create(owner_b, adoptions, {"adopting_case_id": b_draft["id"]})
     return {
         "actors": {"anonymous": client, "agency_a": owner_a, "agency_b": owner_b, "naio": naio, "admin": admin},
         "agency_id": agency_a["id"],
+        "key_id": key["id"],
         "own_case": {"agency_a": a_draft["case_id"], "agency_b": b_draft["id"], "naio": b_public["id"]},
         # Each subject: the ids that fill a route, who sees it, and which agency may change it.
         "subjects": {
@@ -134,7 +139,7 @@ def _expected(app, method: str, path: str, caller: str, visible: bool, changer: 
     # An agency changes only its own agency's records; it adopts a lesson it sees with a case of its own.
     if caller.startswith("agency") and changer is not None and not path.endswith("/adoptions"):
         return "through" if caller == changer else "403"
-    return "through"
+    return "200" if method == "GET" else "through"
 
 
 def _endpoint(app, path: str) -> str:
@@ -153,7 +158,8 @@ def _outcome(method: str, response) -> str:
 def test_each_caller_gets_what_its_role_and_visibility_allow(app, world, method, path, body):
     subjects = world["subjects"]
     if "{adoption_id}" not in path and "{case_id}" not in path and "{lesson_id}" not in path:
-        subjects = {"the resource": ({"agency_id": world["agency_id"], "name": "sectors"}, set(CALLERS), None)}
+        ids = {"agency_id": world["agency_id"], "key_id": world["key_id"], "name": "sectors"}
+        subjects = {"the resource": (ids, set(CALLERS), None)}
     elif "{adoption_id}" not in path:
         subjects = {name: subject for name, subject in subjects.items() if "adoption" not in name}
     else:
@@ -163,7 +169,16 @@ def test_each_caller_gets_what_its_role_and_visibility_allow(app, world, method,
         url = path.format(
             **{
                 name: ids.get(name)
-                for name in ("agency_id", "case_id", "risk_id", "outcome_id", "lesson_id", "adoption_id", "name")
+                for name in (
+                    "agency_id",
+                    "key_id",
+                    "case_id",
+                    "risk_id",
+                    "outcome_id",
+                    "lesson_id",
+                    "adoption_id",
+                    "name",
+                )
             }
         )
         for caller in CALLERS:

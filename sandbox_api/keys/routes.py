@@ -1,0 +1,125 @@
+"""HTTP routes for API keys: administrators create, rotate and revoke them."""
+
+import json
+from datetime import timedelta
+
+from flask import url_for
+from flask.views import MethodView
+
+from sandbox_api.api import Blueprint
+from sandbox_api.auth import allow
+from sandbox_api.db import db
+from sandbox_api.idempotency import commit_and_respond
+from sandbox_api.keys import service
+from sandbox_api.keys.models import ApiKey, Role
+from sandbox_api.keys.schemas import (
+    ApiKeySchema,
+    CreatedApiKeySchema,
+    KeyListQuerySchema,
+    KeyRevocationSchema,
+    KeyRotationSchema,
+)
+from sandbox_api.pagination import PAGINATION_HEADERS, paginate
+from sandbox_api.rendering import json_response
+
+blp = Blueprint(
+    "keys",
+    __name__,
+    url_prefix="/api/v1/keys",
+    description="API keys: who may write to the registry. Administrators only; a key's secret is shown once.",
+)
+
+ADMIN = allow(Role.ADMIN)
+LOCATION_HEADER = {"Location": {"description": "URL of the new key.", "schema": {"type": "string"}}}
+
+
+def _created(key: ApiKey, plain_text: str, *, action: str, note: str | None = None):
+    """Record the new key and answer 201 with its secret; a replay answers without it."""
+    body = service.representation(session=db.session, key_id=key.id)
+    service.record(db.session, key_id=key.id, action=action, before=None, after=body, note=note)
+    answer = json.dumps({**json.loads(body), "key": plain_text})
+    location = url_for("keys.KeyByIdViews", key_id=key.id)
+    return commit_and_respond(answer, 201, location=location, stored_body=body)
+
+
+@blp.route("")
+class KeyViews(MethodView):
+    @blp.policy(ADMIN)
+    @blp.arguments(KeyListQuerySchema(), location="query")
+    @blp.response(200, ApiKeySchema(many=True), headers=PAGINATION_HEADERS)
+    def get(self, query):
+        """List API keys
+
+        Never shows a secret. `active=true` lists the keys that work now.
+        """
+        statement = service.list_statement(
+            role=query.get("role"), agency_id=query.get("agency_id"), active=query.get("active"), sort=query["sort"]
+        )
+        return paginate(db.session, statement, ApiKeySchema, page=query["page"], page_size=query["page_size"])
+
+    @blp.policy(ADMIN)
+    @blp.arguments(ApiKeySchema)
+    @blp.response(201, CreatedApiKeySchema, headers=LOCATION_HEADER)
+    def post(self, key_in):
+        """Create an API key
+
+        The answer carries the key itself, `sbx_<prefix>_<secret>`, this once: only a hash of the secret is
+        kept. An `agency` key names its agency; an agency holds at most two working keys (409 beyond), so
+        that a key can be rotated without downtime. Every key expires, a year after creation by default.
+        """
+        key, plain_text = service.create(session=db.session, **key_in)
+        return _created(key, plain_text, action="create")
+
+
+@blp.route("/<uuid:key_id>")
+class KeyByIdViews(MethodView):
+    @blp.policy(ADMIN)
+    @blp.response(200, ApiKeySchema)
+    def get(self, key_id):
+        """Read an API key"""
+        return json_response(service.representation(session=db.session, key_id=key_id))
+
+
+@blp.route("/<uuid:key_id>/rotation")
+class KeyRotationViews(MethodView):
+    @blp.policy(ADMIN)
+    @blp.arguments(KeyRotationSchema)
+    @blp.response(201, CreatedApiKeySchema, headers=LOCATION_HEADER)
+    def post(self, rotation, key_id):
+        """Rotate an API key
+
+        Creates its successor (same name, role and agency), shown once as at creation, and lets the old key
+        work on for `overlap_hours` so that its holder can switch without downtime. The successor counts
+        towards the agency's two working keys: with two already, revoke one first (409). Only a working key
+        can be rotated (409).
+        """
+        key = service.get(session=db.session, key_id=key_id, for_update=True)
+        before = service.representation(session=db.session, key_id=key_id)
+        successor, plain_text = service.rotate(
+            session=db.session, key=key, overlap=timedelta(hours=rotation["overlap_hours"])
+        )
+        after = service.representation(session=db.session, key_id=key_id)
+        note = f"Rotated: succeeded by key {successor.prefix}."
+        service.record(db.session, key_id=key_id, action="rotate", before=before, after=after, note=note)
+        return _created(successor, plain_text, action="create", note=f"Successor of key {key.prefix}.")
+
+
+@blp.route("/<uuid:key_id>/revocation")
+class KeyRevocationViews(MethodView):
+    @blp.policy(ADMIN)
+    @blp.arguments(KeyRevocationSchema)
+    @blp.response(200, ApiKeySchema)
+    def post(self, revocation, key_id):
+        """Revoke an API key
+
+        The key stops working at once, for good. Revoking a revoked key changes nothing and records no event.
+        """
+        key = service.get(session=db.session, key_id=key_id, for_update=True)
+        before = service.representation(session=db.session, key_id=key_id)
+        if not service.revoke(session=db.session, key=key):
+            return commit_and_respond(before)
+        after = service.representation(session=db.session, key_id=key_id)
+        service.record(
+            db.session, key_id=key_id, action="revoke", before=before, after=after, note=revocation.get("note")
+        )
+        return commit_and_respond(after)

@@ -1,0 +1,69 @@
+"""Rate limits: one budget per caller (its API key, or its address without one) over every route, and a
+stricter one on failed authentication per address (OWASP API4)."""
+
+import time
+
+from flask import Flask, Response, current_app, request
+from flask_limiter import Limiter, RateLimitExceeded
+from flask_limiter.util import get_remote_address
+from limits import parse
+
+from sandbox_api import auth
+from sandbox_api.errors import Problem, problem_response
+
+EXTENSION = "sandbox_rate_limiter"
+FAILED_AUTHENTICATION_SCOPE = "failed-authentication"
+# What flask-limiter sends on every limited answer (and Retry-After on a 429).
+HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
+
+
+class TooManyFailedAuthentications(Problem):
+    status = 429
+
+
+def caller_identity() -> str:
+    """The budget a request draws on: its key's, once authenticated, or its client address's."""
+    caller = auth.current_caller()
+    return f"key:{caller.key_id}" if caller.key_id else f"address:{get_remote_address()}"
+
+
+def _limiter() -> Limiter:
+    return current_app.extensions[EXTENSION]
+
+
+def refuse_locked_out_addresses() -> None:
+    """Before authentication: an address that failed too often may not try a key until its window ends."""
+    if "Authorization" not in request.headers:
+        return
+    limit = parse(current_app.config["RATELIMIT_FAILED_AUTHENTICATION"])
+    strategy = _limiter().limiter
+    if not strategy.test(limit, FAILED_AUTHENTICATION_SCOPE, get_remote_address()):
+        reset_at, _remaining = strategy.get_window_stats(limit, FAILED_AUTHENTICATION_SCOPE, get_remote_address())
+        wait = max(1, int(reset_at - time.time()))
+        raise TooManyFailedAuthentications(
+            f"Too many failed authentications from this address ({limit}); retry after {wait} seconds.",
+            headers={"Retry-After": str(wait)},
+        )
+
+
+def count_failed_authentication(response: Response) -> Response:
+    if response.status_code == 401 and "Authorization" in request.headers:
+        limit = parse(current_app.config["RATELIMIT_FAILED_AUTHENTICATION"])
+        _limiter().limiter.hit(limit, FAILED_AUTHENTICATION_SCOPE, get_remote_address())
+    return response
+
+
+def handle_rate_limit_exceeded(error: RateLimitExceeded) -> Response:
+    return problem_response(
+        429,
+        f"Too many requests from this caller: the limit is {error.limit.limit}. Retry after `Retry-After` seconds.",
+    )
+
+
+def init_app(app: Flask) -> Limiter:
+    """Call after auth's before_request, so that the budget is the authenticated key's."""
+    limiter = Limiter(key_func=caller_identity, app=app)
+    app.extensions[EXTENSION] = limiter
+    app.after_request(count_failed_authentication)
+    app.register_error_handler(RateLimitExceeded, handle_rate_limit_exceeded)
+    return limiter

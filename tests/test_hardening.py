@@ -1,0 +1,191 @@
+"""OWASP API Top 10 hardening: rate limits, security and caching headers on every answer, CORS closed by default."""
+
+import os
+import uuid
+
+import pytest
+import redis
+from flask import Flask
+
+from sandbox_api import create_app
+from sandbox_api.config import TestConfig
+from sandbox_api.keys.models import Role
+from tests.conftest import make_key
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL")
+
+
+def app_with(engine, connection, **settings) -> Flask:
+    config = type("Settings", (TestConfig,), settings)
+    return create_app(config, engine=engine, connection=connection)
+
+
+@pytest.fixture
+def limited_app(engine, connection) -> Flask:
+    return app_with(
+        engine, connection, RATELIMIT_APPLICATION="3 per minute", RATELIMIT_FAILED_AUTHENTICATION="2 per hour"
+    )
+
+
+def bearer(key: str) -> dict:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def test_a_caller_over_its_budget_gets_429_with_retry_after_and_rate_limit_headers(limited_app):
+    client = limited_app.test_client()
+
+    answers = [client.get("/api/v1/cases") for _ in range(4)]
+
+    assert [answer.status_code for answer in answers] == [200, 200, 200, 429]
+    assert [answer.headers["X-RateLimit-Remaining"] for answer in answers[:3]] == ["2", "1", "0"]
+    refused = answers[-1]
+    assert refused.content_type == "application/problem+json"
+    assert refused.json["status"] == 429
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
+    assert refused.headers["X-RateLimit-Limit"] == "3"
+
+
+def test_each_key_has_its_own_budget_apart_from_its_address(limited_app):
+    client = limited_app.test_client()
+    with limited_app.app_context():
+        first, second = make_key(Role.NAIO), make_key(Role.NAIO)
+
+    for _ in range(3):
+        client.get("/api/v1/cases")
+
+    assert client.get("/api/v1/cases").status_code == 429
+    assert client.get("/api/v1/cases", headers=bearer(first)).status_code == 200
+    for _ in range(2):
+        client.get("/api/v1/cases", headers=bearer(first))
+    assert client.get("/api/v1/cases", headers=bearer(first)).status_code == 429
+    assert client.get("/api/v1/cases", headers=bearer(second)).status_code == 200
+
+
+def test_health_probes_are_never_throttled(limited_app):
+    client = limited_app.test_client()
+
+    assert {client.get("/health/live").status_code for _ in range(10)} == {200}
+
+
+def test_failed_authentications_lock_the_address_out_of_keyed_requests(limited_app):
+    client = limited_app.test_client()
+    with limited_app.app_context():
+        key = make_key(Role.NAIO)
+    forged = key[:-4] + ("AAAA" if not key.endswith("AAAA") else "BBBB")
+
+    failures = [client.get("/health/live", headers=bearer(forged)).status_code for _ in range(2)]
+    locked = client.get("/api/v1/cases", headers=bearer(key))
+
+    assert failures == [401, 401]
+    assert locked.status_code == 429
+    assert locked.content_type == "application/problem+json"
+    assert int(locked.headers["Retry-After"]) > 0
+    assert client.get("/api/v1/cases").status_code == 200  # reads without a key go on
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL is not set: the shared-storage test needs Redis")
+def test_replicas_sharing_redis_share_one_budget(engine, connection):
+    prefix = f"sandbox-registry-test-{uuid.uuid4().hex}"
+    settings = {
+        "RATELIMIT_APPLICATION": "4 per minute",
+        "RATELIMIT_STORAGE_URI": REDIS_URL,
+        "RATELIMIT_KEY_PREFIX": prefix,
+    }
+    replicas = [app_with(engine, connection, **settings).test_client() for _ in range(2)]
+    try:
+        statuses = [replicas[number % 2].get("/api/v1/cases").status_code for number in range(5)]
+    finally:
+        store = redis.Redis.from_url(REDIS_URL)
+        for name in store.scan_iter(f"*{prefix}*"):
+            store.delete(name)
+
+    assert statuses == [200, 200, 200, 200, 429]
+
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/api/v1/cases", 200),
+        ("GET", "/api/v1/nothing", 404),
+        ("PUT", "/api/v1/cases", 405),
+        ("POST", "/api/v1/cases", 401),
+        ("GET", "/api/v1/cases?colour=blue", 422),
+        ("GET", "/health/live", 200),
+    ],
+)
+def test_every_answer_carries_the_security_headers(client, method, path, status):
+    response = client.open(path, method=method, json={} if method == "POST" else None)
+
+    assert response.status_code == status
+    assert {name: response.headers.get(name) for name in SECURITY_HEADERS} == SECURITY_HEADERS
+    assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+    assert "Strict-Transport-Security" in response.headers
+    assert "Retry-After" not in response.headers
+
+
+def test_a_server_error_carries_the_security_headers(app, monkeypatch):
+    from sandbox_api.taxonomies import service
+
+    monkeypatch.setattr(service, "get", lambda **kwargs: 1 / 0)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = app.test_client().get("/api/v1/taxonomies/sectors")
+
+    assert response.status_code == 500
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_docs_may_run_their_own_scripts_and_nothing_else(client):
+    page = client.get("/docs/")
+
+    assert page.status_code == 200
+    policy = page.headers["Content-Security-Policy"]
+    assert "script-src 'self' 'unsafe-inline'" in policy and "frame-ancestors 'none'" in policy
+    assert "http" not in policy  # no CDN or other origin
+
+
+def test_authenticated_answers_are_never_stored_and_public_ones_vary_by_key(client, naio):
+    keyed = naio.get("/api/v1/cases")
+    keyed_error = naio.get("/api/v1/cases/00000000-0000-0000-0000-000000000000")
+    public = client.get("/api/v1/cases")
+
+    assert keyed.headers["Cache-Control"] == "no-store"
+    assert keyed_error.headers["Cache-Control"] == "no-store"
+    assert "no-store" not in public.headers.get("Cache-Control", "")
+    assert "Authorization" in public.headers["Vary"]
+
+
+def test_cors_is_closed_unless_origins_are_configured(client):
+    preflight = client.options(
+        "/api/v1/cases", headers={"Origin": "https://dashboard.example", "Access-Control-Request-Method": "POST"}
+    )
+    simple = client.get("/api/v1/cases", headers={"Origin": "https://dashboard.example"})
+
+    assert "Access-Control-Allow-Origin" not in preflight.headers
+    assert "Access-Control-Allow-Origin" not in simple.headers
+
+
+def test_configured_origins_may_call_the_api_and_others_may_not(engine, connection):
+    client = app_with(engine, connection, CORS_ORIGINS=["https://dashboard.naio.gov.my"]).test_client()
+    preflight = client.options(
+        "/api/v1/cases",
+        headers={
+            "Origin": "https://dashboard.naio.gov.my",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "Authorization, Content-Type, Idempotency-Key",
+        },
+    )
+    read = client.get("/api/v1/cases", headers={"Origin": "https://dashboard.naio.gov.my"})
+    stranger = client.get("/api/v1/cases", headers={"Origin": "https://evil.example"})
+
+    assert preflight.headers["Access-Control-Allow-Origin"] == "https://dashboard.naio.gov.my"
+    assert "authorization" in preflight.headers["Access-Control-Allow-Headers"].lower()
+    assert read.headers["Access-Control-Allow-Origin"] == "https://dashboard.naio.gov.my"
+    assert {"ETag", "X-Pagination", "Link"} <= set(read.headers["Access-Control-Expose-Headers"].split(", "))
+    assert "Access-Control-Allow-Origin" not in stranger.headers
