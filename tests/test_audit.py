@@ -99,6 +99,17 @@ def test_every_write_leaves_exactly_one_event(naio, admin, owner_a, owner_b, age
         owner_b.delete(f"{adoptions}/{adoption['entity_id']}", etag=current.headers["ETag"]), "delete", "adoption", 204
     )
 
+    key = step(admin.post("/api/v1/keys", json={"name": "Dashboard", "role": "naio"}), "create", "api_key", 201)
+    assert "key" not in key["changes"] and "secret_hash" not in key["changes"]
+    key_url = f"/api/v1/keys/{key['entity_id']}"
+    rotation = admin.post(f"{key_url}/rotation", json={})
+    assert rotation.status_code == 201
+    assert [(event["action"], event["entity_id"]) for event in trail.new()] == [
+        ("rotate", key["entity_id"]),
+        ("create", rotation.json["id"]),
+    ]
+    step(admin.post(f"{key_url}/revocation", json={}), "revoke", "api_key")
+
     current = owner_a.get(case_url)
     deleted = step(owner_a.delete(case_url, etag=current.headers["ETag"]), "delete", "case", 204)
     assert deleted["changes"]["title"] == ["Renamed", None]
