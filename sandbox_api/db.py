@@ -137,6 +137,10 @@ class Database:
         self.engine = engine or make_engine(app.config["DATABASE_URL"], pool_size=app.config["DATABASE_POOL_SIZE"])
         self._write_engine = self.engine.execution_options(write_lock=True)
         self._read_bind = self.engine
+        if self.engine.dialect.name == "postgresql":
+            # Under READ COMMITTED each statement reads its own snapshot, inside a transaction or not, so
+            # for reads BEGIN and ROLLBACK are two round trips that change nothing.
+            self._read_bind = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         if connection is not None:
             self._write_engine = self._read_bind = connection
             self._sessions = sessionmaker(expire_on_commit=False, join_transaction_mode="create_savepoint")

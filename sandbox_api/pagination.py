@@ -37,9 +37,9 @@ PAGINATION_HEADERS = {
 }
 
 
-def _page_url(page: int) -> str:
-    args = [(name, value) for name, value in request.args.items(multi=True) if name != "page"]
-    return f"{request.path}?{urlencode([*args, ('page', page)])}"
+def _page_url(other_args: str, page: int) -> str:
+    """The URL of another page; `other_args` is the request's query string without `page`, encoded."""
+    return f"{request.path}?{other_args}&page={page}" if other_args else f"{request.path}?page={page}"
 
 
 def _freeze(value: Any) -> Any:
@@ -132,9 +132,10 @@ def paginate(
         links["prev"] = metadata["previous_page"]
     if "next_page" in metadata:
         links["next"] = metadata["next_page"]
+    other_args = urlencode([(name, value) for name, value in request.args.items(multi=True) if name != "page"])
     headers = {
         "X-Pagination": json.dumps(metadata),
-        "Link": ", ".join(f'<{_page_url(number)}>; rel="{rel}"' for rel, number in links.items()),
+        "Link": ", ".join(f'<{_page_url(other_args, number)}>; rel="{rel}"' for rel, number in links.items()),
     }
     return json_response(body, headers=headers)
 
