@@ -3,19 +3,20 @@
 import json
 import math
 import threading
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 import marshmallow as ma
 from cachetools import LRUCache
 from flask import Response, request
-from sqlalchemy import Select, func, select
+from sqlalchemy import BindParameter, Integer, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from sandbox_api.db import RegistryVersion
-from sandbox_api.rendering import json_response, render_list
+from sandbox_api.rendering import json_response, rendered
 
-# Totals of filtered lists, per process, keyed by the COUNT statement with its parameters and by the
+# Totals of filtered lists, per process, keyed by the filter statement with its parameters and by the
 # registry version. Every write transaction changes the version, so a total is never served for data
 # that has changed since it was counted, and replicas need not share the cache. Counting the rows that
 # match a filter is the largest cost of a list request (shared/design/performance.md); this pays it
@@ -36,40 +37,88 @@ PAGINATION_HEADERS = {
 }
 
 
-def _page_url(page: int) -> str:
-    args = [(name, value) for name, value in request.args.items(multi=True) if name != "page"]
-    return f"{request.path}?{urlencode([*args, ('page', page)])}"
+def _page_url(other_args: str, page: int) -> str:
+    """The URL of another page; `other_args` is the request's query string without `page`, encoded."""
+    return f"{request.path}?{other_args}&page={page}" if other_args else f"{request.path}?page={page}"
 
 
 def _freeze(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
-def count_rows(session: Session, statement: Select) -> int:
-    """How many rows the statement selects, counted once per registry version."""
+_REGISTRY_VERSION = select(RegistryVersion.value).scalar_subquery()
+
+
+@dataclass(frozen=True)
+class _PageStatements:
+    """The statements that page one shape of filtered query, built from the first statement of that shape.
+
+    `page` selects each row's JSON with the registry version it was read at, and `count` the total with
+    its version, so neither costs a round trip of its own for the version. `filter_parameters` are the
+    bound parameters of that first statement: a later statement of the same shape (equal cache key) has
+    its values in the same order (see `paginate`).
+    """
+
+    page: Select
+    count: Select
+    filter_parameters: tuple[BindParameter, ...]
+
+
+# Per statement shape (SQLAlchemy's cache key, without parameter values) and schema. Building the page
+# and count statements, and SQLAlchemy's walk of each to find its compiled form, cost more than running
+# them on SQLite; built once, they find their compiled form at once (the key is memoized on them).
+_page_statements: LRUCache = LRUCache(maxsize=512)
+_page_statements_lock = threading.Lock()
+
+
+def _build_page_statements(statement: Select, schema_class: type[ma.Schema], filter_parameters) -> _PageStatements:
     model = statement.column_descriptions[0]["entity"]
-    count = select(func.count()).select_from(statement.with_only_columns(model.id).order_by(None).subquery())
-    # SQLAlchemy's cache key: the statement's structure plus its parameter values.
-    cache_key = count._generate_cache_key()
-    key = (cache_key.key, tuple(_freeze(parameter.effective_value) for parameter in cache_key.bindparams))
-    connection = session.connection()
-    version = connection.scalar(select(RegistryVersion.value))
-    with _totals_lock:
-        total = _totals.get((key, version))
-    if total is None:
-        total = connection.scalar(count) or 0
-        with _totals_lock:
-            _totals[(key, version)] = total
-    return total
+    matching = statement.with_only_columns(model.id).order_by(None).subquery()
+    return _PageStatements(
+        page=rendered(schema_class, statement, _REGISTRY_VERSION)
+        .limit(bindparam("page_limit", type_=Integer))
+        .offset(bindparam("page_offset", type_=Integer)),
+        count=select(func.count(), _REGISTRY_VERSION).select_from(matching),
+        filter_parameters=tuple(filter_parameters),
+    )
+
+
+def _page_statements_for(statement: Select, schema_class: type[ma.Schema]) -> tuple[_PageStatements, dict, tuple]:
+    """The page and count statements of the statement's shape, the parameters that give them this
+    statement's values, and the key of its total (shape and values)."""
+    cache_key = statement._generate_cache_key()
+    with _page_statements_lock:
+        statements = _page_statements.get((cache_key.key, schema_class))
+    if statements is None:
+        statements = _build_page_statements(statement, schema_class, cache_key.bindparams)
+        with _page_statements_lock:
+            _page_statements[(cache_key.key, schema_class)] = statements
+    values = [parameter.effective_value for parameter in cache_key.bindparams]
+    parameters = {template.key: value for template, value in zip(statements.filter_parameters, values, strict=True)}
+    total_key = (cache_key.key, tuple(_freeze(value) for value in values))
+    return statements, parameters, total_key
 
 
 def paginate(
     session: Session, statement: Select, schema_class: type[ma.Schema], *, page: int, page_size: int
 ) -> Response:
     """One page of the rows that `statement` selects, rendered by the database, with the headers that
-    describe the page; the total comes from count_rows."""
-    total = count_rows(session, statement)
-    body = render_list(session, schema_class, statement.limit(page_size).offset((page - 1) * page_size))
+    describe the page; the total is counted once per filter and registry version."""
+    statements, parameters, total_key = _page_statements_for(statement, schema_class)
+    connection = session.connection()
+    rows = connection.execute(
+        statements.page, {**parameters, "page_limit": page_size, "page_offset": (page - 1) * page_size}
+    ).all()
+    total = None
+    if rows:
+        with _totals_lock:
+            total = _totals.get((total_key, rows[0][1]))
+    if total is None:
+        # A version read with the count, so the total is cached under the data it counted.
+        total, version = connection.execute(statements.count, parameters).one()
+        with _totals_lock:
+            _totals[(total_key, version)] = total
+    body = f"[{','.join(body for body, _version in rows)}]"
     last_page = max(1, math.ceil(total / page_size))
     metadata: dict[str, int] = {"total": total, "total_pages": math.ceil(total / page_size)}
     if total:
@@ -83,9 +132,10 @@ def paginate(
         links["prev"] = metadata["previous_page"]
     if "next_page" in metadata:
         links["next"] = metadata["next_page"]
+    other_args = urlencode([(name, value) for name, value in request.args.items(multi=True) if name != "page"])
     headers = {
         "X-Pagination": json.dumps(metadata),
-        "Link": ", ".join(f'<{_page_url(number)}>; rel="{rel}"' for rel, number in links.items()),
+        "Link": ", ".join(f'<{_page_url(other_args, number)}>; rel="{rel}"' for rel, number in links.items()),
     }
     return json_response(body, headers=headers)
 
