@@ -49,6 +49,9 @@ CROSS_FIELD_KEY = "_schema"  # marshmallow's key for a rule about several fields
 # message is about such a format is dropped, so any other refusal of valid data still fails.
 STRICTER_FORMAT_MESSAGES = {"Not a valid URL.", "Not a valid email address."}
 
+# Path parameters naming records that belong to a case: a risk, outcome or lesson, or an adoption by one.
+CHILD_IDS = frozenset({"risk_id", "outcome_id", "lesson_id", "adoption_id"})
+
 # Who calls. Each request is sent as one of them, chosen from the request itself (see `caller_for`).
 ANONYMOUS = "anonymous"
 OWNER = "agency"  # an `agency` key of the agency that leads the seeded cases
@@ -182,7 +185,7 @@ class Registry:
         the path, the case of a lesson, risk or outcome in it, and the adopting case of an adoption in it."""
         parameters = case.path_parameters or {}
         cases = {parameters.get("case_id")}
-        for name in ("risk_id", "outcome_id", "lesson_id", "adoption_id"):
+        for name in CHILD_IDS:
             created = self.created.get(str(parameters.get(name)), {})
             cases |= {created.get("case_id"), created.get("adopting_case_id")}
         return {case_id for case_id in cases if case_id}
@@ -201,6 +204,16 @@ class Registry:
             if private and (caller == ANONYMOUS or found.json["lead_agency_id"] != self.agency_of[caller]):
                 return True
         return False
+
+    def gone_with_its_case(self, case) -> bool:
+        """Whether the record the case reads was deleted with a case behind it: deleting a case deletes
+        its risks, outcomes, lessons and adoptions (see `DELETE /api/v1/cases/{case_id}`)."""
+        if not CHILD_IDS & set(case.path_parameters or {}):
+            return False
+        return any(
+            self.request("GET", f"/api/v1/cases/{case_id}", self.naio_key).status_code == 404
+            for case_id in self.cases_behind(case)
+        )
 
     def headers_to_send(self, case) -> dict:
         """The case's headers with the placeholders replaced: the caller's key, the current ETag."""
@@ -374,8 +387,9 @@ def filter_failure(context, failure, case, response) -> bool:
     if isinstance(failure, EnsureResourceAvailability):
         # The check expects whoever reads a created resource to find it, but the reader is not always its
         # creator: a draft and its risks, outcomes, lessons and adoptions are private to its agency, NAIO and
-        # admin, and anyone else gets 404 exactly as for a missing one (see *Visibility* in the spec).
-        return not Current.registry.hidden_from(case)
+        # admin, and anyone else gets 404 exactly as for a missing one (see *Visibility* in the spec). Nor
+        # does it know that a record goes with its deleted case.
+        return not (Current.registry.hidden_from(case) or Current.registry.gone_with_its_case(case))
     if not isinstance(failure, RejectedPositiveData):
         return True
     if response.status_code == 412:
