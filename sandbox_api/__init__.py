@@ -15,8 +15,8 @@ API_DESCRIPTION = """\
 The registry where Malaysia's public agencies record their AI sandbox pilots, with the risks they met,
 the outcomes they measured and the lessons they learned, so that NAIO can scale good practice across sectors.
 
-**Authentication.** Reads need no key. Writes need an API key sent as `Authorization: Bearer sbx_...`.
-Keys have one of three roles: `admin` manages agencies and keys; `naio` reviews, publishes and may change any
+**Authentication.** Reads of the registry need no key (API keys themselves are for admins only). Writes need
+an API key sent as `Authorization: Bearer sbx_...`. Keys have one of three roles: `admin` manages agencies and keys; `naio` reviews, publishes and may change any
 case; `agency` is bound to one agency and may change only that agency's cases and their risks, outcomes and
 lessons. Keys expire (a year by default), are rotated and revoked by admins at `/api/v1/keys`, and an
 agency holds at most two working keys. A request with a key is answered `Cache-Control: no-store`.
