@@ -61,6 +61,21 @@ def test_each_key_has_its_own_budget_apart_from_its_address(limited_app):
     assert client.get("/api/v1/cases", headers=bearer(second)).status_code == 200
 
 
+@pytest.mark.parametrize(("trusted_proxies", "separate_budgets"), [(0, False), (1, True)])
+def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_budget(
+    engine, connection, trusted_proxies, separate_budgets
+):
+    settings = {"RATELIMIT_APPLICATION": "2 per minute", "TRUSTED_PROXIES": trusted_proxies}
+    client = app_with(engine, connection, **settings).test_client()
+
+    for _ in range(2):
+        client.get("/api/v1/cases", headers={"X-Forwarded-For": "203.0.113.7"})
+    other_client = client.get("/api/v1/cases", headers={"X-Forwarded-For": "198.51.100.9"})
+
+    # Without a trusted proxy the forwarded header is the client's own claim, and is ignored.
+    assert (other_client.status_code == 200) == separate_budgets
+
+
 def test_health_probes_are_never_throttled(limited_app):
     client = limited_app.test_client()
 
