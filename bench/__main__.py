@@ -21,7 +21,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bench import build
+from bench import UNEXHAUSTIBLE_RATE_LIMIT, build
 from bench.bare_app import BARE_PATH
 
 ROOT = build.ROOT
@@ -445,10 +445,8 @@ def measure_database(database: str, database_url: str) -> list[Measurement]:
     python = str(VENV_BIN / "python")
     bare_command = [python, "-m", "gunicorn", "--config", "gunicorn.conf.py", "bench.bare_app:create_bare_app()"]
     bare_environment = _server_environment(bare_port, BENCH_BARE_PAYLOAD=str(PAYLOAD_PATH))
-    # wrk is one client sending thousands of requests a second: a budget it cannot exhaust keeps the rate
-    # limiter's per-request work in the measurement without its 429s.
     service_environment = _server_environment(
-        service_port, DATABASE_URL=database_url, RATELIMIT_APPLICATION="100000000 per minute"
+        service_port, DATABASE_URL=database_url, RATELIMIT_APPLICATION=UNEXHAUSTIBLE_RATE_LIMIT
     )
     with (
         serving(f"{database}-bare", bare_command, bare_environment, bare),

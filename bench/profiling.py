@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 
-from bench import build
+from bench import UNEXHAUSTIBLE_RATE_LIMIT, build
 from bench.bare_app import BARE_PATH, create_bare_app
 
 ROUTES = {
@@ -112,9 +112,8 @@ def profile(database_url: str, route: str, requests: int, top: int, save: str | 
     from sandbox_api import create_app
     from sandbox_api.config import Config
 
-    # One client sends every request: a budget it cannot exhaust keeps the rate limiter's work in the profile.
     settings = type(
-        "ProfileConfig", (Config,), {"DATABASE_URL": database_url, "RATELIMIT_APPLICATION": "100000000 per minute"}
+        "ProfileConfig", (Config,), {"DATABASE_URL": database_url, "RATELIMIT_APPLICATION": UNEXHAUSTIBLE_RATE_LIMIT}
     )
     app = create_app(settings)
     client = app.test_client()

@@ -8,7 +8,7 @@ from flask.cli import AppGroup
 from sandbox_api.db import db, utcnow
 from sandbox_api.demo import load
 from sandbox_api.keys import service as keys_service
-from sandbox_api.keys.models import ApiKey, Role
+from sandbox_api.keys.models import Role
 from sandbox_api.keys.schemas import MAX_LIFETIME_DAYS
 
 keys_cli = AppGroup("keys", help="Create, rotate and revoke API keys (also at /api/v1/keys, for admin keys).")
@@ -37,7 +37,6 @@ def create_key(role: str, agency_slug: str | None, name: str, expires_in_days: i
             agency_id=agency_id,
             expires_at=utcnow() + timedelta(days=expires_in_days),
         )
-        _record_created(session, key)
     click.echo(f"Created {key.role} key {key.prefix} ({key.name}). Store it now; it cannot be shown again:", err=True)
     click.echo(plain_text)
 
@@ -50,12 +49,7 @@ def rotate_key(key_ref: str, overlap_hours: int) -> None:
     works on for the overlap."""
     with db.transaction() as session:
         key = keys_service.find(session=session, key_ref=key_ref)
-        before = keys_service.representation(session=session, key_id=key.id)
-        successor, plain_text = keys_service.rotate(session=session, key=key, overlap=timedelta(hours=overlap_hours))
-        after = keys_service.representation(session=session, key_id=key.id)
-        note = f"Rotated: succeeded by key {successor.prefix}."
-        keys_service.record(session, key_id=key.id, action="rotate", before=before, after=after, note=note)
-        _record_created(session, successor, note=f"Successor of key {key.prefix}.")
+        _successor, plain_text = keys_service.rotate(session=session, key=key, overlap=timedelta(hours=overlap_hours))
     click.echo(f"Key {key.prefix} works until {key.expires_at:%Y-%m-%d %H:%M} UTC; its successor:", err=True)
     click.echo(plain_text)
 
@@ -66,16 +60,8 @@ def revoke_key(key_ref: str) -> None:
     """Revoke a key, named by its id or its prefix."""
     with db.transaction() as session:
         key = keys_service.find(session=session, key_ref=key_ref)
-        before = keys_service.representation(session=session, key_id=key.id)
-        if keys_service.revoke(session=session, key=key):
-            after = keys_service.representation(session=session, key_id=key.id)
-            keys_service.record(session, key_id=key.id, action="revoke", before=before, after=after)
+        keys_service.revoke(session=session, key=key)
     click.echo(f"Revoked key {key.prefix} ({key.name}).")
-
-
-def _record_created(session, key: ApiKey, note: str | None = None) -> None:
-    body = keys_service.representation(session=session, key_id=key.id)
-    keys_service.record(session, key_id=key.id, action="create", before=None, after=body, note=note)
 
 
 @demo_cli.command("load")

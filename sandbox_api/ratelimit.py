@@ -15,6 +15,8 @@ EXTENSION = "sandbox_rate_limiter"
 FAILED_AUTHENTICATION_SCOPE = "failed-authentication"
 # What flask-limiter sends on every limited answer (and Retry-After on a 429).
 HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
+# Statuses whose Retry-After means something.
+RETRY_STATUSES = (429, 503)
 
 
 class TooManyFailedAuthentications(Problem):
@@ -27,18 +29,19 @@ def caller_identity() -> str:
     return f"key:{caller.key_id}" if caller.key_id else f"address:{get_remote_address()}"
 
 
-def _limiter() -> Limiter:
-    return current_app.extensions[EXTENSION]
+def _failed_authentications():
+    """The limit on failed authentications, and the strategy that counts them in the limiter's storage."""
+    return parse(current_app.config["RATELIMIT_FAILED_AUTHENTICATION"]), current_app.extensions[EXTENSION].limiter
 
 
 def refuse_locked_out_addresses() -> None:
     """Before authentication: an address that failed too often may not try a key until its window ends."""
     if "Authorization" not in request.headers:
         return
-    limit = parse(current_app.config["RATELIMIT_FAILED_AUTHENTICATION"])
-    strategy = _limiter().limiter
-    if not strategy.test(limit, FAILED_AUTHENTICATION_SCOPE, get_remote_address()):
-        reset_at, _remaining = strategy.get_window_stats(limit, FAILED_AUTHENTICATION_SCOPE, get_remote_address())
+    limit, strategy = _failed_authentications()
+    address = get_remote_address()
+    if not strategy.test(limit, FAILED_AUTHENTICATION_SCOPE, address):
+        reset_at, _remaining = strategy.get_window_stats(limit, FAILED_AUTHENTICATION_SCOPE, address)
         wait = max(1, int(reset_at - time.time()))
         raise TooManyFailedAuthentications(
             f"Too many failed authentications from this address ({limit}); retry after {wait} seconds.",
@@ -48,8 +51,15 @@ def refuse_locked_out_addresses() -> None:
 
 def count_failed_authentication(response: Response) -> Response:
     if response.status_code == 401 and "Authorization" in request.headers:
-        limit = parse(current_app.config["RATELIMIT_FAILED_AUTHENTICATION"])
-        _limiter().limiter.hit(limit, FAILED_AUTHENTICATION_SCOPE, get_remote_address())
+        limit, strategy = _failed_authentications()
+        strategy.hit(limit, FAILED_AUTHENTICATION_SCOPE, get_remote_address())
+    return response
+
+
+def drop_meaningless_retry_after(response: Response) -> Response:
+    """flask-limiter's headers put a Retry-After on every answer; it belongs only on a 429 or a 503."""
+    if response.status_code not in RETRY_STATUSES:
+        response.headers.pop("Retry-After", None)
     return response
 
 
@@ -60,10 +70,10 @@ def handle_rate_limit_exceeded(error: RateLimitExceeded) -> Response:
     )
 
 
-def init_app(app: Flask) -> Limiter:
+def init_app(app: Flask) -> None:
     """Call after auth's before_request, so that the budget is the authenticated key's."""
-    limiter = Limiter(key_func=caller_identity, app=app)
-    app.extensions[EXTENSION] = limiter
+    # Registered before flask-limiter's own after_request, so it runs after it (Flask runs them in reverse).
+    app.after_request(drop_meaningless_retry_after)
+    app.extensions[EXTENSION] = Limiter(key_func=caller_identity, app=app)
     app.after_request(count_failed_authentication)
     app.register_error_handler(RateLimitExceeded, handle_rate_limit_exceeded)
-    return limiter

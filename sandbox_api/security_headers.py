@@ -17,8 +17,6 @@ DOCS_CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'"
 )
-# Statuses whose Retry-After means something (flask-limiter's headers add one to every answer).
-RETRY_STATUSES = (429, 503)
 
 
 def add_security_headers(response: Response) -> Response:
@@ -30,8 +28,6 @@ def add_security_headers(response: Response) -> Response:
         response.headers["Cache-Control"] = "no-store"
     elif request.method in ("GET", "HEAD"):
         response.vary.add("Authorization")
-    if response.status_code not in RETRY_STATUSES:
-        response.headers.pop("Retry-After", None)
     return response
 
 

@@ -33,10 +33,9 @@ ADMIN = allow(Role.ADMIN)
 LOCATION_HEADER = {"Location": {"description": "URL of the new key.", "schema": {"type": "string"}}}
 
 
-def _created(key: ApiKey, plain_text: str, *, action: str, note: str | None = None):
-    """Record the new key and answer 201 with its secret; a replay answers without it."""
+def _created(key: ApiKey, plain_text: str):
+    """Answer 201 with the new key and its secret; a replay answers without it."""
     body = service.representation(session=db.session, key_id=key.id)
-    service.record(db.session, key_id=key.id, action=action, before=None, after=body, note=note)
     answer = json.dumps({**json.loads(body), "key": plain_text})
     location = url_for("keys.KeyByIdViews", key_id=key.id)
     return commit_and_respond(answer, 201, location=location, stored_body=body)
@@ -68,7 +67,7 @@ class KeyViews(MethodView):
         that a key can be rotated without downtime. Every key expires, a year after creation by default.
         """
         key, plain_text = service.create(session=db.session, **key_in)
-        return _created(key, plain_text, action="create")
+        return _created(key, plain_text)
 
 
 @blp.route("/<uuid:key_id>")
@@ -94,14 +93,10 @@ class KeyRotationViews(MethodView):
         can be rotated (409).
         """
         key = service.get(session=db.session, key_id=key_id, for_update=True)
-        before = service.representation(session=db.session, key_id=key_id)
         successor, plain_text = service.rotate(
             session=db.session, key=key, overlap=timedelta(hours=rotation["overlap_hours"])
         )
-        after = service.representation(session=db.session, key_id=key_id)
-        note = f"Rotated: succeeded by key {successor.prefix}."
-        service.record(db.session, key_id=key_id, action="rotate", before=before, after=after, note=note)
-        return _created(successor, plain_text, action="create", note=f"Successor of key {key.prefix}.")
+        return _created(successor, plain_text)
 
 
 @blp.route("/<uuid:key_id>/revocation")
@@ -115,11 +110,5 @@ class KeyRevocationViews(MethodView):
         The key stops working at once, for good. Revoking a revoked key changes nothing and records no event.
         """
         key = service.get(session=db.session, key_id=key_id, for_update=True)
-        before = service.representation(session=db.session, key_id=key_id)
-        if not service.revoke(session=db.session, key=key):
-            return commit_and_respond(before)
-        after = service.representation(session=db.session, key_id=key_id)
-        service.record(
-            db.session, key_id=key_id, action="revoke", before=before, after=after, note=revocation.get("note")
-        )
-        return commit_and_respond(after)
+        service.revoke(session=db.session, key=key, note=revocation.get("note"))
+        return commit_and_respond(service.representation(session=db.session, key_id=key_id))

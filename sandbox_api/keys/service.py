@@ -6,7 +6,7 @@ import secrets
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from sandbox_api import audit
@@ -36,6 +36,11 @@ def is_active(now: datetime) -> ColumnElement[bool]:
     return and_(ApiKey.revoked_at.is_(None), or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > now))
 
 
+def _works(key: ApiKey, now: datetime) -> bool:
+    """`is_active` for a loaded key."""
+    return key.revoked_at is None and (key.expires_at is None or key.expires_at > now)
+
+
 def agency_id_for_slug(*, session: Session, slug: str) -> uuid.UUID:
     agency_id = session.scalar(select(Agency.id).where(Agency.slug == slug))
     if agency_id is None:
@@ -54,8 +59,8 @@ def _check_holder(session: Session, role: Role, agency_id: uuid.UUID | None) -> 
     # Locking the agency serialises concurrent creations for it, so the limit holds under races.
     if session.scalar(select(Agency.id).where(Agency.id == agency_id).with_for_update()) is None:
         raise Unprocessable("`agency_id` names no agency.", errors={"json": {"agency_id": ["No such agency."]}})
-    active = session.scalars(select(ApiKey.id).where(ApiKey.agency_id == agency_id, is_active(utcnow()))).all()
-    if len(active) >= MAX_ACTIVE_AGENCY_KEYS:
+    active = session.scalar(select(func.count()).where(ApiKey.agency_id == agency_id, is_active(utcnow())))
+    if active >= MAX_ACTIVE_AGENCY_KEYS:
         raise Conflict(
             f"The agency already holds {MAX_ACTIVE_AGENCY_KEYS} working keys: revoke one before creating another."
         )
@@ -75,8 +80,16 @@ def create(
     agency_id: uuid.UUID | None = None,
     expires_at: datetime | None = None,
 ) -> tuple[ApiKey, str]:
-    """Create a key and return it with its plain text, which is never stored. Every key expires: a year
-    from now unless `expires_at` says otherwise."""
+    """Create a key, with its event, and return it with its plain text, which is never stored. Every key
+    expires: a year from now unless `expires_at` says otherwise."""
+    key, plain_text = _new_key(session, role=role, name=name, agency_id=agency_id, expires_at=expires_at)
+    _record(session, key_id=key.id, action="create", before=None, note=None)
+    return key, plain_text
+
+
+def _new_key(
+    session: Session, *, role: Role, name: str, agency_id: uuid.UUID | None, expires_at: datetime | None
+) -> tuple[ApiKey, str]:
     now = utcnow()
     expires_at = expires_at or now + DEFAULT_LIFETIME
     _check_expiry(expires_at, now)
@@ -106,10 +119,7 @@ def authenticate(*, session: Session, token: str) -> ApiKey | None:
     key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
     if key is None or not hmac.compare_digest(key.secret_hash, _hash_secret(secret)):
         return None
-    now = utcnow()
-    if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
-        return None
-    return key
+    return key if _works(key, utcnow()) else None
 
 
 def use_is_due(key: ApiKey) -> bool:
@@ -174,30 +184,38 @@ def list_statement(
 
 def rotate(*, session: Session, key: ApiKey, overlap: timedelta) -> tuple[ApiKey, str]:
     """A successor with the same holder, role and agency; the old key works on for `overlap`, never longer
-    than it would have. The successor counts towards the agency's working keys at once."""
-    if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= utcnow()):
+    than it would have. The successor counts towards the agency's working keys at once. Two events:
+    `rotate` on the old key, `create` on its successor."""
+    if not _works(key, utcnow()):
         raise Conflict("Only a working key can be rotated; create a new one instead.")
-    successor, plain_text = create(session=session, role=Role(key.role), name=key.name, agency_id=key.agency_id)
+    before = representation(session=session, key_id=key.id)
+    successor, plain_text = _new_key(
+        session, role=Role(key.role), name=key.name, agency_id=key.agency_id, expires_at=None
+    )
     ends = utcnow() + overlap
     if key.expires_at is None or ends < key.expires_at:
         key.expires_at = ends
     session.flush()
+    _record(
+        session, key_id=key.id, action="rotate", before=before, note=f"Rotated: succeeded by key {successor.prefix}."
+    )
+    _record(session, key_id=successor.id, action="create", before=None, note=f"Successor of key {key.prefix}.")
     return successor, plain_text
 
 
-def revoke(*, session: Session, key: ApiKey) -> bool:
-    """Revoke the key now; False if it already was."""
+def revoke(*, session: Session, key: ApiKey, note: str | None = None) -> bool:
+    """Revoke the key now, with its event; False, and no event, if it already was."""
     if key.revoked_at is not None:
         return False
+    before = representation(session=session, key_id=key.id)
     key.revoked_at = utcnow()
     session.flush()
+    _record(session, key_id=key.id, action="revoke", before=before, note=note)
     return True
 
 
-def record(
-    session: Session, *, key_id: uuid.UUID, action: str, before: str | None, after: str | None, note: str | None = None
-) -> None:
-    """Audit a write to a key; key events are for NAIO and admin only."""
+def _record(session: Session, *, key_id: uuid.UUID, action: str, before: str | None, note: str | None) -> None:
+    """Audit a write to a key, as it now is; key events are for NAIO and admin only."""
     audit.record(
         session,
         action=action,
@@ -205,6 +223,6 @@ def record(
         entity_id=key_id,
         public=False,
         before=before,
-        after=after,
+        after=representation(session=session, key_id=key_id),
         note=note,
     )
