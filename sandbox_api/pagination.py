@@ -14,7 +14,7 @@ from sqlalchemy import BindParameter, Integer, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from sandbox_api.db import RegistryVersion
-from sandbox_api.rendering import json_response, rendered
+from sandbox_api.rendering import annotate, annotation_names, json_response, rendered
 
 # Totals of filtered lists, per process, keyed by the filter statement with its parameters and by the
 # registry version. Every write transaction changes the version, so a total is never served for data
@@ -103,7 +103,11 @@ def paginate(
     session: Session, statement: Select, schema_class: type[ma.Schema], *, page: int, page_size: int
 ) -> Response:
     """One page of the rows that `statement` selects, rendered by the database, with the headers that
-    describe the page; the total is counted once per filter and registry version."""
+    describe the page; the total is counted once per filter and registry version.
+
+    `statement` is a `select(Model)`, optionally with labelled JSON columns after the model: each is
+    added to its row's resource as a member of that name (`rendering.annotate`).
+    """
     statements, parameters, total_key = _page_statements_for(statement, schema_class)
     connection = session.connection()
     rows = connection.execute(
@@ -118,7 +122,8 @@ def paginate(
         total, version = connection.execute(statements.count, parameters).one()
         with _totals_lock:
             _totals[(total_key, version)] = total
-    body = f"[{','.join(body for body, _version in rows)}]"
+    names = annotation_names(statement)
+    body = f"[{','.join(annotate(row[0], names, row[2:]) for row in rows)}]"
     last_page = max(1, math.ceil(total / page_size))
     metadata: dict[str, int] = {"total": total, "total_pages": math.ceil(total / page_size)}
     if total:

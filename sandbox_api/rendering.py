@@ -237,9 +237,33 @@ def representation(schema_class: type[ma.Schema], model) -> Representation:
 
 
 def rendered(schema_class: type[ma.Schema], statement: Select, *columns) -> Select:
-    """`statement` (a `select(Model)...`) selecting each row's JSON instead, followed by `columns`."""
+    """`statement` (a `select(Model)...`) selecting each row's JSON instead, followed by `columns`, then by
+    the statement's own further columns (its annotations, see `annotate`)."""
     model = statement.column_descriptions[0]["entity"]
-    return statement.with_only_columns(representation(schema_class, model), *columns, maintain_column_froms=True)
+    annotations = [description["expr"] for description in statement.column_descriptions[1:]]
+    return statement.with_only_columns(
+        representation(schema_class, model), *columns, *annotations, maintain_column_froms=True
+    )
+
+
+def annotation_names(statement: Select) -> list[str]:
+    """The names of the annotations that `statement` (a `select(Model, *annotations)`) adds to each row."""
+    return [description["name"] for description in statement.column_descriptions[1:]]
+
+
+def annotate(body: str, names: list[str], values) -> str:
+    """A rendered resource with members added: each value is JSON text (or None, for `null`).
+
+    Annotations say something about a resource in one answer (why a search matched it, why it ranks
+    where it does) without being part of the resource, so its ETag and its other representations stay
+    the same.
+    """
+    if not names:
+        return body
+    members = "".join(
+        f',"{name}":{"null" if value is None else value}' for name, value in zip(names, values, strict=True)
+    )
+    return f"{body[:-1]}{members}}}"
 
 
 def render_one(session: Session, schema_class: type[ma.Schema], statement: Select) -> str | None:
