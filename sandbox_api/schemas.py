@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import marshmallow as ma
 from marshmallow import validate
 
-from sandbox_api.taxonomies.data import TermData, codes
+from sandbox_api.taxonomies.data import CAPABILITIES, SECTORS, TermData, codes
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
@@ -125,4 +125,22 @@ class ListQuerySchema(ma.Schema):
         load_default=DEFAULT_PAGE_SIZE,
         validate=validate.Range(min=1, max=MAX_PAGE_SIZE),
         metadata={"description": f"Items per page, at most {MAX_PAGE_SIZE}."},
+    )
+
+
+def case_reference_field() -> ma.fields.String:
+    return ma.fields.String(dump_only=True, metadata={"description": "The `reference` of the record's case."})
+
+
+def case_primary_sector_field() -> ma.fields.String:
+    return ma.fields.String(dump_only=True, metadata={"description": "The `primary_sector` of the record's case."})
+
+
+def case_sector_filter() -> ma.fields.List:
+    return filter_values(term(SECTORS, "A sector."), "Only records of cases touching this sector (any of `sectors`).")
+
+
+def case_capability_filter() -> ma.fields.List:
+    return filter_values(
+        term(CAPABILITIES, "A capability."), "Only records of cases using this capability (any of `capabilities`)."
     )

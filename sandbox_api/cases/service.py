@@ -203,6 +203,21 @@ def _within(column, start: date | None, end: date | None) -> list:
     return conditions
 
 
+def record_conditions(case_id, *, query: dict, caller: Caller) -> list[ColumnElement[bool]]:
+    """What lists of records across cases (risks, outcomes) ask of each record's case: that the caller
+    may see it, and the `sector` and `capability` filters. `case_id` is the record's column."""
+    conditions = []
+    if query.get("sector"):
+        conditions.append(exists().where(CaseSector.case_id == case_id, CaseSector.sector_code.in_(query["sector"])))
+    if query.get("capability"):
+        conditions.append(
+            exists().where(CaseCapability.case_id == case_id, CaseCapability.capability_code.in_(query["capability"]))
+        )
+    if visibility(caller) is not None:
+        conditions.append(case_is_visible(case_id, caller))
+    return conditions
+
+
 def list_statement(*, session: Session, query: dict, caller: Caller) -> Select:
     conditions = []
     if (seen := visibility(caller)) is not None:

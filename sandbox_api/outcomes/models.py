@@ -4,9 +4,10 @@ import enum
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Date, Float, ForeignKey, String, Text, and_, case
+from sqlalchemy import Date, Float, ForeignKey, String, Text, and_, case, select
 from sqlalchemy.orm import Mapped, column_property, mapped_column
 
+from sandbox_api.cases.models import Case
 from sandbox_api.db import Base, UTCDateTime, str_enum, utcnow
 
 
@@ -76,4 +77,12 @@ class Outcome(Base):
             ),
         ),
         deferred=True,
+    )
+
+    # Read across cases, a record says which case it belongs to without a second request.
+    case_reference: Mapped[str] = column_property(
+        select(Case.reference).where(Case.id == case_id).scalar_subquery(), deferred=True
+    )
+    case_primary_sector: Mapped[str] = column_property(
+        select(Case.primary_sector).where(Case.id == case_id).scalar_subquery(), deferred=True
     )

@@ -1,4 +1,4 @@
-"""HTTP routes for the outcomes a case measured."""
+"""HTTP routes for outcomes: what each case measured, and all outcomes across cases."""
 
 from flask import url_for
 from flask.views import MethodView
@@ -10,19 +10,41 @@ from sandbox_api.cases.routes import CASE_WRITERS, LOCATION_HEADER
 from sandbox_api.db import db
 from sandbox_api.idempotency import commit_and_respond
 from sandbox_api.outcomes import service
-from sandbox_api.outcomes.schemas import OutcomeListQuerySchema, OutcomeSchema
+from sandbox_api.outcomes.schemas import (
+    OutcomeAcrossCasesQuerySchema,
+    OutcomeInCaseSchema,
+    OutcomeListQuerySchema,
+    OutcomeSchema,
+)
 from sandbox_api.pagination import PAGINATION_HEADERS, paginate
 from sandbox_api.rendering import json_response
 
 blp = Blueprint(
     "outcomes",
     __name__,
-    url_prefix="/api/v1/cases/<uuid:case_id>/outcomes",
+    url_prefix="/api/v1",
     description="What each case measured, with its evidence grade.",
 )
 
 
-@blp.route("")
+@blp.route("/outcomes")
+class OutcomesAcrossCasesViews(MethodView):
+    @blp.policy(PUBLIC)
+    @blp.arguments(OutcomeAcrossCasesQuerySchema(), location="query")
+    @blp.response(200, OutcomeInCaseSchema(many=True), headers=PAGINATION_HEADERS)
+    def get(self, query):
+        """List outcomes across all cases
+
+        What pilots measured, and how strong that evidence is: e.g. `sector=health&evidence_grade=A&attained=true`
+        lists the targets health pilots reached, shown by controlled experiments. Each outcome names its case's
+        `reference` and `primary_sector`. Filters combine with AND; repeated values of one filter combine with OR.
+        Only outcomes of cases the caller may see.
+        """
+        statement = service.list_statement(query=query, caller=current_caller())
+        return paginate(db.session, statement, OutcomeInCaseSchema, page=query["page"], page_size=query["page_size"])
+
+
+@blp.route("/cases/<uuid:case_id>/outcomes")
 class OutcomeViews(MethodView):
     @blp.policy(PUBLIC)
     @blp.arguments(OutcomeListQuerySchema(), location="query")
@@ -56,7 +78,7 @@ class OutcomeViews(MethodView):
         return commit_and_respond(body, 201, location=location)
 
 
-@blp.route("/<uuid:outcome_id>")
+@blp.route("/cases/<uuid:case_id>/outcomes/<uuid:outcome_id>")
 @blp.etag
 class OutcomeByIdViews(MethodView):
     @blp.policy(PUBLIC)

@@ -3,10 +3,14 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from sandbox_api.outcomes.models import Direction, Method, OutcomeKind
+from sandbox_api.outcomes.models import EVIDENCE_GRADES, Direction, Method, OutcomeKind
 from sandbox_api.schemas import (
     LONG_TEXT,
     ListQuerySchema,
+    case_capability_filter,
+    case_primary_sector_field,
+    case_reference_field,
+    case_sector_filter,
     choice,
     created_at_field,
     filter_values,
@@ -26,6 +30,9 @@ def _figure(description: str) -> ma.fields.Float:
         validate=validate.Range(min=-1e15, max=1e15),
         metadata={"description": description},
     )
+
+
+EVIDENCE_GRADE_LETTERS = sorted(set(EVIDENCE_GRADES.values()))
 
 
 class OutcomeSchema(ma.Schema):
@@ -57,7 +64,7 @@ class OutcomeSchema(ma.Schema):
         metadata={
             "description": "Strength of the evidence, from `method`: A controlled experiment; B observational study "
             "or administrative data; C survey or expert review; D anecdotal.",
-            "enum": ["A", "B", "C", "D"],
+            "enum": EVIDENCE_GRADE_LETTERS,
         },
     )
     sample_size = ma.fields.Integer(
@@ -74,3 +81,25 @@ class OutcomeSchema(ma.Schema):
 class OutcomeListQuerySchema(ListQuerySchema):
     method = filter_values(choice(Method, "A method."), "Only outcomes measured by this method.")
     sort = sort_field(("created_at", "measured_on", "title"), "created_at")
+
+
+class OutcomeInCaseSchema(OutcomeSchema):
+    """An outcome read across cases, with its case's reference and sector."""
+
+    case_reference = case_reference_field()
+    case_primary_sector = case_primary_sector_field()
+
+
+class OutcomeAcrossCasesQuerySchema(OutcomeListQuerySchema):
+    sector = case_sector_filter()
+    capability = case_capability_filter()
+    evidence_grade = filter_values(
+        ma.fields.String(validate=validate.OneOf(EVIDENCE_GRADE_LETTERS), metadata={"enum": EVIDENCE_GRADE_LETTERS}),
+        "Only outcomes of this evidence grade.",
+    )
+    attained = ma.fields.Boolean(
+        metadata={
+            "description": "`true`: only outcomes that reached their target; `false`: only those measured against a "
+            "target and not reaching it. Outcomes whose `attained` is null match neither."
+        }
+    )

@@ -1,12 +1,16 @@
 """Rules about outcomes: figures belong to quantitative outcomes."""
 
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from sandbox_api.auth import Caller
+from sandbox_api.cases import service as cases_service
 from sandbox_api.cases.children import ChildResource
 from sandbox_api.cases.models import Case
 from sandbox_api.errors import Unprocessable
-from sandbox_api.outcomes.models import Outcome, OutcomeKind
+from sandbox_api.outcomes.models import EVIDENCE_GRADES, Outcome, OutcomeKind
 from sandbox_api.outcomes.schemas import OutcomeSchema
+from sandbox_api.pagination import order_by
 
 OUTCOMES = ChildResource(Outcome, OutcomeSchema, "outcome")
 
@@ -37,3 +41,18 @@ def update(*, session: Session, outcome: Outcome, changes: dict) -> Outcome:
     _check_consistency(outcome)
     session.flush()
     return outcome
+
+
+def list_statement(*, query: dict, caller: Caller) -> Select:
+    """Outcomes across all cases that the caller may see, filtered as documented on `GET /api/v1/outcomes`."""
+    methods = set(query.get("method") or EVIDENCE_GRADES)
+    if query.get("evidence_grade"):
+        # The grade follows from the method: filtering on methods lets the database use their index.
+        methods &= {method for method, grade in EVIDENCE_GRADES.items() if grade in query["evidence_grade"]}
+    conditions = []
+    if query.get("method") or query.get("evidence_grade"):
+        conditions.append(Outcome.method.in_(sorted(methods)))
+    if "attained" in query:
+        conditions.append(Outcome.attained.is_(query["attained"]))
+    conditions.extend(cases_service.record_conditions(Outcome.case_id, query=query, caller=caller))
+    return select(Outcome).where(*conditions).order_by(*order_by(Outcome, query["sort"]))

@@ -4,9 +4,10 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Computed, ForeignKey, SmallInteger, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import CheckConstraint, Computed, ForeignKey, SmallInteger, String, Text, select
+from sqlalchemy.orm import Mapped, column_property, mapped_column
 
+from sandbox_api.cases.models import Case
 from sandbox_api.db import Base, UTCDateTime, str_enum, utcnow
 
 
@@ -47,3 +48,11 @@ class Risk(Base):
     owner: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    # Read across cases, a record says which case it belongs to without a second request.
+    case_reference: Mapped[str] = column_property(
+        select(Case.reference).where(Case.id == case_id).scalar_subquery(), deferred=True
+    )
+    case_primary_sector: Mapped[str] = column_property(
+        select(Case.primary_sector).where(Case.id == case_id).scalar_subquery(), deferred=True
+    )

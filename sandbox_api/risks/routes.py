@@ -1,4 +1,4 @@
-"""HTTP routes for a case's risk register."""
+"""HTTP routes for risks: each case's register, and all risks across cases."""
 
 from flask import url_for
 from flask.views import MethodView
@@ -12,17 +12,39 @@ from sandbox_api.idempotency import commit_and_respond
 from sandbox_api.pagination import PAGINATION_HEADERS, paginate
 from sandbox_api.rendering import json_response
 from sandbox_api.risks import service
-from sandbox_api.risks.schemas import RiskListQuerySchema, RiskSchema
+from sandbox_api.risks.schemas import (
+    RiskAcrossCasesQuerySchema,
+    RiskInCaseSchema,
+    RiskListQuerySchema,
+    RiskSchema,
+)
 
 blp = Blueprint(
     "risks",
     __name__,
-    url_prefix="/api/v1/cases/<uuid:case_id>/risks",
+    url_prefix="/api/v1",
     description="Each case's risk register.",
 )
 
 
-@blp.route("")
+@blp.route("/risks")
+class RisksAcrossCasesViews(MethodView):
+    @blp.policy(PUBLIC)
+    @blp.arguments(RiskAcrossCasesQuerySchema(), location="query")
+    @blp.response(200, RiskInCaseSchema(many=True), headers=PAGINATION_HEADERS)
+    def get(self, query):
+        """List risks across all cases
+
+        The registry's risk picture: e.g. `domain=3&capability=generative_ai&materialised=true` lists the
+        misinformation risks that materialised in generative-AI pilots. Each risk names its case's `reference`
+        and `primary_sector`. Highest `score` first unless `sort` says otherwise. Filters combine with AND;
+        repeated values of one filter combine with OR. Only risks of cases the caller may see.
+        """
+        statement = service.list_statement(query=query, caller=current_caller())
+        return paginate(db.session, statement, RiskInCaseSchema, page=query["page"], page_size=query["page_size"])
+
+
+@blp.route("/cases/<uuid:case_id>/risks")
 class RiskViews(MethodView):
     @blp.policy(PUBLIC)
     @blp.arguments(RiskListQuerySchema(), location="query")
@@ -56,7 +78,7 @@ class RiskViews(MethodView):
         return commit_and_respond(body, 201, location=location)
 
 
-@blp.route("/<uuid:risk_id>")
+@blp.route("/cases/<uuid:case_id>/risks/<uuid:risk_id>")
 @blp.etag
 class RiskByIdViews(MethodView):
     @blp.policy(PUBLIC)

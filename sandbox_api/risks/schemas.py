@@ -7,6 +7,10 @@ from sandbox_api.risks.models import RiskStatus
 from sandbox_api.schemas import (
     LONG_TEXT,
     ListQuerySchema,
+    case_capability_filter,
+    case_primary_sector_field,
+    case_reference_field,
+    case_sector_filter,
     choice,
     created_at_field,
     filter_values,
@@ -64,3 +68,26 @@ class RiskListQuerySchema(ListQuerySchema):
     status = filter_values(choice(RiskStatus, "A status."), "Only risks in this status.")
     domain = filter_values(term(RISK_DOMAINS, "A domain."), "Only risks of this MIT domain.")
     sort = sort_field(("created_at", "score", "residual_score", "title"), "-score")
+
+
+class RiskInCaseSchema(RiskSchema):
+    """A risk read across cases, with its case's reference and sector."""
+
+    case_reference = case_reference_field()
+    case_primary_sector = case_primary_sector_field()
+
+
+class RiskAcrossCasesQuerySchema(RiskListQuerySchema):
+    subdomain = filter_values(term(RISK_SUBDOMAINS, "A subdomain."), "Only risks of this MIT subdomain.")
+    principle = filter_values(term(PRINCIPLES, "A principle."), "Only risks putting this AIGE principle at stake.")
+    sector = case_sector_filter()
+    capability = case_capability_filter()
+    min_score = ma.fields.Integer(
+        validate=validate.Range(min=1, max=25), metadata={"description": "Only risks whose `score` is at least this."}
+    )
+    materialised = ma.fields.Boolean(
+        metadata={
+            "description": "`true`: only risks that materialised (status `materialised`, or a `materialised_note` "
+            "kept after the status moved on, e.g. to `closed`); `false`: only the others."
+        }
+    )

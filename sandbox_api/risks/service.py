@@ -1,10 +1,14 @@
 """Rules about risks: a subdomain belongs to its domain, and a materialised risk says what happened."""
 
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
+from sandbox_api.auth import Caller
+from sandbox_api.cases import service as cases_service
 from sandbox_api.cases.children import ChildResource
 from sandbox_api.cases.models import Case
 from sandbox_api.errors import Unprocessable
+from sandbox_api.pagination import order_by
 from sandbox_api.risks.models import Risk, RiskStatus
 from sandbox_api.risks.schemas import RiskSchema
 
@@ -37,3 +41,19 @@ def update(*, session: Session, risk: Risk, changes: dict) -> Risk:
     _check_consistency(risk)
     session.flush()
     return risk
+
+
+def list_statement(*, query: dict, caller: Caller) -> Select:
+    """Risks across all cases that the caller may see, filtered as documented on `GET /api/v1/risks`."""
+    conditions = [
+        getattr(Risk, name).in_(query[name])
+        for name in ("domain", "subdomain", "principle", "status")
+        if query.get(name)
+    ]
+    if "min_score" in query:
+        conditions.append(Risk.score >= query["min_score"])
+    if "materialised" in query:
+        materialised = or_(Risk.status == RiskStatus.MATERIALISED, Risk.materialised_note.is_not(None))
+        conditions.append(materialised if query["materialised"] else ~materialised)
+    conditions.extend(cases_service.record_conditions(Risk.case_id, query=query, caller=caller))
+    return select(Risk).where(*conditions).order_by(*order_by(Risk, query["sort"]))

@@ -1,0 +1,167 @@
+"""Risks and outcomes across all cases: each with its case's reference and sector, filtered, and only of
+cases the caller may see."""
+
+import pytest
+
+from tests.conftest import case_body, publish
+
+RISK = {"title": "Hallucinated answers", "domain": "3", "subdomain": "3.1", "likelihood": 4, "impact": 3}
+
+
+def _case(owner, **fields) -> dict:
+    response = owner.post("/api/v1/cases", json=case_body(**fields))
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def _add(owner, case: dict, collection: str, **fields) -> dict:
+    response = owner.post(f"/api/v1/cases/{case['id']}/{collection}", json=fields)
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+@pytest.fixture
+def registry(naio, owner_a, owner_b):
+    """A published generative-AI education pilot, a published health pilot, and a health draft."""
+    education = _case(owner_a, title="Education GPT", capabilities=["generative_ai"], sectors=["public_administration"])
+    health = _case(owner_b, title="Triage assistant", primary_sector="health", capabilities=["forecasting"])
+    draft = _case(owner_b, title="Draft pilot", primary_sector="health", capabilities=["generative_ai"])
+    risks = {
+        "hallucination": _add(owner_a, education, "risks", **RISK),
+        "leak": _add(
+            owner_a,
+            education,
+            "risks",
+            **{
+                **RISK,
+                "title": "Leak",
+                "domain": "2",
+                "subdomain": "2.1",
+                "principle": "privacy_security",
+                "likelihood": 3,
+            },
+            status="materialised",
+            materialised_note="A prompt exposed a pupil's record.",
+        ),
+        "bias": _add(
+            owner_b, health, "risks", **{**RISK, "title": "Bias", "domain": "1", "subdomain": "1.3", "impact": 5}
+        ),
+        "closed": _add(
+            owner_b,
+            health,
+            "risks",
+            **{**RISK, "title": "Closed after it happened", "likelihood": 1, "impact": 2},
+            status="closed",
+            materialised_note="Wrong dosage suggested once; caught by a nurse.",
+        ),
+        "draft": _add(owner_b, draft, "risks", **{**RISK, "title": "Draft risk", "likelihood": 2}),
+    }
+    outcome = {"kind": "quantitative", "direction": "increase", "target": 100}
+    outcomes = {
+        "trained": _add(
+            owner_a,
+            education,
+            "outcomes",
+            title="Teachers trained",
+            method="administrative_data",
+            actual=120,
+            **outcome,
+        ),
+        "rct": _add(
+            owner_b, health, "outcomes", title="Triage time", method="controlled_experiment", actual=80, **outcome
+        ),
+        "survey": _add(owner_b, health, "outcomes", title="Nurses satisfied", kind="qualitative", method="survey"),
+        "draft": _add(
+            owner_b, draft, "outcomes", title="Draft outcome", method="controlled_experiment", actual=150, **outcome
+        ),
+    }
+    education = publish(naio, owner_a, education)
+    health = publish(naio, owner_b, health)
+    return {"cases": {"education": education, "health": health, "draft": draft}, "risks": risks, "outcomes": outcomes}
+
+
+def _titles(response) -> list[str]:
+    assert response.status_code == 200, response.json
+    return [item["title"] for item in response.json]
+
+
+def test_risks_across_cases_name_their_case_and_come_highest_score_first(client, registry):
+    response = client.get("/api/v1/risks")
+
+    assert _titles(response) == ["Bias", "Hallucinated answers", "Leak", "Closed after it happened"]
+    education = registry["cases"]["education"]
+    hallucination = next(item for item in response.json if item["title"] == "Hallucinated answers")
+    assert hallucination["case_reference"] == education["reference"]
+    assert hallucination["case_primary_sector"] == "education"
+    assert hallucination["case_id"] == education["id"]
+    assert response.headers["X-Pagination"].startswith('{"total": 4')
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("domain=3", ["Hallucinated answers", "Closed after it happened"]),
+        ("subdomain=1.3&subdomain=2.1", ["Bias", "Leak"]),
+        ("principle=privacy_security", ["Leak"]),
+        ("sector=health", ["Bias", "Closed after it happened"]),
+        ("sector=public_administration", ["Hallucinated answers", "Leak"]),
+        ("capability=generative_ai", ["Hallucinated answers", "Leak"]),
+        ("status=closed", ["Closed after it happened"]),
+        ("min_score=12", ["Bias", "Hallucinated answers"]),
+        ("min_score=13", ["Bias"]),
+        ("materialised=true", ["Leak", "Closed after it happened"]),
+        ("materialised=false", ["Bias", "Hallucinated answers"]),
+        ("capability=generative_ai&materialised=true", ["Leak"]),
+        ("sort=title", ["Bias", "Closed after it happened", "Hallucinated answers", "Leak"]),
+    ],
+)
+def test_risks_across_cases_are_filtered(client, registry, query, expected):
+    assert _titles(client.get(f"/api/v1/risks?{query}")) == expected
+
+
+def test_risks_of_a_draft_are_seen_by_its_agency_and_naio_only(client, naio, owner_a, owner_b, registry):
+    assert "Draft risk" not in _titles(client.get("/api/v1/risks"))
+    assert "Draft risk" not in _titles(owner_a.get("/api/v1/risks"))
+    assert "Draft risk" in _titles(owner_b.get("/api/v1/risks"))
+    assert _titles(naio.get("/api/v1/risks?capability=generative_ai&domain=3")) == [
+        "Hallucinated answers",
+        "Draft risk",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("", ["Teachers trained", "Triage time", "Nurses satisfied"]),
+        ("sector=health", ["Triage time", "Nurses satisfied"]),
+        ("evidence_grade=A", ["Triage time"]),
+        ("evidence_grade=B&evidence_grade=C", ["Teachers trained", "Nurses satisfied"]),
+        ("method=survey", ["Nurses satisfied"]),
+        ("method=survey&evidence_grade=A", []),
+        ("attained=true", ["Teachers trained"]),
+        ("attained=false", ["Triage time"]),
+        ("capability=forecasting&attained=false", ["Triage time"]),
+    ],
+)
+def test_outcomes_across_cases_are_filtered(client, registry, query, expected):
+    assert _titles(client.get(f"/api/v1/outcomes?{query}")) == expected
+
+
+def test_outcomes_across_cases_name_their_case_and_grade(client, naio, registry):
+    rct = next(item for item in client.get("/api/v1/outcomes").json if item["title"] == "Triage time")
+
+    assert (rct["case_reference"], rct["case_primary_sector"]) == (registry["cases"]["health"]["reference"], "health")
+    assert (rct["evidence_grade"], rct["attained"]) == ("A", False)
+    assert "Draft outcome" in _titles(naio.get("/api/v1/outcomes?evidence_grade=A"))
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["min_score=26", "materialised=perhaps", "evidence_grade=E", "sector=space", "capability=telepathy", "q2=x"],
+)
+def test_bad_filters_are_refused_with_problem_details(client, query):
+    path = "/api/v1/outcomes" if "evidence_grade" in query else "/api/v1/risks"
+    response = client.get(f"{path}?{query}")
+
+    assert response.status_code == 422
+    assert response.content_type == "application/problem+json"
