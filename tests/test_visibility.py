@@ -28,6 +28,7 @@ ROUTES = [
     ("POST", "/api/v1/cases/{case_id}/transitions", {"action": "withdraw"}),
     ("POST", "/api/v1/cases/{case_id}/publication", {"published": True}),
     ("GET", "/api/v1/cases/{case_id}/history", None),
+    ("GET", "/api/v1/cases/{case_id}/similar", None),
     ("GET", "/api/v1/cases/{case_id}/risks", None),
     ("POST", "/api/v1/cases/{case_id}/risks", RISK),
     ("GET", "/api/v1/cases/{case_id}/risks/{risk_id}", None),

@@ -5,8 +5,15 @@ from flask.views import MethodView
 
 from sandbox_api.api import Blueprint
 from sandbox_api.auth import PUBLIC, allow, current_caller
-from sandbox_api.cases import service
-from sandbox_api.cases.schemas import CaseListQuerySchema, CaseSchema, PublicationSchema, TransitionSchema
+from sandbox_api.cases import service, similarity
+from sandbox_api.cases.schemas import (
+    CaseListQuerySchema,
+    CaseSchema,
+    PublicationSchema,
+    SimilarCaseQuerySchema,
+    SimilarCaseSchema,
+    TransitionSchema,
+)
 from sandbox_api.db import db
 from sandbox_api.events import service as events_service
 from sandbox_api.events.schemas import EventSchema, HistoryQuerySchema
@@ -201,4 +208,25 @@ class CaseHistoryViews(MethodView):
             events_service.schema_for(caller),
             page=query["page"],
             page_size=query["page_size"],
+        )
+
+
+@blp.route("/<uuid:case_id>/similar")
+class SimilarCaseViews(MethodView):
+    @blp.policy(PUBLIC)
+    @blp.arguments(SimilarCaseQuerySchema(), location="query")
+    @blp.response(200, SimilarCaseSchema(many=True), headers=PAGINATION_HEADERS)
+    def get(self, query, case_id):
+        """List the cases most like this one
+
+        Where to look for experience before repeating a pilot: other cases ranked by what they share with this
+        one (capabilities, sectors, AIGE principles, and MIT risk subdomains met in both risk registers), best
+        first, then by id. Each carries `similarity`: its score and the shared terms, i.e. why it is listed. A
+        case that shares nothing is not listed; at most the 100 best are ranked (and counted). Only cases the
+        caller may see, for a case it may see (404 otherwise).
+        """
+        caller = current_caller()
+        statement = similarity.similar_statement(session=db.session, case_id=case_id, caller=caller)
+        return paginate(
+            db.session, statement, service.schema_for(caller), page=query["page"], page_size=query["page_size"]
         )

@@ -233,6 +233,33 @@ def _range(description: str) -> dict:
     }
 
 
+class SimilaritySchema(ma.Schema):
+    """Why a case is like another: the terms they share, and the score those earn."""
+
+    score = ma.fields.Integer(
+        metadata={
+            "description": "Points for the shared terms: 3 per capability, 2 per risk subdomain met by both, 2 per "
+            "sector, 1 per AIGE principle. Higher is more alike."
+        }
+    )
+    shared_capabilities = ma.fields.List(ma.fields.String(), metadata={"description": "Capabilities both use."})
+    shared_sectors = ma.fields.List(ma.fields.String(), metadata={"description": "Sectors both touch."})
+    shared_principles = ma.fields.List(ma.fields.String(), metadata={"description": "AIGE principles both engage."})
+    shared_risk_subdomains = ma.fields.List(
+        ma.fields.String(), metadata={"description": "MIT risk subdomains met in both risk registers."}
+    )
+
+
+class SimilarCaseSchema(CaseSchema):
+    """A case like the one asked about, with why."""
+
+    similarity = ma.fields.Nested(SimilaritySchema, dump_only=True, metadata={"description": "Why it is alike."})
+
+
+class SimilarCaseQuerySchema(ListQuerySchema):
+    """Pagination only: similar cases come best first."""
+
+
 class CaseListQuerySchema(ListQuerySchema):
     sector = filter_values(term(SECTORS, "A sector."), "Only cases touching this sector (in `sectors`).")
     primary_sector = filter_values(term(SECTORS, "A sector."), "Only cases whose primary sector is this.")

@@ -1,0 +1,108 @@
+"""Similar cases: ranked by the terms they share with a case, each saying why, within what the caller sees."""
+
+import pytest
+
+from tests.conftest import case_body, publish
+
+
+def _case(owner, title: str, **fields) -> dict:
+    response = owner.post("/api/v1/cases", json=case_body(title=title, **fields))
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def _risk(owner, case: dict, subdomain: str) -> None:
+    risk = {"title": f"Risk {subdomain}", "domain": subdomain.split(".")[0], "subdomain": subdomain}
+    response = owner.post(f"/api/v1/cases/{case['id']}/risks", json={**risk, "likelihood": 2, "impact": 2})
+    assert response.status_code == 201, response.json
+
+
+@pytest.fixture
+def pilots(naio, owner_a, owner_b):
+    """A generative-AI education pilot and four others sharing more or less with it."""
+    target = _case(
+        owner_a,
+        "Education GPT",
+        capabilities=["generative_ai", "language"],
+        principles=["transparency", "fairness"],
+        sectors=["education", "public_administration"],
+    )
+    _risk(owner_a, target, "3.1")
+    _risk(owner_a, target, "3.1")
+    _risk(owner_a, target, "2.1")
+    # 3 (generative_ai) + 2 (3.1, counted once though met twice) + 1 (transparency) = 6, no shared sector.
+    officers = _case(
+        owner_b,
+        "AI at Work",
+        primary_sector="health",
+        capabilities=["generative_ai", "speech"],
+        principles=["transparency"],
+    )
+    _risk(owner_b, officers, "3.1")
+    _risk(owner_b, officers, "3.1")
+    _risk(owner_b, officers, "7.3")
+    # 2 (education) + 2 (public_administration) = 4.
+    classroom = _case(owner_b, "Timetabling", sectors=["public_administration"], capabilities=["optimisation_planning"])
+    # 3 + 3 (generative_ai, language) + 2 (education) + 1 + 1 (both principles) = 10.
+    twin = _case(
+        owner_b,
+        "Tutor chatbot",
+        capabilities=["generative_ai", "language"],
+        principles=["fairness", "transparency"],
+    )
+    # Shares nothing: not listed.
+    _case(owner_b, "Crop drones", primary_sector="agriculture", capabilities=["computer_vision"])
+    draft = _case(owner_b, "Draft twin", capabilities=["generative_ai", "language"])
+    for case in (target, officers, classroom, twin):
+        publish(naio, owner_a if case is target else owner_b, case)
+    return {"target": target, "draft": draft}
+
+
+def _similar(caller, case: dict, query: str = ""):
+    response = caller.get(f"/api/v1/cases/{case['id']}/similar{query}")
+    assert response.status_code == 200, response.json
+    return response
+
+
+def test_similar_cases_come_best_first_with_the_terms_they_share(client, pilots):
+    response = _similar(client, pilots["target"])
+
+    assert [(case["title"], case["similarity"]["score"]) for case in response.json] == [
+        ("Tutor chatbot", 10),
+        ("AI at Work", 6),
+        ("Timetabling", 4),
+    ]
+    officers = response.json[1]["similarity"]
+    assert officers == {
+        "score": 6,
+        "shared_capabilities": ["generative_ai"],
+        "shared_sectors": [],
+        "shared_principles": ["transparency"],
+        "shared_risk_subdomains": ["3.1"],
+    }
+    assert response.json[2]["similarity"]["shared_sectors"] == ["education", "public_administration"]
+    assert response.headers["X-Pagination"].startswith('{"total": 3')
+
+
+def test_similar_cases_are_paged(client, pilots):
+    second = _similar(client, pilots["target"], "?page=2&page_size=2")
+
+    assert [case["title"] for case in second.json] == ["Timetabling"]
+
+
+def test_a_draft_is_similar_only_for_those_who_may_see_it(client, naio, owner_a, owner_b, pilots):
+    assert "Draft twin" not in [case["title"] for case in _similar(client, pilots["target"]).json]
+    assert "Draft twin" not in [case["title"] for case in _similar(owner_a, pilots["target"]).json]
+    # 3 + 3 (capabilities) + 2 (education) = 8.
+    assert ("Draft twin", 8) in [
+        (c["title"], c["similarity"]["score"]) for c in _similar(owner_b, pilots["target"]).json
+    ]
+    assert "Draft twin" in [case["title"] for case in _similar(naio, pilots["target"]).json]
+
+
+def test_similar_cases_of_a_case_the_caller_may_not_see_are_not_found(client, owner_a, pilots):
+    for caller in (client, owner_a):
+        response = caller.get(f"/api/v1/cases/{pilots['draft']['id']}/similar")
+
+        assert response.status_code == 404
+        assert response.content_type == "application/problem+json"
