@@ -31,7 +31,7 @@ from sandbox_api.schemas import (
     updated_at_field,
     url,
 )
-from sandbox_api.taxonomies.data import CAPABILITIES, PRINCIPLES, SECTORS
+from sandbox_api.taxonomies.data import CAPABILITIES, PRINCIPLES, RISK_SUBDOMAINS, SECTORS
 
 # ISO 3166-2 subdivision (MY-14) or ISO 3166-1 alpha-2 country (SG).
 LOCATION_PATTERN = r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$"
@@ -242,12 +242,10 @@ class SimilaritySchema(ma.Schema):
             "sector, 1 per AIGE principle. Higher is more alike."
         }
     )
-    shared_capabilities = ma.fields.List(ma.fields.String(), metadata={"description": "Capabilities both use."})
-    shared_sectors = ma.fields.List(ma.fields.String(), metadata={"description": "Sectors both touch."})
-    shared_principles = ma.fields.List(ma.fields.String(), metadata={"description": "AIGE principles both engage."})
-    shared_risk_subdomains = ma.fields.List(
-        ma.fields.String(), metadata={"description": "MIT risk subdomains met in both risk registers."}
-    )
+    shared_capabilities = term_list(CAPABILITIES, "Capabilities both use.")
+    shared_sectors = term_list(SECTORS, "Sectors both touch.")
+    shared_principles = term_list(PRINCIPLES, "AIGE principles both engage.")
+    shared_risk_subdomains = term_list(RISK_SUBDOMAINS, "MIT risk subdomains met in both risk registers.")
 
 
 class SimilarCaseSchema(CaseSchema):
