@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
+from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -216,6 +217,26 @@ class AssetCollector(HTMLParser):
     def handle_data(self, data):
         if self._in_script:
             self.inline_scripts.append(data)
+
+
+def response_examples(spec: dict):
+    for path, method, operation in operations(spec):
+        for status, response in operation.get("responses", {}).items():
+            for media_type, content in resolve(spec, response).get("content", {}).items():
+                if "example" in content:
+                    yield f"{method.upper()} {path} {status} {media_type}", content["schema"], content["example"]
+
+
+def test_every_response_example_is_what_the_schema_describes(spec):
+    examples = list(response_examples(spec))
+
+    assert examples, "the spec shows no example answers"
+    for where, schema, example in examples:
+        validator = Draft202012Validator({**schema, "components": spec["components"]})
+        errors = [
+            f"{'/'.join(map(str, error.absolute_path))}: {error.message}" for error in validator.iter_errors(example)
+        ]
+        assert not errors, f"{where}: {errors}"
 
 
 def fetch_docs(client):

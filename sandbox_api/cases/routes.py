@@ -6,6 +6,7 @@ from flask.views import MethodView
 from sandbox_api.api import Blueprint
 from sandbox_api.auth import PUBLIC, allow, current_caller
 from sandbox_api.cases import service, similarity
+from sandbox_api.cases.examples import SIMILAR_CASES_EXAMPLE
 from sandbox_api.cases.schemas import (
     CaseListQuerySchema,
     CaseSchema,
@@ -215,7 +216,7 @@ class CaseHistoryViews(MethodView):
 class SimilarCaseViews(MethodView):
     @blp.policy(PUBLIC)
     @blp.arguments(SimilarCaseQuerySchema(), location="query")
-    @blp.response(200, SimilarCaseSchema(many=True), headers=PAGINATION_HEADERS)
+    @blp.response(200, SimilarCaseSchema(many=True), headers=PAGINATION_HEADERS, example=SIMILAR_CASES_EXAMPLE)
     def get(self, query, case_id):
         """List the cases most like this one
 

@@ -10,6 +10,7 @@ from sandbox_api.cases.routes import CASE_WRITERS, LOCATION_HEADER
 from sandbox_api.db import db
 from sandbox_api.idempotency import commit_and_respond
 from sandbox_api.outcomes import service
+from sandbox_api.outcomes.examples import OUTCOMES_EXAMPLE
 from sandbox_api.outcomes.schemas import (
     OutcomeAcrossCasesQuerySchema,
     OutcomeInCaseSchema,
@@ -31,7 +32,7 @@ blp = Blueprint(
 class OutcomesAcrossCasesViews(MethodView):
     @blp.policy(PUBLIC)
     @blp.arguments(OutcomeAcrossCasesQuerySchema(), location="query")
-    @blp.response(200, OutcomeInCaseSchema(many=True), headers=PAGINATION_HEADERS)
+    @blp.response(200, OutcomeInCaseSchema(many=True), headers=PAGINATION_HEADERS, example=OUTCOMES_EXAMPLE)
     def get(self, query):
         """List outcomes across all cases
 

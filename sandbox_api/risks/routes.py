@@ -12,6 +12,7 @@ from sandbox_api.idempotency import commit_and_respond
 from sandbox_api.pagination import PAGINATION_HEADERS, paginate
 from sandbox_api.rendering import json_response
 from sandbox_api.risks import service
+from sandbox_api.risks.examples import RISKS_EXAMPLE
 from sandbox_api.risks.schemas import (
     RiskAcrossCasesQuerySchema,
     RiskInCaseSchema,
@@ -31,7 +32,7 @@ blp = Blueprint(
 class RisksAcrossCasesViews(MethodView):
     @blp.policy(PUBLIC)
     @blp.arguments(RiskAcrossCasesQuerySchema(), location="query")
-    @blp.response(200, RiskInCaseSchema(many=True), headers=PAGINATION_HEADERS)
+    @blp.response(200, RiskInCaseSchema(many=True), headers=PAGINATION_HEADERS, example=RISKS_EXAMPLE)
     def get(self, query):
         """List risks across all cases
 
