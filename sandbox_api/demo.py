@@ -17,7 +17,7 @@ from sandbox_api.cases.schemas import CaseSchema
 from sandbox_api.events import service as events_service
 from sandbox_api.keys.models import Role
 from sandbox_api.lessons import service as lessons_service
-from sandbox_api.lessons.models import Lesson, LessonAdoption
+from sandbox_api.lessons.models import Curation, Lesson, LessonAdoption
 from sandbox_api.lessons.schemas import AdoptionSchema
 from sandbox_api.outcomes import service as outcomes_service
 from sandbox_api.risks import service as risks_service
@@ -704,6 +704,20 @@ ADOPTIONS: list[dict] = [
     },
 ]
 
+# Lessons NAIO endorsed as good practice to scale, by (case title, lesson title), with its note.
+ENDORSEMENTS: list[tuple[str, str, str]] = [
+    (
+        "Education GPT",
+        "Keep a professional between the model and the public",
+        "Illustrative: endorsed after it worked in the health pilot that adopted it.",
+    ),
+    (
+        "AI at Work 2.0",
+        "Give the tools together with hands-on training",
+        "Illustrative: endorsed on the training figures the Ministry of Digital published.",
+    ),
+]
+
 # Demo data is entered as NAIO would enter it through the API; an agency's own steps, as that agency.
 DEMO_CALLER = Caller(role=Role.NAIO)
 EVIDENCE_REFERENCES = ("outcome_ids", "risk_ids")
@@ -809,6 +823,26 @@ def _load_adoptions(session: Session) -> None:
         )
 
 
+def _load_endorsements(session: Session) -> None:
+    """Endorse each demo lesson that exists and is still only proposed."""
+    for case_title, lesson_title, note in ENDORSEMENTS:
+        lesson = session.scalar(
+            select(Lesson)
+            .join(Case, Case.id == Lesson.case_id)
+            .where(Case.title == case_title, Lesson.title == lesson_title, Lesson.curation == Curation.PROPOSED)
+        )
+        if lesson is None:
+            continue
+        before = lessons_service.LESSONS.representation(
+            session=session, case_id=lesson.case_id, child_id=lesson.id, caller=DEMO_CALLER
+        )
+        lessons_service.curate(session=session, lesson=lesson, curation=Curation.ENDORSED)
+        after = lessons_service.LESSONS.representation(
+            session=session, case_id=lesson.case_id, child_id=lesson.id, caller=DEMO_CALLER
+        )
+        lessons_service.record(session, lesson=lesson, action="curate", before=before, after=after, note=note)
+
+
 def load(*, session: Session, if_empty: bool = False) -> int:
     """Load the demo registry through the API's schemas and services; return how many cases it added.
 
@@ -824,4 +858,5 @@ def load(*, session: Session, if_empty: bool = False) -> int:
     for demo in added:
         _load_case(session, demo, agency_ids)
     _load_adoptions(session)
+    _load_endorsements(session)
     return len(added)

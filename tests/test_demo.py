@@ -95,6 +95,14 @@ def test_a_lesson_crossed_from_one_sector_to_another(demo, naio):
     assert all(origin != adopting for origin, adopting, _ in crossings)
 
 
+def test_naio_endorsed_lessons_that_the_public_can_read(demo, client):
+    response = client.get("/api/v1/lessons", query_string={"curation": "endorsed", "page_size": 100})
+    endorsed = {lesson["title"] for lesson in response.json}
+
+    assert "Keep a professional between the model and the public" in endorsed
+    assert "Give the tools together with hands-on training" in endorsed
+
+
 def test_lessons_cite_their_own_cases_evidence(demo, naio):
     for case in demo.values():
         outcome_ids = {outcome["id"] for outcome in every(naio, f"/api/v1/cases/{case['id']}/outcomes")}
