@@ -10,8 +10,9 @@ from urllib.parse import urlencode
 import marshmallow as ma
 from cachetools import LRUCache
 from flask import Response, request
-from sqlalchemy import BindParameter, Integer, Select, bindparam, func, select
+from sqlalchemy import BindParameter, ColumnElement, Integer, Select, UnaryExpression, bindparam, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import operators
 
 from sandbox_api.db import RegistryVersion
 from sandbox_api.rendering import annotate, annotation_names, json_response, rendered
@@ -71,13 +72,44 @@ _page_statements: LRUCache = LRUCache(maxsize=512)
 _page_statements_lock = threading.Lock()
 
 
+def _sort_key(clause) -> tuple[ColumnElement, bool]:
+    """An ORDER BY clause as the expression it sorts by and whether it sorts descending."""
+    if isinstance(clause, UnaryExpression) and clause.modifier in (operators.asc_op, operators.desc_op):
+        return clause.element, clause.modifier is operators.desc_op
+    return clause, False
+
+
+def _page_statement(statement: Select, schema_class: type[ma.Schema], model) -> Select:
+    """The page's rows, rendered, with the registry version and the statement's annotations.
+
+    An inner query picks the page (the statement's filters, order, LIMIT and OFFSET) with only the ids,
+    sort keys and annotations; the outer one renders those rows alone. A database that must sort the
+    matching rows (by a field without an index, by rank) then sorts ids, not rendered documents: SQLite
+    computes a row's result columns before it sorts, so rendering in the sorting query would render every
+    matching row.
+    """
+    sort_keys = [_sort_key(clause) for clause in statement._order_by_clauses]
+    labelled = [expression.label(f"sort_key_{position}") for position, (expression, _) in enumerate(sort_keys)]
+    annotations = [description["expr"] for description in statement.column_descriptions[1:]]
+    page = (
+        statement.with_only_columns(model.id, *labelled, *annotations)
+        .limit(bindparam("page_limit", type_=Integer))
+        .offset(bindparam("page_offset", type_=Integer))
+        .subquery("page")
+    )
+    order = [
+        page.c[key.name].desc() if descending else page.c[key.name].asc()
+        for key, (_, descending) in zip(labelled, sort_keys, strict=True)
+    ]
+    rows = select(model).join(page, page.c.id == model.id).order_by(*order)
+    return rendered(schema_class, rows, _REGISTRY_VERSION, *(page.c[name] for name in annotation_names(statement)))
+
+
 def _build_page_statements(statement: Select, schema_class: type[ma.Schema], filter_parameters) -> _PageStatements:
     model = statement.column_descriptions[0]["entity"]
     matching = statement.with_only_columns(model.id).order_by(None).subquery()
     return _PageStatements(
-        page=rendered(schema_class, statement, _REGISTRY_VERSION)
-        .limit(bindparam("page_limit", type_=Integer))
-        .offset(bindparam("page_offset", type_=Integer)),
+        page=_page_statement(statement, schema_class, model),
         count=select(func.count(), _REGISTRY_VERSION).select_from(matching),
         filter_parameters=tuple(filter_parameters),
     )

@@ -4,7 +4,7 @@ import enum
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Date, Float, ForeignKey, String, Text, and_, case, select
+from sqlalchemy import Date, Float, ForeignKey, Index, String, Text, and_, case, select
 from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from sandbox_api.cases.models import Case
@@ -42,6 +42,8 @@ EVIDENCE_GRADES = {
 
 class Outcome(Base):
     __tablename__ = "outcomes"
+    # Outcomes across cases come in the order they were recorded.
+    __table_args__ = (Index("ix_outcomes_created_at_id", "created_at", "id"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)

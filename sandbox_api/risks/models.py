@@ -4,7 +4,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Computed, ForeignKey, SmallInteger, String, Text, select
+from sqlalchemy import CheckConstraint, Computed, ForeignKey, Index, SmallInteger, String, Text, select
 from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from sandbox_api.cases.models import Case
@@ -22,9 +22,13 @@ class RiskStatus(enum.StrEnum):
 
 class Risk(Base):
     __tablename__ = "risks"
-    __table_args__ = tuple(
-        CheckConstraint(f"{column} BETWEEN 1 AND 5", name=f"{column}_1_to_5")
-        for column in ("likelihood", "impact", "residual_likelihood", "residual_impact")
+    __table_args__ = (
+        *(
+            CheckConstraint(f"{column} BETWEEN 1 AND 5", name=f"{column}_1_to_5")
+            for column in ("likelihood", "impact", "residual_likelihood", "residual_impact")
+        ),
+        # Risks across cases come highest score first.
+        Index("ix_risks_score_id", "score", "id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
