@@ -74,10 +74,20 @@ _page_statements_lock = threading.Lock()
 def _build_page_statements(statement: Select, schema_class: type[ma.Schema], filter_parameters) -> _PageStatements:
     model = statement.column_descriptions[0]["entity"]
     matching = statement.with_only_columns(model.id).order_by(None).subquery()
+    limit, offset = bindparam("page_limit", type_=Integer), bindparam("page_offset", type_=Integer)
+    annotations = [description["expr"] for description in statement.column_descriptions[1:]]
+    if annotations:
+        # Annotations (a search's snippets) may cost far more than choosing the rows, and a database
+        # computes the selected columns of every row it sorts: the page's ids are chosen first, in the
+        # statement's order, and only those rows are rendered and annotated.
+        position = func.row_number().over(order_by=statement._order_by_clauses).label("position")
+        chosen = statement.with_only_columns(model.id, position).limit(limit).offset(offset).subquery("page")
+        annotated = select(model, *annotations).join(chosen, chosen.c.id == model.id).order_by(chosen.c.position)
+        page = rendered(schema_class, annotated, _REGISTRY_VERSION)
+    else:
+        page = rendered(schema_class, statement, _REGISTRY_VERSION).limit(limit).offset(offset)
     return _PageStatements(
-        page=rendered(schema_class, statement, _REGISTRY_VERSION)
-        .limit(bindparam("page_limit", type_=Integer))
-        .offset(bindparam("page_offset", type_=Integer)),
+        page=page,
         count=select(func.count(), _REGISTRY_VERSION).select_from(matching),
         filter_parameters=tuple(filter_parameters),
     )

@@ -12,7 +12,7 @@ from sandbox_api.idempotency import commit_and_respond
 from sandbox_api.pagination import PAGINATION_HEADERS, paginate
 from sandbox_api.rendering import json_response
 from sandbox_api.risks import service
-from sandbox_api.risks.schemas import RiskListQuerySchema, RiskSchema
+from sandbox_api.risks.schemas import RiskListItemSchema, RiskListQuerySchema, RiskSchema
 
 blp = Blueprint(
     "risks",
@@ -26,11 +26,13 @@ blp = Blueprint(
 class RiskViews(MethodView):
     @blp.policy(PUBLIC)
     @blp.arguments(RiskListQuerySchema(), location="query")
-    @blp.response(200, RiskSchema(many=True), headers=PAGINATION_HEADERS)
+    @blp.response(200, RiskListItemSchema(many=True), headers=PAGINATION_HEADERS)
     def get(self, query, case_id):
-        """List a case's risks
+        """List or search a case's risks
 
-        Highest `score` first unless `sort` says otherwise. Only for a case the caller may see (404 otherwise).
+        Highest `score` first unless `sort` says otherwise. `q` searches the title, description, mitigation
+        and materialised note; each item then carries `match`, and the most relevant come first unless
+        `sort` is given. Only for a case the caller may see (404 otherwise).
         """
         statement = service.RISKS.list_statement(
             session=db.session, case_id=case_id, query=query, caller=current_caller()

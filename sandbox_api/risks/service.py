@@ -2,13 +2,14 @@
 
 from sqlalchemy.orm import Session
 
+from sandbox_api import search
 from sandbox_api.cases.children import ChildResource
 from sandbox_api.cases.models import Case
 from sandbox_api.errors import Unprocessable
 from sandbox_api.risks.models import Risk, RiskStatus
 from sandbox_api.risks.schemas import RiskSchema
 
-RISKS = ChildResource(Risk, RiskSchema, "risk")
+RISKS = ChildResource(Risk, RiskSchema, "risk", search.RISKS)
 
 
 def _check_consistency(risk: Risk) -> None:
