@@ -8,6 +8,7 @@ from sqlalchemy import create_engine, pool
 import sandbox_api.models  # noqa: F401  (registers every table on the metadata)
 from sandbox_api.config import Config
 from sandbox_api.db import Base
+from sandbox_api.search import include_in_migrations
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):
@@ -27,6 +28,7 @@ def run_migrations_offline() -> None:
         literal_binds=True,
         render_as_batch=True,
         compare_type=True,
+        include_name=include_in_migrations,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -48,6 +50,7 @@ def _run(connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        include_name=include_in_migrations,
         transaction_per_migration=True,
     )
     with context.begin_transaction():

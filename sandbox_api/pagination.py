@@ -82,17 +82,17 @@ def _sort_key(clause) -> tuple[ColumnElement, bool]:
 def _page_statement(statement: Select, schema_class: type[ma.Schema], model) -> Select:
     """The page's rows, rendered, with the registry version and the statement's annotations.
 
-    An inner query picks the page (the statement's filters, order, LIMIT and OFFSET) with only the ids,
-    sort keys and annotations; the outer one renders those rows alone. A database that must sort the
-    matching rows (by a field without an index, by rank) then sorts ids, not rendered documents: SQLite
-    computes a row's result columns before it sorts, so rendering in the sorting query would render every
-    matching row.
+    An inner query picks the page (the statement's filters, order, LIMIT and OFFSET) with only the ids
+    and sort keys; the outer one renders and annotates those rows alone. A database that must sort the
+    matching rows (by a field without an index, by relevance) then sorts ids, not rendered documents:
+    SQLite computes a row's result columns before it sorts, so rendering (or a search's snippets) in the
+    sorting query would be done for every matching row. Annotations are therefore computed in the outer
+    query, and may refer only to the model's own row.
     """
     sort_keys = [_sort_key(clause) for clause in statement._order_by_clauses]
     labelled = [expression.label(f"sort_key_{position}") for position, (expression, _) in enumerate(sort_keys)]
-    annotations = [description["expr"] for description in statement.column_descriptions[1:]]
     page = (
-        statement.with_only_columns(model.id, *labelled, *annotations)
+        statement.with_only_columns(model.id, *labelled)
         .limit(bindparam("page_limit", type_=Integer))
         .offset(bindparam("page_offset", type_=Integer))
         .subquery("page")
@@ -101,8 +101,9 @@ def _page_statement(statement: Select, schema_class: type[ma.Schema], model) -> 
         page.c[key.name].desc() if descending else page.c[key.name].asc()
         for key, (_, descending) in zip(labelled, sort_keys, strict=True)
     ]
-    rows = select(model).join(page, page.c.id == model.id).order_by(*order)
-    return rendered(schema_class, rows, _REGISTRY_VERSION, *(page.c[name] for name in annotation_names(statement)))
+    annotations = [description["expr"] for description in statement.column_descriptions[1:]]
+    rows = select(model, *annotations).join(page, page.c.id == model.id).order_by(*order)
+    return rendered(schema_class, rows, _REGISTRY_VERSION)
 
 
 def _build_page_statements(statement: Select, schema_class: type[ma.Schema], filter_parameters) -> _PageStatements:

@@ -7,6 +7,7 @@ import marshmallow as ma
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from sandbox_api import search
 from sandbox_api.auth import Caller
 from sandbox_api.cases import service as cases_service
 from sandbox_api.cases.models import Case
@@ -14,7 +15,7 @@ from sandbox_api.errors import NotFound
 from sandbox_api.pagination import order_by
 from sandbox_api.rendering import render_one
 
-PAGING_AND_ORDER = frozenset({"page", "page_size", "sort"})
+NOT_FILTERS = frozenset({"page", "page_size", "sort", "q"})
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,8 @@ class ChildResource:
     model: type
     schema_class: type[ma.Schema]
     entity_type: str
+    # Where the children's lists can be searched with `q`.
+    search_index: search.SearchIndex | None = None
 
     def _not_found(self) -> NotFound:
         return NotFound(f"The case has no {self.entity_type} with this id.")
@@ -44,8 +47,10 @@ class ChildResource:
         cases_service.get(session=session, case_id=case_id, caller=caller)
         statement = select(self.model).where(self.model.case_id == case_id)
         for name, values in query.items():
-            if name not in PAGING_AND_ORDER:
+            if name not in NOT_FILTERS:
                 statement = statement.where(getattr(self.model, name).in_(values))
+        if self.search_index is not None:
+            return search.ordered(statement, session=session, index=self.search_index, query=query)
         return statement.order_by(*order_by(self.model, query["sort"]))
 
     def for_change(

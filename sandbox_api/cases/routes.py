@@ -8,6 +8,7 @@ from sandbox_api.auth import PUBLIC, allow, current_caller
 from sandbox_api.cases import service, similarity
 from sandbox_api.cases.examples import SIMILAR_CASES_EXAMPLE
 from sandbox_api.cases.schemas import (
+    CaseListItemSchema,
     CaseListQuerySchema,
     CaseSchema,
     PublicationSchema,
@@ -35,12 +36,14 @@ LOCATION_HEADER = {"Location": {"description": "URL of the created resource.", "
 class CaseViews(MethodView):
     @blp.policy(PUBLIC)
     @blp.arguments(CaseListQuerySchema(), location="query")
-    @blp.response(200, CaseSchema(many=True), headers=PAGINATION_HEADERS)
+    @blp.response(200, CaseListItemSchema(many=True), headers=PAGINATION_HEADERS)
     def get(self, query):
-        """List cases
+        """List or search cases
 
         Filters combine with AND; repeated values of one filter combine with OR. Date ranges use
-        `_from` and `_to` (inclusive). `lead_agency` takes an agency's id or slug. Lists only the cases
+        `_from` and `_to` (inclusive). `lead_agency` takes an agency's id or slug. `q` searches the title,
+        summary, description, reference and participants, combined with the filters; each item then
+        carries `match`, and the most relevant come first unless `sort` is given. Lists only the cases
         the caller may see (see *Visibility* in the API description), and counts only those.
         """
         caller = current_caller()

@@ -24,13 +24,13 @@ from sandbox_api.schemas import (
     filter_values,
     id_field,
     required_text,
-    sort_field,
     term,
     term_list,
     text,
     updated_at_field,
     url,
 )
+from sandbox_api.search import SearchableQuerySchema, match_field, search_sort_field
 from sandbox_api.taxonomies.data import CAPABILITIES, PRINCIPLES, RISK_SUBDOMAINS, SECTORS
 
 # ISO 3166-2 subdivision (MY-14) or ISO 3166-1 alpha-2 country (SG).
@@ -198,6 +198,12 @@ class CaseSchema(ma.Schema):
     updated_at = updated_at_field()
 
 
+class CaseListItemSchema(CaseSchema):
+    """A case in a list: the case, and how it matched when the list was searched with `q`."""
+
+    match = match_field()
+
+
 class PublicCaseSchema(CaseSchema):
     """What callers without a key see of a case: everything but the contact point."""
 
@@ -258,7 +264,7 @@ class SimilarCaseQuerySchema(ListQuerySchema):
     """Pagination only: similar cases come best first."""
 
 
-class CaseListQuerySchema(ListQuerySchema):
+class CaseListQuerySchema(SearchableQuerySchema, ListQuerySchema):
     sector = filter_values(term(SECTORS, "A sector."), "Only cases touching this sector (in `sectors`).")
     primary_sector = filter_values(term(SECTORS, "A sector."), "Only cases whose primary sector is this.")
     status = filter_values(choice(CaseStatus, "A status."), "Only cases in this status.")
@@ -281,7 +287,7 @@ class CaseListQuerySchema(ListQuerySchema):
     actual_start_from, actual_start_to = _range("actual start").values()
     actual_end_from, actual_end_to = _range("actual end").values()
     next_review_due_from, next_review_due_to = _range("next review").values()
-    sort = sort_field(
+    sort = search_sort_field(
         (
             "created_at",
             "updated_at",

@@ -8,7 +8,7 @@ from sqlalchemy import ColumnElement, Select, exists, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from sandbox_api import audit
+from sandbox_api import audit, search
 from sandbox_api.agencies.models import Agency
 from sandbox_api.auth import Caller
 from sandbox_api.cases.models import (
@@ -25,7 +25,6 @@ from sandbox_api.cases.schemas import CaseSchema, PublicCaseSchema
 from sandbox_api.db import replace_codes, utcnow
 from sandbox_api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from sandbox_api.keys.models import Role
-from sandbox_api.pagination import order_by
 from sandbox_api.rendering import render_one
 
 PERSONAL_CATEGORIES = {"personal", "sensitive_personal", "children"}
@@ -243,7 +242,7 @@ def list_statement(*, session: Session, query: dict, caller: Caller) -> Select:
         conditions.append(Case.review_overdue if query["review_overdue"] else ~Case.review_overdue)
     for name in ("planned_start", "planned_end", "actual_start", "actual_end", "next_review_due"):
         conditions.extend(_within(getattr(Case, name), query.get(f"{name}_from"), query.get(f"{name}_to")))
-    return select(Case).where(*conditions).order_by(*order_by(Case, query["sort"]))
+    return search.ordered(select(Case).where(*conditions), session=session, index=search.CASES, query=query)
 
 
 def next_reference(session: Session, year: int) -> str:

@@ -2,7 +2,7 @@
 
 import uuid
 
-from sqlalchemy import Integer, Select, Text, and_, cast, func, literal, select, union_all
+from sqlalchemy import Integer, Select, Text, cast, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from sandbox_api.auth import Caller
@@ -49,56 +49,68 @@ def _shared_terms(target_id: uuid.UUID) -> list[Select]:
     return shared
 
 
-def _shared_json(case_column, code_column, target_id: uuid.UUID):
-    return json_array_of(
-        code_column,
-        where=and_(case_column == Case.id, code_column.in_(_target_codes(case_column, code_column, target_id))),
-        order_by=code_column,
+def _shared_codes(case_column, code_column, target_id: uuid.UUID) -> Select:
+    """The codes of one kind that the case of the outer row shares with the target."""
+    return (
+        select(code_column)
+        .where(case_column == Case.id, code_column.in_(_target_codes(case_column, code_column, target_id)))
+        .order_by(code_column)
+        .correlate(Case)
     )
+
+
+def _shared_subdomains(target_id: uuid.UUID) -> Select:
+    """The risk subdomains met by both the case of the outer row and the target, each once, in order."""
+    return (
+        select(Risk.subdomain)
+        .where(Risk.case_id == Case.id, Risk.subdomain.in_(_target_codes(Risk.case_id, Risk.subdomain, target_id)))
+        .distinct()
+        .order_by(Risk.subdomain)
+        .correlate(Case)
+    )
+
+
+def _json_array(codes: Select):
+    # Aggregated over a subquery that is distinct and in order already: SQLite 3.40 has no ORDER BY inside
+    # an aggregate.
+    rows = codes.subquery()
+    code = rows.c[0]
+    return json_array_of(code, where=code.is_not(None), order_by=code)
+
+
+def _count(codes: Select):
+    return select(func.count()).select_from(codes.subquery()).scalar_subquery()
 
 
 def similar_statement(*, session: Session, case_id: uuid.UUID, caller: Caller) -> Select:
     """The cases most like the given one that the caller may see, best first, each with a `similarity`
-    annotation: its score and the terms it shares; 404 if the caller may not see the case itself."""
+    annotation: its score and the terms it shares; 404 if the caller may not see the case itself.
+
+    The best are found by one aggregate over the shared terms; the score and the shared terms of each
+    case listed are then read for that case alone, with the same weights.
+    """
     cases_service.get(session=session, case_id=case_id, caller=caller)
     terms = union_all(*_shared_terms(case_id)).subquery()
-    score = func.sum(terms.c.weight).label("score")
-    ranked = (
-        select(terms.c.case_id, score)
+    total = func.sum(terms.c.weight)
+    best = (
+        select(terms.c.case_id)
         .join(Case, Case.id == terms.c.case_id)
         .group_by(terms.c.case_id)
-        .order_by(score.desc(), terms.c.case_id)
+        .order_by(total.desc(), terms.c.case_id)
         .limit(MAX_SIMILAR)
     )
     if (seen := cases_service.visibility(caller)) is not None:
-        ranked = ranked.where(seen)
-    best = ranked.subquery()
-    # Distinct and in order before aggregating: SQLite 3.40 has no ORDER BY inside an aggregate.
-    subdomains = (
-        select(Risk.subdomain)
-        .where(Risk.case_id == Case.id, Risk.subdomain.in_(_target_codes(Risk.case_id, Risk.subdomain, case_id)))
-        .distinct()
-        .order_by(Risk.subdomain)
-        .correlate(Case)
-        .subquery()
-    )
-    subdomains_shared = json_array_of(
-        subdomains.c.subdomain, where=subdomains.c.subdomain.is_not(None), order_by=subdomains.c.subdomain
-    )
+        best = best.where(seen)
+    shared = {kind: _shared_codes(*columns, case_id) for kind, columns in LINKS.items()}
+    shared["risk_subdomains"] = _shared_subdomains(case_id)
+    score = sum(WEIGHTS[kind] * _count(codes) for kind, codes in shared.items())
     similarity = json_object(
         key("score"),
-        best.c.score,
-        key("shared_capabilities"),
-        _shared_json(*LINKS["capabilities"], case_id),
-        key("shared_sectors"),
-        _shared_json(*LINKS["sectors"], case_id),
-        key("shared_principles"),
-        _shared_json(*LINKS["principles"], case_id),
-        key("shared_risk_subdomains"),
-        subdomains_shared,
+        score,
+        *(part for kind, codes in shared.items() for part in (key(f"shared_{kind}"), _json_array(codes))),
     )
     return (
         select(Case, cast(similarity, Text).label("similarity"))
-        .join(best, best.c.case_id == Case.id)
-        .order_by(best.c.score.desc(), Case.id)
+        .where(Case.id.in_(best))
+        .order_by(score.desc(), Case.id)
     )

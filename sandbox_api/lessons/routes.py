@@ -16,6 +16,7 @@ from sandbox_api.lessons.schemas import (
     AdoptionSchema,
     CaseLessonListQuerySchema,
     CurationSchema,
+    LessonListItemSchema,
     LessonListQuerySchema,
     LessonSchema,
 )
@@ -36,15 +37,17 @@ ADOPTION_PATCH = AdoptionSchema(partial=True, exclude=("adopting_case_id",))
 class LessonViews(MethodView):
     @blp.policy(PUBLIC)
     @blp.arguments(LessonListQuerySchema(), location="query")
-    @blp.response(200, LessonSchema(many=True), headers=PAGINATION_HEADERS)
+    @blp.response(200, LessonListItemSchema(many=True), headers=PAGINATION_HEADERS)
     def get(self, query):
-        """List lessons across all cases
+        """List or search lessons across all cases
 
         The cross-sector view: e.g. `applies_to=health` lists lessons that should hold in health, whatever
         sector learned them; add `origin_sector=education` for those learned in education. Filters combine
-        with AND; repeated values of one filter combine with OR. Only lessons of cases the caller may see.
+        with AND; repeated values of one filter combine with OR. `q` searches the title, statement,
+        recommendation and conditions, combined with the filters; each item then carries `match`, and the
+        most relevant come first unless `sort` is given. Only lessons of cases the caller may see.
         """
-        statement = service.list_statement(query=query, caller=current_caller())
+        statement = service.list_statement(session=db.session, query=query, caller=current_caller())
         return paginate(db.session, statement, LessonSchema, page=query["page"], page_size=query["page_size"])
 
 

@@ -20,6 +20,7 @@ from sandbox_api.schemas import (
     updated_at_field,
     url,
 )
+from sandbox_api.search import SearchableQuerySchema, match_field, search_sort_field
 from sandbox_api.taxonomies.data import PRINCIPLES, RISK_DOMAINS, SECTORS
 
 
@@ -74,6 +75,12 @@ class LessonSchema(ma.Schema):
     updated_at = updated_at_field()
 
 
+class LessonListItemSchema(LessonSchema):
+    """A lesson in a list: the lesson, and how it matched when the list was searched with `q`."""
+
+    match = match_field()
+
+
 class AdoptionSchema(ma.Schema):
     """A case taking up another case's lesson, and how it went: the unit of the transfer matrix."""
 
@@ -109,7 +116,7 @@ class CaseLessonListQuerySchema(ListQuerySchema):
     sort = sort_field(LESSON_SORT_FIELDS, "-created_at")
 
 
-class LessonListQuerySchema(ListQuerySchema):
+class LessonListQuerySchema(SearchableQuerySchema, ListQuerySchema):
     origin_sector = filter_values(term(SECTORS, "A sector."), "Only lessons learned in cases of this primary sector.")
     applies_to = filter_values(
         term(SECTORS, "A sector."), "Only lessons whose `applies_to_sectors` include this sector."
@@ -119,7 +126,7 @@ class LessonListQuerySchema(ListQuerySchema):
     principle = filter_values(term(PRINCIPLES, "A principle."), "Only lessons bearing on this AIGE principle.")
     risk_domain = filter_values(term(RISK_DOMAINS, "A risk domain."), "Only lessons bearing on this MIT risk domain.")
     transferability = filter_values(choice(Transferability, "A level."), "Only lessons of this transferability.")
-    sort = sort_field(LESSON_SORT_FIELDS, "-created_at")
+    sort = search_sort_field(LESSON_SORT_FIELDS, "-created_at")
 
 
 class AdoptionListQuerySchema(ListQuerySchema):

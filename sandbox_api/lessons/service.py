@@ -5,7 +5,7 @@ import uuid
 from sqlalchemy import ColumnElement, Select, and_, exists, select
 from sqlalchemy.orm import Session
 
-from sandbox_api import audit
+from sandbox_api import audit, search
 from sandbox_api.auth import Caller
 from sandbox_api.cases import service as cases_service
 from sandbox_api.cases.children import ChildResource
@@ -38,7 +38,7 @@ def get(*, session: Session, lesson_id: uuid.UUID, caller: Caller) -> Lesson:
     return lesson
 
 
-def list_statement(*, query: dict, caller: Caller) -> Select:
+def list_statement(*, session: Session, query: dict, caller: Caller) -> Select:
     """Lessons across all cases that the caller may see, filtered as documented on `GET /api/v1/lessons`."""
     conditions = []
     if query.get("origin_sector"):
@@ -66,7 +66,7 @@ def list_statement(*, query: dict, caller: Caller) -> Select:
     # rule out most lessons more cheaply than a look-up of each lesson's case.
     if cases_service.visibility(caller) is not None:
         conditions.append(cases_service.case_is_visible(Lesson.case_id, caller))
-    return select(Lesson).where(*conditions).order_by(*order_by(Lesson, query["sort"]))
+    return search.ordered(select(Lesson).where(*conditions), session=session, index=search.LESSONS, query=query)
 
 
 def _same_case_rows(session: Session, model, ids: list[uuid.UUID], case_id: uuid.UUID, field: str) -> list:

@@ -15,7 +15,9 @@ from sandbox_api.risks import service
 from sandbox_api.risks.examples import RISKS_EXAMPLE
 from sandbox_api.risks.schemas import (
     RiskAcrossCasesQuerySchema,
+    RiskInCaseListItemSchema,
     RiskInCaseSchema,
+    RiskListItemSchema,
     RiskListQuerySchema,
     RiskSchema,
 )
@@ -32,16 +34,18 @@ blp = Blueprint(
 class RisksAcrossCasesViews(MethodView):
     @blp.policy(PUBLIC)
     @blp.arguments(RiskAcrossCasesQuerySchema(), location="query")
-    @blp.response(200, RiskInCaseSchema(many=True), headers=PAGINATION_HEADERS, example=RISKS_EXAMPLE)
+    @blp.response(200, RiskInCaseListItemSchema(many=True), headers=PAGINATION_HEADERS, example=RISKS_EXAMPLE)
     def get(self, query):
-        """List risks across all cases
+        """List or search risks across all cases
 
         The registry's risk picture: e.g. `domain=3&capability=generative_ai&materialised=true` lists the
         misinformation risks that materialised in generative-AI pilots. Each risk names its case's `reference`
-        and `primary_sector`. Highest `score` first unless `sort` says otherwise. Filters combine with AND;
-        repeated values of one filter combine with OR. Only risks of cases the caller may see.
+        and `primary_sector`. Highest `score` first unless `sort` says otherwise. `q` searches the title,
+        description, mitigation and materialised note; each item then carries `match`, and the most relevant
+        come first unless `sort` is given. Filters combine with AND; repeated values of one filter combine
+        with OR. Only risks of cases the caller may see.
         """
-        statement = service.list_statement(query=query, caller=current_caller())
+        statement = service.list_statement(session=db.session, query=query, caller=current_caller())
         return paginate(db.session, statement, RiskInCaseSchema, page=query["page"], page_size=query["page_size"])
 
 
@@ -49,11 +53,13 @@ class RisksAcrossCasesViews(MethodView):
 class RiskViews(MethodView):
     @blp.policy(PUBLIC)
     @blp.arguments(RiskListQuerySchema(), location="query")
-    @blp.response(200, RiskSchema(many=True), headers=PAGINATION_HEADERS)
+    @blp.response(200, RiskListItemSchema(many=True), headers=PAGINATION_HEADERS)
     def get(self, query, case_id):
-        """List a case's risks
+        """List or search a case's risks
 
-        Highest `score` first unless `sort` says otherwise. Only for a case the caller may see (404 otherwise).
+        Highest `score` first unless `sort` says otherwise. `q` searches the title, description, mitigation
+        and materialised note; each item then carries `match`, and the most relevant come first unless
+        `sort` is given. Only for a case the caller may see (404 otherwise).
         """
         statement = service.RISKS.list_statement(
             session=db.session, case_id=case_id, query=query, caller=current_caller()

@@ -16,11 +16,11 @@ from sandbox_api.schemas import (
     filter_values,
     id_field,
     required_text,
-    sort_field,
     term,
     text,
     updated_at_field,
 )
+from sandbox_api.search import SearchableQuerySchema, match_field, search_sort_field
 from sandbox_api.taxonomies.data import PRINCIPLES, RISK_DOMAINS, RISK_SUBDOMAINS
 
 
@@ -64,10 +64,19 @@ class RiskSchema(ma.Schema):
     updated_at = updated_at_field()
 
 
-class RiskListQuerySchema(ListQuerySchema):
+class RiskListItemSchema(RiskSchema):
+    """A risk in a list: the risk, and how it matched when the list was searched with `q`."""
+
+    match = match_field()
+
+
+RISK_SORT_FIELDS = ("created_at", "score", "residual_score", "title")
+
+
+class RiskListQuerySchema(SearchableQuerySchema, ListQuerySchema):
     status = filter_values(choice(RiskStatus, "A status."), "Only risks in this status.")
     domain = filter_values(term(RISK_DOMAINS, "A domain."), "Only risks of this MIT domain.")
-    sort = sort_field(("created_at", "score", "residual_score", "title"), "-score")
+    sort = search_sort_field(RISK_SORT_FIELDS, "-score")
 
 
 class RiskInCaseSchema(RiskSchema):
@@ -75,6 +84,12 @@ class RiskInCaseSchema(RiskSchema):
 
     case_reference = case_reference_field()
     case_primary_sector = case_primary_sector_field()
+
+
+class RiskInCaseListItemSchema(RiskInCaseSchema):
+    """A risk in the list across cases: the risk, and how it matched when the list was searched with `q`."""
+
+    match = match_field()
 
 
 class RiskAcrossCasesQuerySchema(RiskListQuerySchema):

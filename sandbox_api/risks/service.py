@@ -3,16 +3,16 @@
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
+from sandbox_api import search
 from sandbox_api.auth import Caller
 from sandbox_api.cases import service as cases_service
 from sandbox_api.cases.children import ChildResource
 from sandbox_api.cases.models import Case
 from sandbox_api.errors import Unprocessable
-from sandbox_api.pagination import order_by
 from sandbox_api.risks.models import Risk, RiskStatus
 from sandbox_api.risks.schemas import RiskSchema
 
-RISKS = ChildResource(Risk, RiskSchema, "risk")
+RISKS = ChildResource(Risk, RiskSchema, "risk", search.RISKS)
 
 
 def _check_consistency(risk: Risk) -> None:
@@ -43,7 +43,7 @@ def update(*, session: Session, risk: Risk, changes: dict) -> Risk:
     return risk
 
 
-def list_statement(*, query: dict, caller: Caller) -> Select:
+def list_statement(*, session: Session, query: dict, caller: Caller) -> Select:
     """Risks across all cases that the caller may see, filtered as documented on `GET /api/v1/risks`."""
     conditions = [
         getattr(Risk, name).in_(query[name])
@@ -56,4 +56,4 @@ def list_statement(*, query: dict, caller: Caller) -> Select:
         materialised = or_(Risk.status == RiskStatus.MATERIALISED, Risk.materialised_note.is_not(None))
         conditions.append(materialised if query["materialised"] else ~materialised)
     conditions.extend(cases_service.record_conditions(Risk.case_id, query=query, caller=caller))
-    return select(Risk).where(*conditions).order_by(*order_by(Risk, query["sort"]))
+    return search.ordered(select(Risk).where(*conditions), session=session, index=search.RISKS, query=query)

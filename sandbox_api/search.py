@@ -1,0 +1,295 @@
+"""Full-text search with `q`: one service over the database's own engine, SQLite FTS5 or PostgreSQL tsvector.
+
+The query language is deliberately small and parsed here, never handed to either engine's own syntax:
+words (all must match), `"quoted phrases"` and `word*` prefixes. Each engine gets the same terms in a
+form that cannot carry operators: FTS5 a string of double-quoted token lists, PostgreSQL tsqueries built
+by `phraseto_tsquery` and `to_tsquery` from bound values. The indexes are kept in the same transaction
+as the writes by the database itself (triggers on SQLite, a generated column on PostgreSQL); see the
+migration `0004` and the README's *Search* section.
+"""
+
+import re
+from dataclasses import dataclass
+
+import marshmallow as ma
+from sqlalchemy import Select, Text, cast, column, func, literal_column, select, table
+from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.orm import Session
+
+from sandbox_api.cases.models import Case
+from sandbox_api.lessons.models import Lesson
+from sandbox_api.pagination import order_by
+from sandbox_api.rendering import json_object, key
+from sandbox_api.risks.models import Risk
+from sandbox_api.schemas import NO_NUL_PATTERN, sort_field
+
+MAX_QUERY_LENGTH = 200
+MAX_TERMS = 16
+MIN_PREFIX_LENGTH = 3
+RELEVANCE = "relevance"
+SNIPPET_WORDS = 16
+# Private-use characters mark the matched words while the snippet's text is escaped; they then become
+# the only markup in it. Nobody types them, and a stray one would only add a `<mark>`.
+_START, _STOP = 0xE000, 0xE001
+# What both engines' tokenizers treat as one token: a run of letters and digits (the underscore and all
+# punctuation separate tokens).
+_TOKEN = re.compile(r"[^\W_]+")
+_CHUNK = re.compile(r'"([^"]*)(?:"|$)|([^\s"]+)')
+
+QUERY_DESCRIPTION = f"""Full-text search: only items whose text matches, most relevant first unless `sort` is
+given. Words must all match, in any field and order; `"a quoted phrase"` matches those words in that
+order; `word*` matches words that begin with `word` (at least {MIN_PREFIX_LENGTH} letters). Everything else
+(punctuation, `AND`, `OR`, `NOT`, `-`, column names) is plain text, not an operator. At most {MAX_TERMS}
+words or phrases. English words are matched by their stem (`trained` finds `training`). Malay has no
+stemmer in either database: a Malay word matches the same word, ignoring case (and, on SQLite, accents),
+but not its affixed forms (`pelajar` does not find `pelajaran`); use a prefix (`pelajar*`) to find both.
+Common English words like `the` are ignored on PostgreSQL. Each item then carries `match`."""
+
+
+@dataclass(frozen=True)
+class Term:
+    """A word, a phrase or a prefix: `text` as the caller wrote it, `tokens` as the engines split it."""
+
+    text: str
+    tokens: tuple[str, ...]
+    prefix: bool = False
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """A parsed `q`: every term must match."""
+
+    terms: tuple[Term, ...]
+
+    def fts5(self) -> str:
+        """The FTS5 query: each term a quoted token list, which FTS5 reads as a phrase and nothing else."""
+        return " ".join(f'"{" ".join(term.tokens)}"{"*" if term.prefix else ""}' for term in self.terms)
+
+
+def parse(text: str) -> SearchQuery:
+    """The terms of `q`; ValueError, with a message for the caller, if it has none or too many."""
+    terms = []
+    for match in _CHUNK.finditer(text):
+        phrase, word = match.groups()
+        if phrase is not None:
+            tokens = tuple(_TOKEN.findall(phrase))
+            if tokens:
+                terms.append(Term(phrase, tokens))
+            continue
+        bare = word.rstrip("*")
+        tokens = tuple(_TOKEN.findall(bare))
+        if not tokens:
+            continue
+        prefix = word.endswith("*") and len(tokens) == 1
+        if prefix and len(tokens[0]) < MIN_PREFIX_LENGTH:
+            raise ValueError(f"A prefix needs at least {MIN_PREFIX_LENGTH} letters before `*`: `{word}`.")
+        terms.append(Term(bare, tokens, prefix))
+    if not terms:
+        raise ValueError("`q` has nothing to search for: give at least one word of letters or digits.")
+    if len(terms) > MAX_TERMS:
+        raise ValueError(f"`q` has {len(terms)} words and phrases; at most {MAX_TERMS} are searched.")
+    return SearchQuery(tuple(terms))
+
+
+class SearchText(ma.fields.String):
+    """The `q` query parameter, loaded as a `SearchQuery`."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            metadata={
+                "description": QUERY_DESCRIPTION,
+                "maxLength": MAX_QUERY_LENGTH,
+                "minLength": 1,
+                "pattern": NO_NUL_PATTERN,
+            }
+        )
+
+    def _deserialize(self, value, attr, data, **kwargs) -> SearchQuery:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if len(text) > MAX_QUERY_LENGTH:
+            raise ma.ValidationError(f"Longer than {MAX_QUERY_LENGTH} characters.")
+        if "\x00" in text:
+            raise ma.ValidationError("Must not contain NUL characters.")
+        try:
+            return parse(text)
+        except ValueError as error:
+            raise ma.ValidationError(str(error)) from None
+
+
+def search_sort_field(names: tuple[str, ...], default: str) -> ma.fields.String:
+    """`sort` of a searchable list: its fields, or `relevance`, the default when `q` is given."""
+    field = sort_field(names, default)
+    field.validators[0].choices = [*field.validators[0].choices, RELEVANCE]
+    field.metadata["enum"] = [*field.metadata["enum"], RELEVANCE]
+    field.metadata["description"] = (
+        f"Order of the items: a field name, or `-name` for descending, or `{RELEVANCE}` (most relevant first, "
+        f"only with `q`). Default: `{RELEVANCE}` with `q`, else `{default}`. The id breaks ties, so the order "
+        "is always the same."
+    )
+    return field
+
+
+class SearchableQuerySchema(ma.Schema):
+    """A list's query with `q`; sorting by relevance is the default with `q`, and refused without it."""
+
+    q = SearchText()
+
+    @ma.post_load(pass_original=True)
+    def relevance_by_default(self, data: dict, original, **kwargs) -> dict:
+        if "q" in data and "sort" not in original:
+            data["sort"] = RELEVANCE
+        if data.get("sort") == RELEVANCE and "q" not in data:
+            raise ma.ValidationError(f"`sort={RELEVANCE}` needs `q`.", "sort")
+        return data
+
+
+class MatchSchema(ma.Schema):
+    """Why a searched item matched."""
+
+    rank = ma.fields.Float(
+        dump_only=True,
+        metadata={
+            "description": "Relevance, higher is better; comparable only between the items of one response (its "
+            "scale differs between databases and between queries)."
+        },
+    )
+    snippet = ma.fields.String(
+        dump_only=True,
+        metadata={
+            "description": "A short extract of the text where it matched, the matched words between `<mark>` and "
+            "`</mark>`. The text is the registry's data with `&`, `<` and `>` escaped as HTML entities, so the "
+            "only markup is those two tags.",
+            "maxLength": 4000,
+        },
+    )
+
+
+def match_field() -> ma.fields.Nested:
+    return ma.fields.Nested(
+        MatchSchema,
+        dump_only=True,
+        metadata={"description": "Present only when the list was searched with `q`: how the item matched it."},
+    )
+
+
+@dataclass(frozen=True)
+class SearchIndex:
+    """A searchable model: its searched columns (weights A, B, C as in the migration `0004`)."""
+
+    model: type
+    columns: tuple[str, ...]
+
+    @property
+    def table_name(self) -> str:
+        return self.model.__tablename__
+
+    @property
+    def fts(self) -> str:
+        return f"{self.table_name}_fts"
+
+
+CASES = SearchIndex(Case, ("title", "summary", "description", "reference", "participants_description"))
+LESSONS = SearchIndex(Lesson, ("title", "statement", "recommendation", "conditions"))
+RISKS = SearchIndex(Risk, ("title", "description", "mitigation", "materialised_note"))
+
+
+def _safe_snippet(snippet, character) -> object:
+    """The snippet with `&`, `<`, `>` escaped, then its match markers turned into `<mark>` tags."""
+    escaped = snippet
+    for raw, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
+        escaped = func.replace(escaped, literal_column(f"'{raw}'"), literal_column(f"'{entity}'"))
+    escaped = func.replace(escaped, character(_START), literal_column("'<mark>'"))
+    return func.replace(escaped, character(_STOP), literal_column("'</mark>'"))
+
+
+def _match_json(rank, snippet):
+    return cast(json_object(key("rank"), rank, key("snippet"), snippet), Text).label("match")
+
+
+def _sqlite(statement: Select, index: SearchIndex, search: SearchQuery, sort: str) -> Select:
+    # Joined for the filter and the ranking: FTS5 finds the matching rowids and ranks them (bm25 with the
+    # column weights the migration configured as the table's `rank`) in one pass.
+    fts = table(index.fts, column("rowid"), column(index.fts), column("rank"))
+    row = literal_column(f"{index.table_name}.rowid")
+    statement = statement.join(fts, fts.c.rowid == row).where(fts.c[index.fts].op("MATCH")(search.fts5()))
+    # The annotation reads the index again for just its row: the page's rows are chosen first (pagination),
+    # so snippets are made for those rows only.
+    matched = table(index.fts, column("rowid"), column(index.fts), column("rank")).alias(f"{index.fts}_matched")
+    snippet = func.snippet(
+        matched.c[index.fts],
+        literal_column("-1"),
+        func.char(_START),
+        func.char(_STOP),
+        literal_column("'…'"),
+        literal_column(str(SNIPPET_WORDS)),
+    )
+    annotation = (
+        select(_match_json(-matched.c.rank, _safe_snippet(snippet, func.char)))
+        .where(matched.c[index.fts].op("MATCH")(search.fts5()), matched.c.rowid == row)
+        .scalar_subquery()
+    )
+    statement = statement.add_columns(annotation.label("match"))
+    if sort == RELEVANCE:
+        return statement.order_by(fts.c.rank, index.model.id)
+    return statement.order_by(*order_by(index.model, sort))
+
+
+def _tsquery(search: SearchQuery):
+    english = literal_column("'english'::regconfig")
+    query = None
+    for term in search.terms:
+        if term.prefix:
+            part = func.to_tsquery(english, f"{term.tokens[0]}:*")
+        else:
+            part = func.phraseto_tsquery(english, term.text)
+        query = part if query is None else query.op("&&")(part)
+    return query
+
+
+def _postgresql(statement: Select, index: SearchIndex, search: SearchQuery, sort: str) -> Select:
+    vector = literal_column(f"{index.table_name}.search_vector", TSVECTOR)
+    query = _tsquery(search)
+    rank = func.ts_rank_cd(vector, query)
+    text = func.concat_ws(literal_column("' … '"), *(getattr(index.model, name) for name in index.columns))
+    options = literal_column(
+        f'\'MaxFragments=2, MaxWords={SNIPPET_WORDS}, MinWords=6, FragmentDelimiter=" … ", '
+        f"StartSel=' || chr({_START}) || ', StopSel=' || chr({_STOP})"
+    )
+    snippet = func.ts_headline(literal_column("'english'::regconfig"), text, query, options)
+    statement = statement.where(vector.op("@@")(query)).add_columns(_match_json(rank, _safe_snippet(snippet, func.chr)))
+    if sort == RELEVANCE:
+        return statement.order_by(rank.desc(), index.model.id)
+    return statement.order_by(*order_by(index.model, sort))
+
+
+def ordered(statement: Select, *, session: Session, index: SearchIndex, query: dict) -> Select:
+    """`statement` (a `select(Model)` with its filters) ordered as `query["sort"]` says and, when `query`
+    has `q`, narrowed to the rows matching it, each annotated with its `match`.
+
+    A list becomes searchable by taking `SearchableQuerySchema` and `search_sort_field` in its query schema
+    and ending its statement with this instead of `order_by`.
+    """
+    search = query.get("q")
+    if search is None:
+        return statement.order_by(*order_by(index.model, query["sort"]))
+    if session.get_bind().dialect.name == "postgresql":
+        return _postgresql(statement, index, search, query["sort"])
+    return _sqlite(statement, index, search, query["sort"])
+
+
+def include_in_migrations(name: str | None, type_: str, parent_names: dict) -> bool:
+    """Alembic's `include_name`: the search indexes are the migration's, not the models'.
+
+    The FTS5 tables (and their shadow tables) on SQLite and the generated `search_vector` columns with
+    their GIN indexes on PostgreSQL are written by the database, never by the ORM, and one metadata cannot
+    hold a column that exists on only one of the two databases.
+    """
+    if name is None:
+        return True
+    if type_ == "table":
+        return not any(name == index.fts or name.startswith(f"{index.fts}_") for index in (CASES, LESSONS, RISKS))
+    if type_ == "column":
+        return name != "search_vector"
+    if type_ == "index":
+        return not name.endswith("_search_vector")
+    return True

@@ -1,0 +1,264 @@
+"""Full-text search with `q`: stems, AND, phrases, prefixes, filters, visibility, writes in step, ranking,
+snippets, hostile input and Malay words, on both databases."""
+
+import json
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from sandbox_api import search
+from sandbox_api.cases.models import Case
+from sandbox_api.db import db
+from tests.conftest import case_body, publish
+
+RISK = {"title": "Hallucinated answers", "domain": "3", "subdomain": "3.1", "likelihood": 4, "impact": 3}
+LESSON = {"title": "Keep a teacher in the loop", "statement": "Answers reviewed first.", "kind": "good_practice"}
+
+
+def new_case(actor, **fields) -> dict:
+    response = actor.post("/api/v1/cases", json=case_body(**fields))
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def found(actor, url: str, q: str, **params) -> list[str]:
+    """The titles that the search answers, in its order."""
+    response = actor.get(url, query_string={"q": q, **params})
+    assert response.status_code == 200, response.json
+    return [item["title"] for item in response.json]
+
+
+def total(response) -> int:
+    return json.loads(response.headers["X-Pagination"])["total"]
+
+
+def test_english_words_are_found_by_their_stem(owner_a):
+    new_case(owner_a, title="Prompt clinic", summary="Officers completed training in writing prompts.")
+    new_case(owner_a, title="Traffic lights", summary="Signals timed by a model.")
+
+    assert found(owner_a, "/api/v1/cases", "trained") == ["Prompt clinic"]
+    assert found(owner_a, "/api/v1/cases", "TRAINS") == ["Prompt clinic"]
+    assert found(owner_a, "/api/v1/cases", "officer") == ["Prompt clinic"]
+
+
+def test_every_word_must_match_and_a_quoted_phrase_keeps_its_order(owner_a):
+    new_case(owner_a, title="Tax chatbot", summary="A chatbot answers taxpayers; the teacher assistant is human.")
+    new_case(owner_a, title="Clinic chatbot", summary="A chatbot for patients; an assistant teacher reviews it.")
+
+    assert found(owner_a, "/api/v1/cases", "chatbot taxpayers") == ["Tax chatbot"]
+    assert found(owner_a, "/api/v1/cases", "chatbot patients tax") == []
+    assert sorted(found(owner_a, "/api/v1/cases", "teacher assistant")) == ["Clinic chatbot", "Tax chatbot"]
+    assert found(owner_a, "/api/v1/cases", '"teacher assistant"') == ["Tax chatbot"]
+    assert found(owner_a, "/api/v1/cases", '"assistant teacher" chatbot') == ["Clinic chatbot"]
+
+
+def test_a_reference_is_found_as_written(owner_a):
+    case = new_case(owner_a, title="Referenced")
+    new_case(owner_a, title="Another")
+
+    assert found(owner_a, "/api/v1/cases", case["reference"]) == ["Referenced"]
+
+
+def test_malay_words_match_whole_words_and_a_prefix_finds_their_affixed_forms(owner_a):
+    new_case(owner_a, title="Pembantu pelajaran", summary="Sokongan untuk guru di sekolah luar bandar.")
+    new_case(owner_a, title="Pelajar universiti", summary="Bantuan kewangan.")
+
+    assert found(owner_a, "/api/v1/cases", "pelajar") == ["Pelajar universiti"]
+    assert found(owner_a, "/api/v1/cases", "PELAJARAN") == ["Pembantu pelajaran"]
+    assert sorted(found(owner_a, "/api/v1/cases", "pelajar*")) == ["Pelajar universiti", "Pembantu pelajaran"]
+    assert found(owner_a, "/api/v1/cases", "sekolah guru") == ["Pembantu pelajaran"]
+
+
+def test_search_combines_with_the_filters_and_the_count_is_of_the_matches(owner_a):
+    new_case(owner_a, title="Triage in clinics", primary_sector="health")
+    new_case(owner_a, title="Triage of appeals", primary_sector="public_administration")
+    new_case(owner_a, title="Clinic rosters", primary_sector="health")
+
+    response = owner_a.get("/api/v1/cases", query_string={"q": "triage", "primary_sector": "health"})
+    assert [case["title"] for case in response.json] == ["Triage in clinics"]
+    assert total(response) == 1
+    assert total(owner_a.get("/api/v1/cases", query_string={"q": "triage"})) == 2
+
+
+def test_a_draft_is_found_only_by_its_agency_and_naio(client, owner_a, owner_b, naio):
+    draft = new_case(owner_a, title="Zygomorphic draft", summary="Not yet published.")
+    owner_a.post(f"/api/v1/cases/{draft['id']}/lessons", json={**LESSON, "title": "Zygomorphic lesson"})
+    public = new_case(owner_a, title="Zygomorphic public", summary="Published.")
+    publish(naio, owner_a, public)
+
+    anonymous = client.get("/api/v1/cases", query_string={"q": "zygomorphic"})
+    assert [case["title"] for case in anonymous.json] == ["Zygomorphic public"]
+    assert total(anonymous) == 1
+    assert found(owner_b, "/api/v1/cases", "zygomorphic") == ["Zygomorphic public"]
+    assert sorted(found(owner_a, "/api/v1/cases", "zygomorphic")) == ["Zygomorphic draft", "Zygomorphic public"]
+    assert sorted(found(naio, "/api/v1/cases", "zygomorphic")) == ["Zygomorphic draft", "Zygomorphic public"]
+
+    assert client.get("/api/v1/lessons", query_string={"q": "zygomorphic"}).json == []
+    assert found(owner_b, "/api/v1/lessons", "zygomorphic") == []
+    assert found(owner_a, "/api/v1/lessons", "zygomorphic") == ["Zygomorphic lesson"]
+    assert found(naio, "/api/v1/lessons", "zygomorphic") == ["Zygomorphic lesson"]
+    assert client.get(f"/api/v1/cases/{draft['id']}/risks", query_string={"q": "zygomorphic"}).status_code == 404
+
+
+def test_lessons_are_searched_across_cases_with_their_filters(owner_a):
+    first, second = new_case(owner_a, title="First"), new_case(owner_a, title="Second")
+    lessons = (
+        (first, "Consent forms", "Parents signed consent before any data moved.", "good_practice"),
+        (second, "Consent fatigue", "Too many consent prompts were ignored.", "pitfall"),
+        (second, "Rosters", "Shift rosters drafted by the model saved hours.", "good_practice"),
+    )
+    for case, title, statement, kind in lessons:
+        response = owner_a.post(
+            f"/api/v1/cases/{case['id']}/lessons", json={**LESSON, "title": title, "statement": statement, "kind": kind}
+        )
+        assert response.status_code == 201, response.json
+
+    assert sorted(found(owner_a, "/api/v1/lessons", "consent")) == ["Consent fatigue", "Consent forms"]
+    assert found(owner_a, "/api/v1/lessons", "consent", kind="pitfall") == ["Consent fatigue"]
+    assert found(owner_a, "/api/v1/lessons", "saved hours") == ["Rosters"]
+
+
+def test_a_cases_risks_are_searched_with_their_filters(owner_a):
+    case = new_case(owner_a)
+    url = f"/api/v1/cases/{case['id']}/risks"
+    for title, mitigation, status in (
+        ("Biased grading", "Moderation by a second teacher.", "mitigating"),
+        ("Leaked grades", "Encryption and a second teacher's review.", "identified"),
+        ("Downtime", "Offline fallback.", "identified"),
+    ):
+        response = owner_a.post(url, json={**RISK, "title": title, "mitigation": mitigation, "status": status})
+        assert response.status_code == 201, response.json
+
+    assert sorted(found(owner_a, url, "teacher")) == ["Biased grading", "Leaked grades"]
+    assert found(owner_a, url, "teacher", status="identified") == ["Leaked grades"]
+    assert found(owner_a, url, "offline") == ["Downtime"]
+
+
+def test_the_index_follows_creates_updates_and_deletes(owner_a):
+    case = new_case(owner_a, title="Quokka counter", summary="Counts wildlife.")
+    url = f"/api/v1/cases/{case['id']}"
+    risk = owner_a.post(f"{url}/risks", json={**RISK, "title": "Quokka misread"}).json
+    owner_a.post(f"{url}/lessons", json={**LESSON, "title": "Quokka lesson"})
+    assert found(owner_a, "/api/v1/cases", "quokka") == ["Quokka counter"]
+
+    assert owner_a.edit(url, {"title": "Wallaby counter"}).status_code == 200
+    assert found(owner_a, "/api/v1/cases", "quokka") == []
+    assert found(owner_a, "/api/v1/cases", "wallaby") == ["Wallaby counter"]
+
+    risk_url = f"{url}/risks/{risk['id']}"
+    assert owner_a.edit(risk_url, {"description": "The wallaby hides."}).status_code == 200
+    assert found(owner_a, f"{url}/risks", "wallaby") == ["Quokka misread"]
+
+    etag = owner_a.get(url).headers["ETag"]
+    assert owner_a.delete(url, etag=etag).status_code == 204
+    assert found(owner_a, "/api/v1/cases", "wallaby") == []
+    # The case's lessons went with it, and with them their entries in the index.
+    assert found(owner_a, "/api/v1/lessons", "quokka") == []
+
+
+def test_a_write_is_searchable_in_its_own_transaction_and_a_rollback_leaves_the_index_as_it_was(app, owner_a):
+    case = new_case(owner_a, title="Quokka counter")
+    query = {"q": search.parse("numbat"), "sort": search.RELEVANCE}
+    with app.app_context():
+        session = db.new_session(write=True)
+        session.get(Case, uuid.UUID(case["id"])).title = "Numbat counter"
+        session.flush()
+        statement = search.ordered(select(Case), session=session, index=search.CASES, query=query)
+        assert session.scalars(statement.with_only_columns(Case.title)).all() == ["Numbat counter"]
+        session.rollback()
+        session.close()
+
+    assert found(owner_a, "/api/v1/cases", "numbat") == []
+    assert found(owner_a, "/api/v1/cases", "quokka") == ["Quokka counter"]
+
+
+def test_a_match_in_the_title_ranks_above_one_in_the_description(owner_a):
+    new_case(owner_a, title="Water meters", description="Readings by drone, sometimes.")
+    new_case(owner_a, title="Drone surveys", description="Aerial photographs of farms.")
+
+    response = owner_a.get("/api/v1/cases", query_string={"q": "drone"})
+    assert [case["title"] for case in response.json] == ["Drone surveys", "Water meters"]
+    ranks = [case["match"]["rank"] for case in response.json]
+    assert ranks[0] > ranks[1]
+    # An explicit sort wins over relevance.
+    assert found(owner_a, "/api/v1/cases", "drone", sort="title") == ["Drone surveys", "Water meters"]
+    assert found(owner_a, "/api/v1/cases", "drone", sort="-title") == ["Water meters", "Drone surveys"]
+    # The pages of a search follow its order.
+    assert found(owner_a, "/api/v1/cases", "drone", page_size=1, page=2) == ["Water meters"]
+
+
+def test_the_snippet_marks_the_match_and_escapes_the_text(owner_a):
+    new_case(owner_a, title="Forms", description="Applicants <script>alert(1)</script> & clerks reviewed eligibility.")
+
+    [case] = owner_a.get("/api/v1/cases", query_string={"q": "eligibility"}).json
+    snippet = case["match"]["snippet"]
+    assert "<mark>eligibility</mark>" in snippet
+    assert "<script>" not in snippet
+    assert snippet.replace("<mark>", "").replace("</mark>", "").count("<") == 0
+    assert "&amp;" in snippet
+
+
+def test_without_q_there_is_no_match_and_relevance_needs_q(owner_a):
+    new_case(owner_a, title="Plain")
+    [case] = owner_a.get("/api/v1/cases").json
+    assert "match" not in case
+    response = owner_a.get("/api/v1/cases", query_string={"sort": "relevance"})
+    assert response.status_code == 422
+    assert "sort" in response.json["errors"]["query"]
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        '"',
+        "*",
+        "NEAR(",
+        "NEAR(a b)",
+        "col:",
+        "title:drone",
+        "AND OR NOT",
+        "drone OR",
+        "-drone",
+        "^drone",
+        '"unbalanced phrase',
+        "a''b",
+        "{title summary}: drone",
+        "ünïcödé ÉCOLE",
+        "🙂 drone",
+        "数据 安全",
+        "drone*",
+        "dr*",
+        "'; DROP TABLE cases; --",
+        "x" * 200,
+        " ".join(["word"] * 16),
+    ],
+)
+def test_hostile_queries_answer_results_or_a_clear_422(owner_a, q):
+    new_case(owner_a, title="Drone surveys", summary="NEAR the farms; AND more.")
+    for url in ("/api/v1/cases", "/api/v1/lessons"):
+        response = owner_a.get(url, query_string={"q": q})
+        assert response.status_code in (200, 422), (q, response.status_code)
+        if response.status_code == 422:
+            assert response.mimetype == "application/problem+json"
+            assert response.json["errors"]["query"]["q"]
+
+
+@pytest.mark.parametrize(
+    "q",
+    ["", "   ", "*", '""', "!!! ---", "a" * 201, " ".join(["word"] * 17), "pe*", "drone\x00"],
+)
+def test_empty_long_or_overfull_queries_are_422(owner_a, q):
+    response = owner_a.get("/api/v1/cases", query_string={"q": q})
+    assert response.status_code == 422, q
+    assert response.json["errors"]["query"]["q"]
+
+
+def test_operator_words_are_searched_as_words(owner_a):
+    new_case(owner_a, title="Near misses", summary="Reports of incidents that were NEAR misses.")
+    new_case(owner_a, title="Other", summary="Nothing to see.")
+
+    assert found(owner_a, "/api/v1/cases", "NEAR(misses") == ["Near misses"]
+    # Not FTS5's column filter (which would find it): the phrase "summary incidents", found nowhere.
+    assert found(owner_a, "/api/v1/cases", "summary:incidents") == []
+    assert found(owner_a, "/api/v1/cases", "incidents OR nothing") == []
