@@ -58,6 +58,7 @@ CORS_EXPOSED_HEADERS = [
     "Location",
     "Link",
     "X-Pagination",
+    "X-Facets",
     "X-Request-ID",
     "Retry-After",
     "Idempotent-Replayed",

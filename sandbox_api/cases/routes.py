@@ -6,10 +6,12 @@ from flask.views import MethodView
 from sandbox_api.api import Blueprint
 from sandbox_api.auth import PUBLIC, allow, current_caller
 from sandbox_api.cases import service
+from sandbox_api.cases.models import CASE_FACETS
 from sandbox_api.cases.schemas import CaseListQuerySchema, CaseSchema, PublicationSchema, TransitionSchema
 from sandbox_api.db import db
 from sandbox_api.events import service as events_service
 from sandbox_api.events.schemas import EventSchema, HistoryQuerySchema
+from sandbox_api.facets import FACETS_HEADER, with_facets
 from sandbox_api.idempotency import commit_and_respond
 from sandbox_api.keys.models import Role
 from sandbox_api.pagination import PAGINATION_HEADERS, paginate
@@ -27,19 +29,22 @@ LOCATION_HEADER = {"Location": {"description": "URL of the created resource.", "
 class CaseViews(MethodView):
     @blp.policy(PUBLIC)
     @blp.arguments(CaseListQuerySchema(), location="query")
-    @blp.response(200, CaseSchema(many=True), headers=PAGINATION_HEADERS)
+    @blp.response(200, CaseSchema(many=True), headers={**PAGINATION_HEADERS, **FACETS_HEADER})
     def get(self, query):
         """List cases
 
         Filters combine with AND; repeated values of one filter combine with OR. Date ranges use
         `_from` and `_to` (inclusive). `lead_agency` takes an agency's id or slug. Lists only the cases
-        the caller may see (see *Visibility* in the API description), and counts only those.
+        the caller may see (see *Visibility* in the API description), and counts only those. `facets` adds
+        counts per value of the fields named, over the whole filtered list, in the `X-Facets` header
+        (`lead_agency` values are agency ids).
         """
         caller = current_caller()
         statement = service.list_statement(session=db.session, query=query, caller=caller)
-        return paginate(
+        page = paginate(
             db.session, statement, service.schema_for(caller), page=query["page"], page_size=query["page_size"]
         )
+        return with_facets(page, session=db.session, statement=statement, facets=CASE_FACETS, names=query["facets"])
 
     @blp.policy(CASE_WRITERS)
     @blp.etag
