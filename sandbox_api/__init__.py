@@ -58,6 +58,7 @@ CORS_EXPOSED_HEADERS = [
     "Location",
     "Link",
     "X-Pagination",
+    "X-Facets",
     "X-Request-ID",
     "Retry-After",
     "Idempotent-Replayed",
@@ -97,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
     from sandbox_api.cases.routes import blp as cases
     from sandbox_api.events.routes import blp as changes
     from sandbox_api.health.routes import blp as health
+    from sandbox_api.insights.routes import blp as insights
     from sandbox_api.keys.routes import blp as keys
     from sandbox_api.lessons.routes import blp as lessons
     from sandbox_api.outcomes.routes import blp as outcomes
@@ -118,7 +120,7 @@ def register_blueprints(app: Flask) -> None:
             "description": "An API key, `sbx_<prefix>_<secret>`, from an administrator.",
         },
     )
-    for blueprint in (agencies, cases, risks, outcomes, lessons, changes, taxonomies, keys, health):
+    for blueprint in (agencies, cases, risks, outcomes, lessons, insights, changes, taxonomies, keys, health):
         api.register_blueprint(blueprint)
     # Orchestrators probe often, from one address; a throttled probe would take a healthy replica out.
     app.extensions[ratelimit.EXTENSION].exempt(health)

@@ -1,6 +1,8 @@
 """Risks and outcomes across all cases: each with its case's reference and sector, filtered, and only of
 cases the caller may see."""
 
+import json
+
 import pytest
 
 from tests.conftest import case_body, publish
@@ -165,3 +167,28 @@ def test_bad_filters_are_refused_with_problem_details(client, query):
 
     assert response.status_code == 422
     assert response.content_type == "application/problem+json"
+
+
+def test_risks_across_cases_are_faceted_over_the_whole_filtered_list(client, registry):
+    response = client.get("/api/v1/risks?page_size=1&facets=domain&facets=sector")
+
+    assert len(response.json) == 1
+    assert json.loads(response.headers["X-Facets"]) == {
+        "domain": [{"value": "3", "count": 2}, {"value": "1", "count": 1}, {"value": "2", "count": 1}],
+        "sector": [
+            {"value": "education", "count": 2},
+            {"value": "health", "count": 2},
+            {"value": "public_administration", "count": 2},
+        ],
+    }
+
+
+def test_outcomes_across_cases_are_faceted_within_what_the_caller_sees(client, naio, registry):
+    public = json.loads(client.get("/api/v1/outcomes?facets=evidence_grade&facets=attained").headers["X-Facets"])
+    everything = json.loads(naio.get("/api/v1/outcomes?facets=evidence_grade").headers["X-Facets"])
+
+    assert public == {
+        "evidence_grade": [{"value": "A", "count": 1}, {"value": "B", "count": 1}, {"value": "C", "count": 1}],
+        "attained": [{"value": False, "count": 1}, {"value": True, "count": 1}, {"value": None, "count": 1}],
+    }
+    assert everything["evidence_grade"][0] == {"value": "A", "count": 2}

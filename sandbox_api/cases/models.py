@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from sandbox_api.db import Base, JSONDocument, UTCDateTime, str_enum, utcnow
+from sandbox_api.facets import Facet, linked
 from sandbox_api.rendering import json_array_of, json_object, key, utc_today, uuid_text
 
 
@@ -217,3 +218,16 @@ class Case(Base):
         ),
         deferred=True,
     )
+
+
+# The fields a list of cases can be faceted by (`facets=`), and where each one's values are.
+CASE_FACETS = {
+    "sector": linked(CaseSector, value="sector_code", on=lambda link: link.case_id == Case.id),
+    "primary_sector": Facet(Case.primary_sector),
+    "status": Facet(Case.status),
+    "sandbox_type": Facet(Case.sandbox_type),
+    "risk_tier": Facet(Case.risk_tier),
+    "capability": linked(CaseCapability, value="capability_code", on=lambda link: link.case_id == Case.id),
+    "principle": linked(CasePrinciple, value="principle_code", on=lambda link: link.case_id == Case.id),
+    "lead_agency": Facet(Case.lead_agency_id),
+}

@@ -7,6 +7,7 @@ from sandbox_api.api import Blueprint
 from sandbox_api.auth import PUBLIC, allow, current_caller
 from sandbox_api.cases import service, similarity
 from sandbox_api.cases.examples import SIMILAR_CASES_EXAMPLE
+from sandbox_api.cases.models import CASE_FACETS
 from sandbox_api.cases.schemas import (
     CaseListItemSchema,
     CaseListQuerySchema,
@@ -19,6 +20,7 @@ from sandbox_api.cases.schemas import (
 from sandbox_api.db import db
 from sandbox_api.events import service as events_service
 from sandbox_api.events.schemas import EventSchema, HistoryQuerySchema
+from sandbox_api.facets import FACETS_HEADER, with_facets
 from sandbox_api.idempotency import commit_and_respond
 from sandbox_api.keys.models import Role
 from sandbox_api.pagination import PAGINATION_HEADERS, paginate
@@ -36,7 +38,7 @@ LOCATION_HEADER = {"Location": {"description": "URL of the created resource.", "
 class CaseViews(MethodView):
     @blp.policy(PUBLIC)
     @blp.arguments(CaseListQuerySchema(), location="query")
-    @blp.response(200, CaseListItemSchema(many=True), headers=PAGINATION_HEADERS)
+    @blp.response(200, CaseListItemSchema(many=True), headers={**PAGINATION_HEADERS, **FACETS_HEADER})
     def get(self, query):
         """List or search cases
 
@@ -44,13 +46,16 @@ class CaseViews(MethodView):
         `_from` and `_to` (inclusive). `lead_agency` takes an agency's id or slug. `q` searches the title,
         summary, description, reference and participants, combined with the filters; each item then
         carries `match`, and the most relevant come first unless `sort` is given. Lists only the cases
-        the caller may see (see *Visibility* in the API description), and counts only those.
+        the caller may see (see *Visibility* in the API description), and counts only those. `facets` adds
+        counts per value of the fields named, over the whole filtered list, in the `X-Facets` header
+        (`lead_agency` values are agency ids).
         """
         caller = current_caller()
         statement = service.list_statement(session=db.session, query=query, caller=caller)
-        return paginate(
+        page = paginate(
             db.session, statement, service.schema_for(caller), page=query["page"], page_size=query["page_size"]
         )
+        return with_facets(page, session=db.session, statement=statement, facets=CASE_FACETS, names=query["facets"])
 
     @blp.policy(CASE_WRITERS)
     @blp.etag

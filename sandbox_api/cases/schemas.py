@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from sandbox_api.cases.models import (
+    CASE_FACETS,
     CaseStatus,
     ExitDecision,
     LifecycleAction,
@@ -13,6 +14,7 @@ from sandbox_api.cases.models import (
     RiskTier,
     SandboxType,
 )
+from sandbox_api.facets import facets_field
 from sandbox_api.schemas import (
     LONG_TEXT,
     MAX_LIST_ITEMS,
@@ -287,6 +289,7 @@ class CaseListQuerySchema(SearchableQuerySchema, ListQuerySchema):
     actual_start_from, actual_start_to = _range("actual start").values()
     actual_end_from, actual_end_to = _range("actual end").values()
     next_review_due_from, next_review_due_to = _range("next review").values()
+    facets = facets_field(CASE_FACETS)
     sort = search_sort_field(
         (
             "created_at",

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from sandbox_api.cases.models import Case
 from sandbox_api.db import Base, JSONDocument, UTCDateTime, str_enum, utcnow
+from sandbox_api.facets import Facet, linked
 from sandbox_api.outcomes.models import Outcome
 from sandbox_api.rendering import json_array_of, json_embed, json_object, key, uuid_text
 from sandbox_api.risks.models import Risk
@@ -177,3 +178,15 @@ class Lesson(Base):
         ),
         deferred=True,
     )
+
+
+# The fields a list of lessons can be faceted by (`facets=`), and where each one's values are.
+LESSON_FACETS = {
+    "origin_sector": linked(Case, value="primary_sector", on=lambda case: case.id == Lesson.case_id),
+    "applies_to": linked(LessonSector, value="sector_code", on=lambda link: link.lesson_id == Lesson.id),
+    "kind": Facet(Lesson.kind),
+    "curation": Facet(Lesson.curation),
+    "transferability": Facet(Lesson.transferability),
+    "principle": linked(LessonPrinciple, value="principle_code", on=lambda link: link.lesson_id == Lesson.id),
+    "risk_domain": linked(LessonRiskDomain, value="domain_code", on=lambda link: link.lesson_id == Lesson.id),
+}

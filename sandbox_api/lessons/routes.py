@@ -8,9 +8,11 @@ from sandbox_api.auth import PUBLIC, allow, current_caller
 from sandbox_api.cases import service as cases_service
 from sandbox_api.cases.routes import CASE_WRITERS, LOCATION_HEADER
 from sandbox_api.db import db
+from sandbox_api.facets import FACETS_HEADER, with_facets
 from sandbox_api.idempotency import commit_and_respond
 from sandbox_api.keys.models import Role
 from sandbox_api.lessons import service
+from sandbox_api.lessons.models import LESSON_FACETS
 from sandbox_api.lessons.schemas import (
     AdoptionListQuerySchema,
     AdoptionSchema,
@@ -37,7 +39,7 @@ ADOPTION_PATCH = AdoptionSchema(partial=True, exclude=("adopting_case_id",))
 class LessonViews(MethodView):
     @blp.policy(PUBLIC)
     @blp.arguments(LessonListQuerySchema(), location="query")
-    @blp.response(200, LessonListItemSchema(many=True), headers=PAGINATION_HEADERS)
+    @blp.response(200, LessonListItemSchema(many=True), headers={**PAGINATION_HEADERS, **FACETS_HEADER})
     def get(self, query):
         """List or search lessons across all cases
 
@@ -46,9 +48,12 @@ class LessonViews(MethodView):
         with AND; repeated values of one filter combine with OR. `q` searches the title, statement,
         recommendation and conditions, combined with the filters; each item then carries `match`, and the
         most relevant come first unless `sort` is given. Only lessons of cases the caller may see.
+        `facets` adds counts per value of the fields named, over the whole filtered list, in the `X-Facets`
+        header (`origin_sector`, `applies_to`, `principle` and `risk_domain` count a lesson once per value).
         """
         statement = service.list_statement(session=db.session, query=query, caller=current_caller())
-        return paginate(db.session, statement, LessonSchema, page=query["page"], page_size=query["page_size"])
+        page = paginate(db.session, statement, LessonSchema, page=query["page"], page_size=query["page_size"])
+        return with_facets(page, session=db.session, statement=statement, facets=LESSON_FACETS, names=query["facets"])
 
 
 @blp.route("/cases/<uuid:case_id>/lessons")

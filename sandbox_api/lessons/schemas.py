@@ -3,7 +3,8 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from sandbox_api.lessons.models import AdoptionResult, Curation, LessonKind, Transferability
+from sandbox_api.facets import facets_field
+from sandbox_api.lessons.models import LESSON_FACETS, AdoptionResult, Curation, LessonKind, Transferability
 from sandbox_api.schemas import (
     LONG_TEXT,
     MAX_LIST_ITEMS,
@@ -126,6 +127,7 @@ class LessonListQuerySchema(SearchableQuerySchema, ListQuerySchema):
     principle = filter_values(term(PRINCIPLES, "A principle."), "Only lessons bearing on this AIGE principle.")
     risk_domain = filter_values(term(RISK_DOMAINS, "A risk domain."), "Only lessons bearing on this MIT risk domain.")
     transferability = filter_values(choice(Transferability, "A level."), "Only lessons of this transferability.")
+    facets = facets_field(LESSON_FACETS)
     sort = search_sort_field(LESSON_SORT_FIELDS, "-created_at")
 
 

@@ -7,8 +7,9 @@ from datetime import date, datetime
 from sqlalchemy import Date, Float, ForeignKey, Index, String, Text, and_, case, select
 from sqlalchemy.orm import Mapped, column_property, mapped_column
 
-from sandbox_api.cases.models import Case
+from sandbox_api.cases.models import Case, CaseCapability, CaseSector
 from sandbox_api.db import Base, UTCDateTime, str_enum, utcnow
+from sandbox_api.facets import Facet, linked
 
 
 class OutcomeKind(enum.StrEnum):
@@ -88,3 +89,12 @@ class Outcome(Base):
     case_primary_sector: Mapped[str] = column_property(
         select(Case.primary_sector).where(Case.id == case_id).scalar_subquery(), deferred=True
     )
+
+
+OUTCOME_FACETS = {
+    "method": Facet(Outcome.method),
+    "evidence_grade": Facet(Outcome.evidence_grade),
+    "attained": Facet(Outcome.attained),
+    "sector": linked(CaseSector, value="sector_code", on=lambda link: link.case_id == Outcome.case_id),
+    "capability": linked(CaseCapability, value="capability_code", on=lambda link: link.case_id == Outcome.case_id),
+}

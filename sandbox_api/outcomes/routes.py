@@ -8,9 +8,11 @@ from sandbox_api.auth import PUBLIC, current_caller
 from sandbox_api.cases import service as cases_service
 from sandbox_api.cases.routes import CASE_WRITERS, LOCATION_HEADER
 from sandbox_api.db import db
+from sandbox_api.facets import FACETS_HEADER, with_facets
 from sandbox_api.idempotency import commit_and_respond
 from sandbox_api.outcomes import service
 from sandbox_api.outcomes.examples import OUTCOMES_EXAMPLE
+from sandbox_api.outcomes.models import OUTCOME_FACETS
 from sandbox_api.outcomes.schemas import (
     OutcomeAcrossCasesQuerySchema,
     OutcomeInCaseSchema,
@@ -32,17 +34,21 @@ blp = Blueprint(
 class OutcomesAcrossCasesViews(MethodView):
     @blp.policy(PUBLIC)
     @blp.arguments(OutcomeAcrossCasesQuerySchema(), location="query")
-    @blp.response(200, OutcomeInCaseSchema(many=True), headers=PAGINATION_HEADERS, example=OUTCOMES_EXAMPLE)
+    @blp.response(
+        200, OutcomeInCaseSchema(many=True), headers={**PAGINATION_HEADERS, **FACETS_HEADER}, example=OUTCOMES_EXAMPLE
+    )
     def get(self, query):
         """List outcomes across all cases
 
         What pilots measured, and how strong that evidence is: e.g. `sector=health&evidence_grade=A&attained=true`
         lists the targets health pilots reached, shown by controlled experiments. Each outcome names its case's
         `reference` and `primary_sector`. Filters combine with AND; repeated values of one filter combine with OR.
-        Only outcomes of cases the caller may see.
+        Only outcomes of cases the caller may see. `facets` adds counts per
+        value of the fields named, over the whole filtered list, in the `X-Facets` header.
         """
         statement = service.list_statement(query=query, caller=current_caller())
-        return paginate(db.session, statement, OutcomeInCaseSchema, page=query["page"], page_size=query["page_size"])
+        page = paginate(db.session, statement, OutcomeInCaseSchema, page=query["page"], page_size=query["page_size"])
+        return with_facets(page, session=db.session, statement=statement, facets=OUTCOME_FACETS, names=query["facets"])
 
 
 @blp.route("/cases/<uuid:case_id>/outcomes")

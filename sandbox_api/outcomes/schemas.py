@@ -3,7 +3,8 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from sandbox_api.outcomes.models import EVIDENCE_GRADES, Direction, Method, OutcomeKind
+from sandbox_api.facets import facets_field
+from sandbox_api.outcomes.models import EVIDENCE_GRADES, OUTCOME_FACETS, Direction, Method, OutcomeKind
 from sandbox_api.schemas import (
     LONG_TEXT,
     ListQuerySchema,
@@ -91,6 +92,7 @@ class OutcomeInCaseSchema(OutcomeSchema):
 
 
 class OutcomeAcrossCasesQuerySchema(OutcomeListQuerySchema):
+    facets = facets_field(OUTCOME_FACETS)
     sector = case_sector_filter()
     capability = case_capability_filter()
     evidence_grade = filter_values(

@@ -7,8 +7,9 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Computed, ForeignKey, Index, SmallInteger, String, Text, select
 from sqlalchemy.orm import Mapped, column_property, mapped_column
 
-from sandbox_api.cases.models import Case
+from sandbox_api.cases.models import Case, CaseCapability, CaseSector
 from sandbox_api.db import Base, UTCDateTime, str_enum, utcnow
+from sandbox_api.facets import Facet, linked
 
 
 class RiskStatus(enum.StrEnum):
@@ -60,3 +61,13 @@ class Risk(Base):
     case_primary_sector: Mapped[str] = column_property(
         select(Case.primary_sector).where(Case.id == case_id).scalar_subquery(), deferred=True
     )
+
+
+RISK_FACETS = {
+    "domain": Facet(Risk.domain),
+    "subdomain": Facet(Risk.subdomain),
+    "principle": Facet(Risk.principle),
+    "status": Facet(Risk.status),
+    "sector": linked(CaseSector, value="sector_code", on=lambda link: link.case_id == Risk.case_id),
+    "capability": linked(CaseCapability, value="capability_code", on=lambda link: link.case_id == Risk.case_id),
+}

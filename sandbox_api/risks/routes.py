@@ -8,11 +8,13 @@ from sandbox_api.auth import PUBLIC, current_caller
 from sandbox_api.cases import service as cases_service
 from sandbox_api.cases.routes import CASE_WRITERS, LOCATION_HEADER
 from sandbox_api.db import db
+from sandbox_api.facets import FACETS_HEADER, with_facets
 from sandbox_api.idempotency import commit_and_respond
 from sandbox_api.pagination import PAGINATION_HEADERS, paginate
 from sandbox_api.rendering import json_response
 from sandbox_api.risks import service
 from sandbox_api.risks.examples import RISKS_EXAMPLE
+from sandbox_api.risks.models import RISK_FACETS
 from sandbox_api.risks.schemas import (
     RiskAcrossCasesQuerySchema,
     RiskInCaseListItemSchema,
@@ -34,7 +36,9 @@ blp = Blueprint(
 class RisksAcrossCasesViews(MethodView):
     @blp.policy(PUBLIC)
     @blp.arguments(RiskAcrossCasesQuerySchema(), location="query")
-    @blp.response(200, RiskInCaseListItemSchema(many=True), headers=PAGINATION_HEADERS, example=RISKS_EXAMPLE)
+    @blp.response(
+        200, RiskInCaseListItemSchema(many=True), headers={**PAGINATION_HEADERS, **FACETS_HEADER}, example=RISKS_EXAMPLE
+    )
     def get(self, query):
         """List or search risks across all cases
 
@@ -43,10 +47,12 @@ class RisksAcrossCasesViews(MethodView):
         and `primary_sector`. Highest `score` first unless `sort` says otherwise. `q` searches the title,
         description, mitigation and materialised note; each item then carries `match`, and the most relevant
         come first unless `sort` is given. Filters combine with AND; repeated values of one filter combine
-        with OR. Only risks of cases the caller may see.
+        with OR. Only risks of cases the caller may see. `facets` adds counts per value
+        of the fields named, over the whole filtered list, in the `X-Facets` header.
         """
         statement = service.list_statement(session=db.session, query=query, caller=current_caller())
-        return paginate(db.session, statement, RiskInCaseSchema, page=query["page"], page_size=query["page_size"])
+        page = paginate(db.session, statement, RiskInCaseSchema, page=query["page"], page_size=query["page_size"])
+        return with_facets(page, session=db.session, statement=statement, facets=RISK_FACETS, names=query["facets"])
 
 
 @blp.route("/cases/<uuid:case_id>/risks")

@@ -3,7 +3,8 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from sandbox_api.risks.models import RiskStatus
+from sandbox_api.facets import facets_field
+from sandbox_api.risks.models import RISK_FACETS, RiskStatus
 from sandbox_api.schemas import (
     LONG_TEXT,
     ListQuerySchema,
@@ -93,6 +94,7 @@ class RiskInCaseListItemSchema(RiskInCaseSchema):
 
 
 class RiskAcrossCasesQuerySchema(RiskListQuerySchema):
+    facets = facets_field(RISK_FACETS)
     subdomain = filter_values(term(RISK_SUBDOMAINS, "A subdomain."), "Only risks of this MIT subdomain.")
     principle = filter_values(term(PRINCIPLES, "A principle."), "Only risks putting this AIGE principle at stake.")
     sector = case_sector_filter()

@@ -1,0 +1,1 @@
+"""Insights: questions across sectors, answered by aggregation in the database."""

@@ -1,0 +1,216 @@
+"""The insights' queries: one GROUP BY (or two) per insight over the cases the caller may see."""
+
+from sqlalchemy import ColumnElement, Select, Subquery, desc, distinct, exists, func, select
+from sqlalchemy.orm import Session
+
+from sandbox_api.agencies.models import Agency
+from sandbox_api.auth import Caller
+from sandbox_api.cases import service as cases_service
+from sandbox_api.cases.models import Case, CaseCapability, CaseSector
+from sandbox_api.lessons.models import AdoptionResult, Lesson, LessonAdoption
+from sandbox_api.outcomes.models import Outcome
+from sandbox_api.risks.models import Risk, RiskStatus
+from sandbox_api.taxonomies.models import RiskSubdomain
+
+FILTERS = ("sector", "capability", "sandbox_type", "status", "started_from", "started_to")
+
+
+def _filter_conditions(query: dict) -> list[ColumnElement[bool]]:
+    conditions = []
+    if query.get("sector"):
+        conditions.append(exists().where(CaseSector.case_id == Case.id, CaseSector.sector_code.in_(query["sector"])))
+    if query.get("capability"):
+        conditions.append(
+            exists().where(CaseCapability.case_id == Case.id, CaseCapability.capability_code.in_(query["capability"]))
+        )
+    for name in ("sandbox_type", "status"):
+        if query.get(name):
+            conditions.append(getattr(Case, name).in_(query[name]))
+    # A pilot that has not started yet is placed at its planned start.
+    started = func.coalesce(Case.actual_start, Case.planned_start)
+    if query.get("started_from") is not None:
+        conditions.append(started >= query["started_from"])
+    if query.get("started_to") is not None:
+        conditions.append(started <= query["started_to"])
+    return conditions
+
+
+def cases_in_scope(*columns, query: dict, caller: Caller) -> Subquery:
+    """The cases an insight aggregates: those the caller may see, narrowed by the query's filters; with
+    their id, primary sector and `columns`. Every child row an insight counts is joined through it."""
+    conditions = _filter_conditions(query)
+    if (seen := cases_service.visibility(caller)) is not None:
+        conditions.append(seen)
+    return select(Case.id, Case.primary_sector, *columns).where(*conditions).subquery()
+
+
+def _sector_dimension(scope: Subquery, by: str):
+    """The sector column that a case counts in, and the FROM that provides it."""
+    if by == "primary_sector":
+        return scope.c.primary_sector, scope
+    return CaseSector.sector_code, scope.join(CaseSector, CaseSector.case_id == scope.c.id)
+
+
+def _echo(query: dict) -> dict:
+    return {name: query[name] for name in FILTERS if name in query}
+
+
+def case_status(*, session: Session, query: dict, caller: Caller) -> dict:
+    scope = cases_in_scope(Case.status, query=query, caller=caller)
+    sector, source = _sector_dimension(scope, query["by"])
+    cells = session.execute(
+        select(sector.label("sector"), scope.c.status, func.count().label("case_count"))
+        .select_from(source)
+        .group_by(sector, scope.c.status)
+        .order_by(sector, scope.c.status)
+    )
+    return {
+        "filters": _echo(query),
+        "by": query["by"],
+        "case_count": session.scalar(select(func.count()).select_from(scope)),
+        "cells": [row._asdict() for row in cells],
+    }
+
+
+def risk_heatmap(*, session: Session, query: dict, caller: Caller) -> dict:
+    scope = cases_in_scope(query=query, caller=caller)
+    sector, source = _sector_dimension(scope, query["by"])
+    cells = session.execute(
+        select(
+            Risk.domain,
+            sector.label("sector"),
+            func.count().label("risk_count"),
+            func.round(func.avg(Risk.score), 2).label("mean_score"),
+            func.count().filter(Risk.status == RiskStatus.MATERIALISED).label("materialised_count"),
+        )
+        .select_from(source.join(Risk, Risk.case_id == scope.c.id))
+        .group_by(Risk.domain, sector)
+        .order_by(Risk.domain, sector)
+    )
+    return {"filters": _echo(query), "by": query["by"], "cells": [row._asdict() for row in cells]}
+
+
+def recurring_risks(*, session: Session, query: dict, caller: Caller) -> dict:
+    scope = cases_in_scope(query=query, caller=caller)
+    sector, source = _sector_dimension(scope, query["by"])
+    # With `by=sector` a risk is joined once per sector of its case: distinct counts undo that.
+    source = source.join(Risk, Risk.case_id == scope.c.id).join(RiskSubdomain, RiskSubdomain.code == Risk.subdomain)
+    sector_count = func.count(distinct(sector))
+    case_count = func.count(distinct(scope.c.id))
+    ranked = session.execute(
+        select(
+            Risk.subdomain,
+            RiskSubdomain.label,
+            RiskSubdomain.domain_code.label("domain"),
+            sector_count.label("sector_count"),
+            case_count.label("case_count"),
+            func.count(distinct(Risk.id)).label("risk_count"),
+            func.count(distinct(Risk.id)).filter(Risk.status == RiskStatus.MATERIALISED).label("materialised_count"),
+        )
+        .select_from(source)
+        .group_by(Risk.subdomain, RiskSubdomain.label, RiskSubdomain.domain_code)
+        .order_by(desc(sector_count), desc(case_count), Risk.subdomain)
+    )
+    per_sector = session.execute(
+        select(Risk.subdomain, sector.label("sector"), case_count.label("case_count"), func.count().label("risk_count"))
+        .select_from(source)
+        .group_by(Risk.subdomain, sector)
+        .order_by(Risk.subdomain, sector)
+    )
+    sectors: dict[str, list[dict]] = {}
+    for subdomain, *counts in per_sector:
+        sectors.setdefault(subdomain, []).append(dict(zip(("sector", "case_count", "risk_count"), counts, strict=True)))
+    rows = [{**row._asdict(), "sectors": sectors[row.subdomain]} for row in ranked]
+    return {"filters": _echo(query), "by": query["by"], "rows": rows}
+
+
+def lesson_transfers(*, session: Session, query: dict, caller: Caller) -> dict:
+    # Both cases of an adoption must be visible (lessons.service.adoption_is_visible); the filters select one.
+    filtered = cases_in_scope(query=query, caller=caller)
+    visible = cases_in_scope(query={}, caller=caller)
+    origin, adopting = (filtered, visible) if query["apply_filters_to"] == "origin" else (visible, filtered)
+    results = [func.count().filter(LessonAdoption.result == result).label(result.value) for result in AdoptionResult]
+    cells = session.execute(
+        select(
+            origin.c.primary_sector.label("origin_sector"),
+            adopting.c.primary_sector.label("adopting_sector"),
+            func.count().label("adoption_count"),
+            func.count(distinct(LessonAdoption.lesson_id)).label("lesson_count"),
+            *results,
+        )
+        .select_from(LessonAdoption)
+        .join(Lesson, Lesson.id == LessonAdoption.lesson_id)
+        .join(origin, origin.c.id == Lesson.case_id)
+        .join(adopting, adopting.c.id == LessonAdoption.adopting_case_id)
+        .group_by(origin.c.primary_sector, adopting.c.primary_sector)
+        .order_by(origin.c.primary_sector, adopting.c.primary_sector)
+    )
+    shaped = []
+    for row in cells:
+        values = row._asdict()
+        shaped.append(
+            {
+                "origin_sector": values["origin_sector"],
+                "adopting_sector": values["adopting_sector"],
+                "adoption_count": values["adoption_count"],
+                "lesson_count": values["lesson_count"],
+                "results": {result.value: values[result.value] for result in AdoptionResult},
+            }
+        )
+    return {"filters": _echo(query), "apply_filters_to": query["apply_filters_to"], "cells": shaped}
+
+
+def outcome_attainment(*, session: Session, query: dict, caller: Caller) -> dict:
+    scope = cases_in_scope(query=query, caller=caller)
+    sector, source = _sector_dimension(scope, query["by"])
+    # Grouped in an outer query: the grade is a CASE with bound values, which PostgreSQL would not match
+    # between the select list and a GROUP BY written out a second time.
+    outcomes = (
+        select(
+            sector.label("sector"),
+            Outcome.evidence_grade.label("evidence_grade"),
+            Outcome.attained.label("attained"),
+        )
+        .select_from(source.join(Outcome, Outcome.case_id == scope.c.id))
+        .subquery()
+    )
+    cells = session.execute(
+        select(
+            outcomes.c.sector,
+            outcomes.c.evidence_grade,
+            func.count().label("outcome_count"),
+            func.count().filter(outcomes.c.attained.is_(True)).label("attained_count"),
+            func.count().filter(outcomes.c.attained.is_(False)).label("not_attained_count"),
+            func.count().filter(outcomes.c.attained.is_(None)).label("unknown_count"),
+        )
+        .group_by(outcomes.c.sector, outcomes.c.evidence_grade)
+        .order_by(outcomes.c.sector, outcomes.c.evidence_grade)
+    )
+    return {"filters": _echo(query), "by": query["by"], "cells": [row._asdict() for row in cells]}
+
+
+def overdue_reviews(*, session: Session, query: dict, caller: Caller) -> dict:
+    scope = cases_in_scope(Case.lead_agency_id, Case.review_overdue.label("overdue"), query=query, caller=caller)
+    case_count = func.count()
+    overdue_count = func.count().filter(scope.c.overdue)
+    statement: Select = (
+        select(
+            Agency.id.label("agency_id"),
+            Agency.slug.label("agency_slug"),
+            Agency.name.label("agency_name"),
+            case_count.label("case_count"),
+            overdue_count.label("overdue_count"),
+            func.count().over().label("agency_count"),  # over the groups: every agency, before the limit
+        )
+        .select_from(scope.join(Agency, Agency.id == scope.c.lead_agency_id))
+        .group_by(Agency.id, Agency.slug, Agency.name)
+        .order_by(desc(overdue_count), desc(case_count), Agency.slug)
+        .limit(query["limit"])
+    )
+    rows = [row._asdict() for row in session.execute(statement)]
+    return {
+        "filters": _echo(query),
+        "limit": query["limit"],
+        "agency_count": rows[0]["agency_count"] if rows else 0,
+        "rows": rows,
+    }
