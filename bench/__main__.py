@@ -602,8 +602,8 @@ def measure_export(database: str, route: str, url: str, master_pid: int) -> Meas
     details = measurement.details
     measurement.note = (
         f"{rows:,} rows, {megabytes:,.1f} MB in {seconds:.1f} s ({details['mb_per_second'] or 0:.1f} MB/s); "
-        f"serving worker's RSS {details['rss_before_mb']} -> peak {details['rss_peak_mb']} MB "
-        f"(+{details['rss_growth_mb']} MB)"
+        f"serving worker's RSS {details['rss_before_mb']} -> peak {details['rss_peak_mb']} MiB "
+        f"(+{details['rss_growth_mb']} MiB)"
     )
     print(f"  {route:<64} {measurement.note}", flush=True)
     return measurement
@@ -813,7 +813,7 @@ def judge(measurements: list[Measurement]) -> None:
         if m.kind == "peer":
             continue  # a peer is measured, not judged
         if m.kind == "export":
-            m.target = f"RSS growth <= {EXPORT_RSS_GROWTH_TARGET_MB:.0f} MB"
+            m.target = f"RSS growth <= {EXPORT_RSS_GROWTH_TARGET_MB:.0f} MiB"
             growth = m.details.get("rss_growth_mb")
             m.met = None if growth is None else growth <= EXPORT_RSS_GROWTH_TARGET_MB
             continue
