@@ -650,9 +650,12 @@ def same_question(registry_url: str, datasette_url: str) -> str:
     return f"DIFFERENT rows: registry {total} in all, Datasette {peer_total}; first pages equal: {ids == peer_ids}"
 
 
-def _datasette_rows(database: str, sqlite_path: Path, base: str, log_path: Path) -> list[Measurement]:
-    list_url = base + DATASETTE_LIST_PATH.format(database=sqlite_path.stem)
-    facets_url = base + DATASETTE_FACETS_PATH.format(database=sqlite_path.stem)
+def _datasette_rows(database: str, service: str, base: str, log_path: Path) -> list[Measurement]:
+    """Datasette's list and facet query, after checking that its list answers the registry's rows."""
+    list_url = base + DATASETTE_LIST_PATH.format(database=build.SQLITE_PATH.stem)
+    facets_url = base + DATASETTE_FACETS_PATH.format(database=build.SQLITE_PATH.stem)
+    comparison = same_question(service + LIST_PATH, list_url)
+    print(f"  registry and Datasette: {comparison}", flush=True)
     peers = [
         ("Datasette: the filtered list (_where on case_sectors)", list_url, f"GET {LIST_PATH}"),
         ("Datasette: the filtered list with _facet=sandbox_type", facets_url, f"GET {FACETS_PATH}"),
@@ -662,6 +665,8 @@ def _datasette_rows(database: str, sqlite_path: Path, base: str, log_path: Path)
         measurement = measure(database, route, url, log_path, kind="peer", probe=datasette_problem)
         measurement.details["peer_of"] = peer_of
         rows.append(measurement)
+    rows[0].details["same_question"] = comparison
+    rows[0].note = ", ".join(filter(None, [comparison, rows[0].note]))
     return rows
 
 
@@ -745,12 +750,7 @@ def measure_database(database: str, database_url: str) -> list[Measurement]:
             measure(database, f"GET {FACETS_PATH}", service + FACETS_PATH, service_log, probe=facets_problem),
         ]
         if with_peer:
-            routes.extend(_datasette_rows(database, build.SQLITE_PATH, peer, LOG_DIR / f"{database}-datasette.log"))
-            comparison = same_question(
-                service + LIST_PATH, peer + DATASETTE_LIST_PATH.format(database=build.SQLITE_PATH.stem)
-            )
-            routes[-2].note = ", ".join(filter(None, [comparison, routes[-2].note]))
-            print(f"  registry and Datasette: {comparison}", flush=True)
+            routes.extend(_datasette_rows(database, service, peer, LOG_DIR / f"{database}-datasette.log"))
         elif database == "sqlite":
             missing = Measurement(database=database, route="Datasette", url="", kind="peer")
             missing.note = f"not measured: {DATASETTE_PYTHON.relative_to(ROOT)} is missing (`make bench` installs it)"
