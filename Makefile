@@ -35,8 +35,16 @@ format: install
 openapi: install
 	$(BIN)/python -m flask --app wsgi openapi write --format=json openapi/openapi.json
 
-## Load benchmarks (not tests): see bench/README.md.
-bench: install
+## Load benchmarks (not tests): see bench/README.md. Datasette, the peer measured, gets its own virtualenv.
+DATASETTE_VENV := .bench/datasette-venv
+DATASETTE_STAMP := $(DATASETTE_VENV)/.installed-$(shell sha256sum bench/requirements.txt | cut -c1-12)
+
+$(DATASETTE_STAMP): bench/requirements.txt
+	test -x $(DATASETTE_VENV)/bin/python || $(PYTHON) -m venv $(DATASETTE_VENV)
+	$(DATASETTE_VENV)/bin/python -m pip install --quiet -r bench/requirements.txt
+	rm -f $(DATASETTE_VENV)/.installed-* && touch $(DATASETTE_STAMP)
+
+bench: install $(DATASETTE_STAMP)
 	$(BIN)/python -m bench
 
 clean:

@@ -1,4 +1,4 @@
-"""`make bench`: wrk against the registry and a bare Flask endpoint, both under the production gunicorn settings."""
+"""`make bench`: wrk against the registry, a bare Flask endpoint and Datasette, under the production gunicorn settings."""
 
 import json
 import os
@@ -9,12 +9,13 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,12 +24,15 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bench import UNEXHAUSTIBLE_RATE_LIMIT, build
 from bench.bare_app import BARE_PATH
+from bench.vocabulary import COMMON_TERM, MEDIUM_TERM
 
 ROOT = build.ROOT
 BENCH_DIR = build.BENCH_DIR
 LOG_DIR = BENCH_DIR / "logs"
 PAYLOAD_PATH = BENCH_DIR / "bare_payload.json"
 VENV_BIN = ROOT / ".venv" / "bin"
+# Datasette and its pins live in their own virtualenv (`make bench` installs bench/requirements.txt there).
+DATASETTE_PYTHON = BENCH_DIR / "datasette-venv" / "bin" / "python"
 
 DURATION_SECONDS = int(os.environ.get("BENCH_DURATION", "15"))
 WARMUP_SECONDS = 3
@@ -59,6 +63,47 @@ SERVER_GROUPS: set[int] = set()
 LIST_PATH = "/api/v1/cases?sector=education&status=active&page_size=20"
 ITEM_PATH = "/api/v1/cases/{case_id}"
 LESSONS_PATH = "/api/v1/lessons?applies_to=health"
+# Search, for a term in about 1.5 % of the rows and for one in about 20 % (ranking many matches is the hard case).
+SEARCH_PATHS = (
+    f"/api/v1/cases?q={MEDIUM_TERM}",
+    f"/api/v1/lessons?q={MEDIUM_TERM}",
+    f"/api/v1/lessons?q={COMMON_TERM}",
+)
+SEARCH_P50_TARGET_MS = 25.0
+FOR_SECTOR_PATH = "/api/v1/lessons?for_sector=health"
+# The filtered list with its facet counts (in the X-Facets header).
+FACETS_PATH = f"{LIST_PATH}&facets=sandbox_type"
+INSIGHT_PATHS = (
+    "/api/v1/insights/case-status",
+    "/api/v1/insights/risk-heatmap",
+    "/api/v1/insights/recurring-risks?capability=generative_ai",
+    "/api/v1/insights/lesson-transfers",
+    "/api/v1/insights/outcome-attainment",
+    "/api/v1/insights/overdue-reviews",
+)
+# Insights are for dashboards: one request at a time, so that the latency is the request's own, not a queue's.
+INSIGHT_CONNECTIONS = 1
+INSIGHT_TARGET_MS = 250.0
+EXPORT_PATHS = ("/api/v1/exports/cases?format=ndjson", "/api/v1/exports/cases?format=csv")
+EXPORT_READ_BYTES = 64 * 1024
+# Constant memory: a streamed export may grow its worker by a working set, never by a share of its size.
+EXPORT_RSS_GROWTH_TARGET_MB = 25.0
+# Datasette's closest equivalents of the filtered list and its facet query, on the same SQLite file: its
+# table view cannot filter through a link table with plain parameters, so `_where` selects the sectors'
+# cases. `published=1` and the sort are the registry's anonymous view and default order (`-created_at`).
+DATASETTE_LIST_PATH = "/{database}/cases.json?" + urllib.parse.urlencode(
+    {
+        "_where": "id in (select case_id from case_sectors where sector_code = 'education')",
+        "status": "active",
+        "published": "1",
+        "_sort_desc": "created_at",
+        "_size": "20",
+        "_shape": "objects",
+        "_nosuggest": "1",
+    }
+)
+DATASETTE_FACETS_PATH = DATASETTE_LIST_PATH + "&_facet=sandbox_type"
+PEER_RATIO_TARGET = 3.0
 
 
 @dataclass
@@ -79,7 +124,12 @@ class Measurement:
     connections_per_worker: list[list[int]] = field(default_factory=list)
     idle_workers: int = 0
     other_work_cpu_share: float = 0.0
+    # throughput (wrk at 16 connections), latency (one connection), export (one whole download) or peer.
+    kind: str = "throughput"
     ratio_to_bare: float | None = None
+    # The registry route's req/s over Datasette's for the same question, in the same run.
+    ratio_to_peer: float | None = None
+    details: dict = field(default_factory=dict)
     target: str = ""
     met: bool | None = None
     note: str = ""
@@ -223,7 +273,7 @@ def http_status(url: str, timeout: float = 10) -> int:
 
 
 @contextmanager
-def serving(name: str, command: list[str], environment: dict[str, str], ready_url: str) -> Iterator[None]:
+def serving(name: str, command: list[str], environment: dict[str, str], ready_url: str) -> Iterator[subprocess.Popen]:
     """Run a server in its own process group until the block ends; wait (bounded) until ready_url answers 200."""
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     log_path = LOG_DIR / f"{name}.log"
@@ -240,7 +290,7 @@ def serving(name: str, command: list[str], environment: dict[str, str], ready_ur
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{name} was not ready within {READY_TIMEOUT_SECONDS} s; see {log_path}")
             time.sleep(0.25)
-        yield
+        yield process
     finally:
         _stop(process)
 
@@ -304,7 +354,7 @@ def connections_per_worker(port: int) -> list[int] | None:
     return sorted(counts.values(), reverse=True)
 
 
-def run_wrk(url: str, seconds: int) -> dict:
+def run_wrk(url: str, seconds: int, *, connections: int = CONNECTIONS, threads: int = WRK_THREADS) -> dict:
     """One wrk run, bounded by its duration (and a hard timeout a little longer).
 
     Halfway through, it notes how wrk's connections are spread over the gunicorn workers: a gthread worker
@@ -312,8 +362,8 @@ def run_wrk(url: str, seconds: int) -> dict:
     """
     command = [
         "wrk",
-        f"-t{WRK_THREADS}",
-        f"-c{CONNECTIONS}",
+        f"-t{threads}",
+        f"-c{connections}",
         f"-d{seconds}s",
         "--timeout",
         f"{WRK_TIMEOUT_SECONDS}s",
@@ -337,7 +387,8 @@ def run_wrk(url: str, seconds: int) -> dict:
     if wrk.returncode != 0:
         raise subprocess.CalledProcessError(wrk.returncode, command, output, errors)
     other_work = _other_work_share(processes_before, time.monotonic() - started)
-    idle = max((WORKERS - len(sample) for sample in samples), default=0)
+    # Fewer connections than workers leave a worker idle by design.
+    idle = max((WORKERS - len(sample) for sample in samples), default=0) if connections >= WORKERS else 0
     return {
         **parse_wrk(output),
         "connections_per_worker": samples,
@@ -357,20 +408,46 @@ def _restarts_since(log_path: Path, offset: int) -> int:
         return log.read().count(b"Autorestarting worker")
 
 
-def measure(database: str, route: str, url: str, log_path: Path) -> Measurement:
-    """Probe once, warm up, then measure; a route that does not answer 2xx is reported, not measured."""
-    measurement = Measurement(database=database, route=route, url=url)
-    status = http_status(url)
-    if not 200 <= status < 300:
-        measurement.note = f"not measured: the warm-up GET answered {status or 'nothing'}"
+def _not_answering(measurement: Measurement, status: int) -> bool:
+    """Whether the probe failed; if so, the measurement says so (the others are still measured)."""
+    if 200 <= status < 300:
+        return False
+    measurement.note = f"not measured: the warm-up GET answered {status or 'nothing'}"
+    print(f"  WARNING {measurement.route}: {measurement.note}", flush=True)
+    return True
+
+
+def measure(
+    database: str,
+    route: str,
+    url: str,
+    log_path: Path,
+    *,
+    kind: str = "throughput",
+    connections: int = CONNECTIONS,
+    probe: Callable[[str], str | None] | None = None,
+) -> Measurement:
+    """Probe once, warm up, then measure; a route that does not answer 2xx is reported, not measured.
+
+    `probe`, when given, checks the answer's content and returns what is wrong with it, or None.
+    """
+    measurement = Measurement(database=database, route=route, url=url, kind=kind)
+    if _not_answering(measurement, http_status(url)):
+        return measurement
+    if probe and (problem := probe(url)):
+        measurement.note = f"not measured: {problem}"
         print(f"  WARNING {route}: {measurement.note}", flush=True)
         return measurement
-    run_wrk(url, WARMUP_SECONDS)
+    threads = min(WRK_THREADS, connections)
+    run_wrk(url, WARMUP_SECONDS, connections=connections, threads=threads)
     runs, attempts = [], []
     for _ in range(RUNS):
         for _attempt in range(1 + IDLE_WORKER_RETRIES):
             log_offset = log_path.stat().st_size
-            run = {**run_wrk(url, DURATION_SECONDS), "worker_restarts": _restarts_since(log_path, log_offset)}
+            run = {
+                **run_wrk(url, DURATION_SECONDS, connections=connections, threads=threads),
+                "worker_restarts": _restarts_since(log_path, log_offset),
+            }
             attempts.append(run)
             if not run["idle_workers"]:
                 break
@@ -405,6 +482,194 @@ def measure(database: str, route: str, url: str, log_path: Path) -> Measurement:
     return measurement
 
 
+class CsvRecordCounter:
+    """Counts the records of a CSV stream fed in chunks: line breaks outside quoted fields (which may hold some).
+
+    A doubled quote inside a quoted field toggles the state twice, so it needs no special case.
+    """
+
+    def __init__(self) -> None:
+        self.records = 0
+        self._quoted = False
+
+    def feed(self, chunk: bytes) -> None:
+        for index, part in enumerate(chunk.split(b'"')):
+            if index:
+                self._quoted = not self._quoted
+            if not self._quoted:
+                self.records += part.count(b"\n")
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (gunicorn's workers, for its master)."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if parent == pid:
+                children.append(int(entry.name))
+    return children
+
+
+def memory_kb(status: str) -> dict[str, int]:
+    """VmRSS (resident now) and VmHWM (its peak) in kB, from the text of /proc/<pid>/status."""
+    values = {}
+    for line in status.splitlines():
+        key, _, rest = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            values[key] = int(rest.split()[0])
+    return values
+
+
+def _worker_memory(pids: list[int]) -> dict[int, dict[str, int]]:
+    memory = {}
+    for pid in pids:
+        try:
+            memory[pid] = memory_kb(Path(f"/proc/{pid}/status").read_text())
+        except OSError:
+            continue
+    return memory
+
+
+def _sample_rss(pids: list[int], peaks: dict[int, int], stop: threading.Event) -> None:
+    """Until `stop`, the largest VmRSS seen per process (in case VmHWM cannot be reset)."""
+    while not stop.wait(0.02):
+        for pid, memory in _worker_memory(pids).items():
+            peaks[pid] = max(peaks.get(pid, 0), memory.get("VmRSS", 0))
+
+
+def measure_export(database: str, route: str, url: str, master_pid: int) -> Measurement:
+    """Download a whole export once through a small buffer, watching the memory of the gunicorn workers."""
+    measurement = Measurement(database=database, route=route, url=url, kind="export")
+    workers = _children(master_pid)
+    before = _worker_memory(workers)
+    # Writing 5 to clear_refs resets VmHWM (Linux >= 4.0): the peak then covers this download alone.
+    peak_reset = True
+    for pid in workers:
+        try:
+            Path(f"/proc/{pid}/clear_refs").write_text("5")
+        except OSError:
+            peak_reset = False
+    sampled: dict[int, int] = {}
+    stop = threading.Event()
+    sampler = threading.Thread(target=_sample_rss, args=(workers, sampled, stop), daemon=True)
+    sampler.start()
+    is_csv = "format=csv" in url
+    received, lines, csv_records = 0, 0, CsvRecordCounter()
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(url, timeout=600) as response:
+            while chunk := response.read(EXPORT_READ_BYTES):
+                received += len(chunk)
+                if is_csv:
+                    csv_records.feed(chunk)
+                else:
+                    lines += chunk.count(b"\n")
+    except urllib.error.HTTPError as error:
+        _not_answering(measurement, error.code)
+        return measurement
+    except OSError:
+        _not_answering(measurement, 0)
+        return measurement
+    finally:
+        seconds = time.monotonic() - started
+        stop.set()
+        sampler.join()
+    after = _worker_memory(workers)
+    growth_kb: dict[int, int] = {}
+    for pid, memory in before.items():
+        peak = max(sampled.get(pid, 0), after.get(pid, {}).get("VmHWM", 0) if peak_reset else 0)
+        growth_kb[pid] = peak - memory.get("VmRSS", 0)
+    served = max(growth_kb, key=growth_kb.__getitem__) if growth_kb else None
+    rows = max(0, csv_records.records - 1) if is_csv else lines  # a CSV's header is not a row
+    megabytes = received / 1e6
+    measurement.details = {
+        "bytes": received,
+        "rows": rows,
+        "seconds": round(seconds, 3),
+        "mb_per_second": round(megabytes / seconds, 2) if seconds else None,
+        "read_bytes": EXPORT_READ_BYTES,
+        "worker_pid": served,
+        "rss_before_mb": round(before[served]["VmRSS"] / 1024, 1) if served else None,
+        "rss_peak_mb": round((before[served]["VmRSS"] + growth_kb[served]) / 1024, 1) if served else None,
+        "rss_growth_mb": round(growth_kb[served] / 1024, 1) if served else None,
+        "peak_from": "VmHWM (reset before) and VmRSS sampled every 20 ms" if peak_reset else "VmRSS every 20 ms",
+        "workers": {str(pid): {"before_kb": before[pid], "after_kb": after.get(pid)} for pid in before},
+    }
+    details = measurement.details
+    measurement.note = (
+        f"{rows:,} rows, {megabytes:,.1f} MB in {seconds:.1f} s ({details['mb_per_second'] or 0:.1f} MB/s); "
+        f"serving worker's RSS {details['rss_before_mb']} -> peak {details['rss_peak_mb']} MiB "
+        f"(+{details['rss_growth_mb']} MiB)"
+    )
+    print(f"  {route:<64} {measurement.note}", flush=True)
+    return measurement
+
+
+def _json(url: str) -> tuple[dict | list, dict[str, str]]:
+    with urllib.request.urlopen(url, timeout=60) as response:
+        return json.load(response), dict(response.headers)
+
+
+def facets_problem(url: str) -> str | None:
+    """What is wrong with the registry's facet answer (no X-Facets header), or None."""
+    _body, headers = _json(url)
+    return None if headers.get("X-Facets") else "the answer has no X-Facets header"
+
+
+def datasette_problem(url: str) -> str | None:
+    """What is wrong with Datasette's answer (not a full page, a facet missing or timed out), or None."""
+    body, _headers = _json(url)
+    rows = body.get("rows") or []
+    if len(rows) != 20:
+        return f"Datasette answered {len(rows)} rows, not 20"
+    if "_facet=" in url:
+        if body.get("facets_timed_out"):
+            return f"Datasette's facet timed out: {body['facets_timed_out']}"
+        if "sandbox_type" not in (body.get("facet_results") or {}):
+            return "Datasette's answer has no sandbox_type facet"
+    return None
+
+
+def same_question(registry_url: str, datasette_url: str) -> str:
+    """Whether the registry and Datasette answer the same rows: the same total and the same first page."""
+    try:
+        page, headers = _json(registry_url)
+        peer, _headers = _json(datasette_url)
+    except (OSError, ValueError) as error:
+        return f"could not compare the answers: {error}"
+    total = json.loads(headers.get("X-Pagination", "{}")).get("total")
+    peer_total = peer.get("filtered_table_rows_count")
+    ids = [item["id"].replace("-", "") for item in page]
+    peer_ids = [str(row["id"]).replace("-", "") for row in peer.get("rows", [])]
+    if total == peer_total and ids == peer_ids:
+        return f"same rows: {total:,} in all, the same first page of {len(ids)}"
+    return f"DIFFERENT rows: registry {total} in all, Datasette {peer_total}; first pages equal: {ids == peer_ids}"
+
+
+def _datasette_rows(database: str, service: str, base: str, log_path: Path) -> list[Measurement]:
+    """Datasette's list and facet query, after checking that its list answers the registry's rows."""
+    list_url = base + DATASETTE_LIST_PATH.format(database=build.SQLITE_PATH.stem)
+    facets_url = base + DATASETTE_FACETS_PATH.format(database=build.SQLITE_PATH.stem)
+    comparison = same_question(service + LIST_PATH, list_url)
+    print(f"  registry and Datasette: {comparison}", flush=True)
+    peers = [
+        ("Datasette: the filtered list (_where on case_sectors)", list_url, f"GET {LIST_PATH}"),
+        ("Datasette: the filtered list with _facet=sandbox_type", facets_url, f"GET {FACETS_PATH}"),
+    ]
+    rows = []
+    for route, url, peer_of in peers:
+        measurement = measure(database, route, url, log_path, kind="peer", probe=datasette_problem)
+        measurement.details["peer_of"] = peer_of
+        rows.append(measurement)
+    rows[0].details["same_question"] = comparison
+    rows[0].note = ", ".join(filter(None, [comparison, rows[0].note]))
+    return rows
+
+
 def capture_bare_payload(database_url: str) -> str:
     """Write the registry's real first page of the filtered list to .bench/; return the id of its first case."""
     from sandbox_api import create_app
@@ -431,7 +696,10 @@ def capture_bare_payload(database_url: str) -> str:
 
 
 def measure_database(database: str, database_url: str) -> list[Measurement]:
-    """Bare before, the registry's three routes, bare after, all in one run so that the ratios compare like with like."""
+    """Bare before, the registry's routes (and Datasette's on SQLite), bare after, all in one run.
+
+    So that the ratios compare like with like: the same machine, the same minutes.
+    """
     print(f"\n== {database} ==", flush=True)
     case_id = capture_bare_payload(database_url)
     busy = wait_for_quiet_machine()
@@ -439,26 +707,62 @@ def measure_database(database: str, database_url: str) -> list[Measurement]:
         "cpu_busy_before": None if busy is None else round(busy, 3),
         "load_average_before": [round(value, 2) for value in os.getloadavg()],
     }
-    service_port, bare_port = free_port(), free_port()
+    service_port, bare_port, peer_port = free_port(), free_port(), free_port()
     service = f"http://127.0.0.1:{service_port}"
     bare = f"http://127.0.0.1:{bare_port}{BARE_PATH}"
+    peer = f"http://127.0.0.1:{peer_port}"
     python = str(VENV_BIN / "python")
     bare_command = [python, "-m", "gunicorn", "--config", "gunicorn.conf.py", "bench.bare_app:create_bare_app()"]
     bare_environment = _server_environment(bare_port, BENCH_BARE_PAYLOAD=str(PAYLOAD_PATH))
     service_environment = _server_environment(
         service_port, DATABASE_URL=database_url, RATELIMIT_APPLICATION=UNEXHAUSTIBLE_RATE_LIMIT
     )
-    with (
-        serving(f"{database}-bare", bare_command, bare_environment, bare),
-        serving(f"{database}-service", ["bin/start"], service_environment, f"{service}/health/ready"),
-    ):
+    # Datasette serves SQLite files only: it is the peer of the SQLite registry, under the same gunicorn settings.
+    with_peer = database == "sqlite" and DATASETTE_PYTHON.exists()
+    peer_command = [
+        str(DATASETTE_PYTHON),
+        "-m",
+        "gunicorn",
+        "--config",
+        "gunicorn.conf.py",
+        "--worker-class",
+        "uvicorn_worker.UvicornWorker",
+        "bench.datasette_app:app",
+    ]
+    peer_environment = _server_environment(peer_port, BENCH_DATASETTE_FILE=str(build.SQLITE_PATH))
+    with ExitStack() as servers:
+        servers.enter_context(serving(f"{database}-bare", bare_command, bare_environment, bare))
+        registry = servers.enter_context(
+            serving(f"{database}-service", ["bin/start"], service_environment, f"{service}/health/ready")
+        )
+        if with_peer:
+            servers.enter_context(
+                serving(f"{database}-datasette", peer_command, peer_environment, f"{peer}/-/versions.json")
+            )
         bare_log, service_log = LOG_DIR / f"{database}-bare.log", LOG_DIR / f"{database}-service.log"
         bare_before = measure(database, "bare Flask (before)", bare, bare_log)
         routes = [
             measure(database, f"GET {LIST_PATH}", service + LIST_PATH, service_log),
             measure(database, "GET /api/v1/cases/{id}", service + ITEM_PATH.format(case_id=case_id), service_log),
             measure(database, f"GET {LESSONS_PATH}", service + LESSONS_PATH, service_log),
+            *(measure(database, f"GET {path}", service + path, service_log, kind="search") for path in SEARCH_PATHS),
+            measure(database, f"GET {FOR_SECTOR_PATH}", service + FOR_SECTOR_PATH, service_log),
+            measure(database, f"GET {FACETS_PATH}", service + FACETS_PATH, service_log, probe=facets_problem),
         ]
+        if with_peer:
+            routes.extend(_datasette_rows(database, service, peer, LOG_DIR / f"{database}-datasette.log"))
+        elif database == "sqlite":
+            missing = Measurement(database=database, route="Datasette", url="", kind="peer")
+            missing.note = f"not measured: {DATASETTE_PYTHON.relative_to(ROOT)} is missing (`make bench` installs it)"
+            print(f"  WARNING {missing.note}", flush=True)
+            routes.append(missing)
+        routes.extend(
+            measure(
+                database, f"GET {path}", service + path, service_log, kind="latency", connections=INSIGHT_CONNECTIONS
+            )
+            for path in INSIGHT_PATHS
+        )
+        routes.extend(measure_export(database, f"GET {path}", service + path, registry.pid) for path in EXPORT_PATHS)
         bare_after = measure(database, "bare Flask (after)", bare, bare_log)
     CONDITIONS[database]["load_average_after"] = [round(value, 2) for value in os.getloadavg()]
     return [_bare_mean(database, bare, bare_before, bare_after), *routes]
@@ -491,22 +795,45 @@ def _bare_mean(database: str, url: str, before: Measurement, after: Measurement)
 
 
 def judge(measurements: list[Measurement]) -> None:
-    """Ratios to that database's bare mean; targets: the filtered list's ratio and every route's p99."""
+    """Ratios to that database's bare mean and to Datasette; each kind of row against its targets."""
     bare = {m.database: m.requests_per_second for m in measurements if m.route.startswith("bare")}
+    peers = {
+        (m.database, m.details["peer_of"]): m.requests_per_second
+        for m in measurements
+        if m.kind == "peer" and m.requests_per_second and "peer_of" in m.details
+    }
     for m in measurements:
         if m.route.startswith("bare"):
             continue
-        if m.requests_per_second is not None and bare.get(m.database):
+        if m.kind != "export" and m.requests_per_second is not None and bare.get(m.database):
             m.ratio_to_bare = m.requests_per_second / bare[m.database]
-        is_list = LIST_PATH in m.route
-        ratio_target = LIST_RATIO_TARGETS.get(m.database) if is_list else None
-        m.target = (f"ratio >= {ratio_target:.2f}, " if ratio_target else "") + f"p99 <= {P99_TARGET_MS:.0f} ms"
+        peer_rate = peers.get((m.database, m.route))
+        if peer_rate and m.requests_per_second is not None:
+            m.ratio_to_peer = m.requests_per_second / peer_rate
+        if m.kind == "peer":
+            continue  # a peer is measured, not judged
+        if m.kind == "export":
+            m.target = f"RSS growth <= {EXPORT_RSS_GROWTH_TARGET_MB:.0f} MiB"
+            growth = m.details.get("rss_growth_mb")
+            m.met = None if growth is None else growth <= EXPORT_RSS_GROWTH_TARGET_MB
+            continue
+        checks: list[tuple[str, bool]] = []
+        if m.kind == "latency":
+            checks.append((f"p99 <= {INSIGHT_TARGET_MS:.0f} ms", (m.p99_ms or 0) <= INSIGHT_TARGET_MS))
+        else:
+            if m.route == f"GET {LIST_PATH}" and (ratio_target := LIST_RATIO_TARGETS.get(m.database)):
+                checks.append((f"ratio >= {ratio_target:.2f}", (m.ratio_to_bare or 0) >= ratio_target))
+            if m.route == f"GET {LIST_PATH}" and peer_rate:
+                checks.append((f">= {PEER_RATIO_TARGET:.0f}x Datasette", (m.ratio_to_peer or 0) >= PEER_RATIO_TARGET))
+            if m.kind == "search":
+                checks.append((f"p50 <= {SEARCH_P50_TARGET_MS:.0f} ms", (m.p50_ms or 0) <= SEARCH_P50_TARGET_MS))
+            checks.append((f"p99 <= {P99_TARGET_MS:.0f} ms", (m.p99_ms or 0) <= P99_TARGET_MS))
+        m.target = ", ".join(name for name, _ in checks)
         if m.requests_per_second is None or m.non_2xx:
             m.met = None  # not measured, or measured answering errors: no verdict
             continue
-        # A timed-out request is slower than any p99 bound; a run with no completed request met nothing.
-        fast_enough = m.p99_ms is not None and m.p99_ms <= P99_TARGET_MS and not m.timeouts
-        m.met = fast_enough and (ratio_target is None or (m.ratio_to_bare or 0) >= ratio_target)
+        # A timed-out request is slower than any bound; a run with no completed request met nothing.
+        m.met = m.p99_ms is not None and not m.timeouts and all(passed for _, passed in checks)
 
 
 def _cell(value: float | None, pattern: str) -> str:
@@ -514,7 +841,9 @@ def _cell(value: float | None, pattern: str) -> str:
 
 
 def table_rows(measurements: list[Measurement]) -> list[list[str]]:
-    rows = [["database", "route", "req/s", "p50 ms", "p99 ms", "ratio to bare", "target", "met?", "note"]]
+    rows = [
+        ["database", "route", "req/s", "p50 ms", "p99 ms", "ratio to bare", "x Datasette", "target", "met?", "note"]
+    ]
     for m in measurements:
         met = "-" if not m.target else {True: "yes", False: "NO", None: "n/a"}[m.met]
         rows.append(
@@ -525,6 +854,7 @@ def table_rows(measurements: list[Measurement]) -> list[list[str]]:
                 _cell(m.p50_ms, ".2f"),
                 _cell(m.p99_ms, ".2f"),
                 _cell(m.ratio_to_bare, ".2f"),
+                _cell(m.ratio_to_peer, ".1f"),
                 m.target or "-",
                 met,
                 m.note,
@@ -550,7 +880,10 @@ def render_markdown(rows: list[list[str]], context: dict) -> str:
         f"{context['finished_at']}; commit {context['commit']}; {context['cpus']} CPUs; "
         f"gunicorn {context['workers']} workers x {context['threads']} threads (gthread); "
         f"`wrk -t{WRK_THREADS} -c{CONNECTIONS} -d{DURATION_SECONDS}s --latency` after a {WARMUP_SECONDS} s warm-up; "
-        f"{context['cases']:,} cases. Ratios are to the bare endpoint's mean (before and after) in the same run. "
+        f"{context['cases']:,} cases. Ratios are to the bare endpoint's mean (before and after) in the same run; "
+        f"`x Datasette` is the registry's req/s over Datasette's for the same question (SQLite, same run). "
+        f"Insights: `wrk -t1 -c{INSIGHT_CONNECTIONS}` (one request at a time). Exports: one whole download, "
+        f"read {EXPORT_READ_BYTES // 1024} KiB at a time. "
         + (f"Extra gunicorn arguments: `{context['gunicorn_cmd_args']}`." if context["gunicorn_cmd_args"] else ""),
         "",
     ]

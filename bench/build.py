@@ -1,4 +1,4 @@
-"""A deterministic synthetic registry of 100,000 cases, bulk-inserted with SQLAlchemy Core and cached under .bench/."""
+"""A deterministic synthetic registry (100,000 cases, 500,000 risks, 300,000 lessons), bulk-inserted, cached under .bench/."""
 
 import hashlib
 import json
@@ -18,6 +18,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, Table, create_engine, event, text
 from sqlalchemy.engine import make_url
 
+from bench.vocabulary import planted, sentence
 from sandbox_api.agencies.models import Agency, AgencyKind
 from sandbox_api.cases.models import (
     Case,
@@ -50,7 +51,7 @@ from sandbox_api.risks.models import Risk, RiskStatus
 from sandbox_api.taxonomies.data import CAPABILITIES, PRINCIPLES, RISK_DOMAINS, RISK_SUBDOMAINS, SECTORS, codes
 
 # Bump when the generated data changes: the cached databases are rebuilt.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 SEED = 20_261_123
 CASE_COUNT = int(os.environ.get("BENCH_CASES", "100000"))
 AGENCY_COUNT = 200
@@ -244,6 +245,8 @@ class RegistryGenerator:
         self.case_ids: list[uuid.UUID] = []
         self.adoptable_lessons: list[tuple[uuid.UUID, uuid.UUID]] = []
         self.references: Counter[int] = Counter()
+        # Rows of each table that the planted search terms went into, for the marker and the README.
+        self.planted: Counter[str] = Counter()
         span = (NOW - timedelta(days=30) - FIRST_CREATED).total_seconds()
         # Registrations grow over the years: a square root skews the creation times towards the present.
         self.created = sorted(
@@ -326,11 +329,11 @@ class RegistryGenerator:
                 "id": case_id,
                 "reference": f"SBX-{created.year}-{self.references[created.year]:04d}",
                 "title": f"{capability} {topic} for {sector_label.lower()}",
-                "summary": f"{capability} pilot of a {topic} in {rng.choice(SETTINGS)}, to cut waiting times "
-                f"and free officers for casework in {sector_label.lower()}.",
+                "summary": f"{capability} pilot of a {topic} in {rng.choice(SETTINGS)}. "
+                + sentence(rng, 12, 30, plant=self._planted("cases")),
                 "description": (
-                    f"## Why\nOfficers in {rng.choice(SETTINGS)} handle a growing backlog.\n\n"
-                    f"## How\nA {topic} built on {capability.lower()}, reviewed by a human before any decision."
+                    f"## Why\n{sentence(rng, 15, 40)}\n\n## How\nA {topic} built on {capability.lower()}: "
+                    + sentence(rng, 15, 40)
                     if rng.random() < 0.35
                     else None
                 ),
@@ -402,10 +405,16 @@ class RegistryGenerator:
                     "role": rng.choice(list(PartnerRole)),
                 }
             )
-        risk_ids = [self._risk(batch, case_id, created) for _ in range(rng.choice((1, 2, 3, 3, 4, 5)))]
+        # 5 risks and 3 lessons per case on average: 500,000 and 300,000 at 100,000 cases.
+        risk_ids = [self._risk(batch, case_id, created) for _ in range(rng.choice((2, 3, 4, 5, 6, 7, 8)))]
         outcome_ids = [self._outcome(batch, case_id, created) for _ in range(rng.choice((0, 1, 2, 3, 4)))]
-        for _ in range(rng.choice((0, 1, 2, 3, 4))):
+        for _ in range(rng.choice((1, 2, 3, 4, 5))):
             self._lesson(batch, case_id, created, primary, risk_ids, outcome_ids)
+
+    def _planted(self, table: str) -> tuple[str, ...]:
+        terms = planted(self.rng)
+        self.planted.update(f"{table}: {term}" for term in terms)
+        return terms
 
     def _risk(self, batch: dict[Table, list[dict]], case_id: uuid.UUID, created: datetime) -> uuid.UUID:
         rng = self.rng
@@ -419,13 +428,13 @@ class RegistryGenerator:
                 "id": risk_id,
                 "case_id": case_id,
                 "title": SUBDOMAIN_LABELS[subdomain][:200] if subdomain else "Unclassified operational risk",
-                "description": "Observed during the pilot's first months." if rng.random() < 0.5 else None,
+                "description": sentence(rng, 6, 20, plant=self._planted("risks")) if rng.random() < 0.5 else None,
                 "domain": domain,
                 "subdomain": subdomain,
                 "principle": rng.choice(PRINCIPLE_CODES) if rng.random() < 0.6 else None,
                 "likelihood": rng.randint(1, 5),
                 "impact": rng.randint(1, 5),
-                "mitigation": "Human review of every output before use." if rng.random() < 0.7 else None,
+                "mitigation": sentence(rng, 5, 15) if rng.random() < 0.7 else None,
                 "residual_likelihood": rng.randint(1, 3) if residual else None,
                 "residual_impact": rng.randint(1, 4) if residual else None,
                 "status": status,
@@ -496,10 +505,8 @@ class RegistryGenerator:
                 "id": lesson_id,
                 "case_id": case_id,
                 "title": f"{rng.choice(('Involve', 'Brief', 'Train', 'Consult'))} {rng.choice(('officers', 'the data owner', 'legal advisers', 'users'))} before go-live",
-                "statement": "Adoption stalled until the people doing the work shaped the tool and its fallback.",
-                "recommendation": "Plan a two-week co-design phase and name an owner for the fallback."
-                if rng.random() < 0.7
-                else None,
+                "statement": sentence(rng, 10, 30, plant=self._planted("lessons")),
+                "recommendation": sentence(rng, 6, 18) if rng.random() < 0.7 else None,
                 "kind": rng.choice(list(LessonKind)),
                 "conditions": "Where officers keep the final decision." if rng.random() < 0.4 else None,
                 "evidence_urls": [],
@@ -609,6 +616,7 @@ def _populate(engine: Engine) -> dict[str, int]:
                 _insert(connection, LessonAdoption.__table__, adoptions[start : start + 10_000])  # type: ignore[arg-type]
             _insert(connection, ReferenceCounter.__table__, generator.reference_counters())  # type: ignore[arg-type]
         counts["lesson_adoptions"] = len(adoptions)
+    counts.update({f"planted {key}": value for key, value in sorted(generator.planted.items())})
     return dict(counts)
 
 

@@ -1,0 +1,32 @@
+"""The bench's own logic that is not timing: counting an export's rows, reading worker memory, planted terms."""
+
+import random
+
+from bench.__main__ import CsvRecordCounter, memory_kb
+from bench.vocabulary import COMMON_TERM, MEDIUM_TERM, VOCABULARY, sentence
+
+
+def _records(text: str, chunk_size: int) -> int:
+    counter = CsvRecordCounter()
+    data = text.encode()
+    for start in range(0, len(data), chunk_size):
+        counter.feed(data[start : start + chunk_size])
+    return counter.records
+
+
+def test_csv_records_ignore_line_breaks_inside_quoted_fields_whatever_the_chunks():
+    text = 'id,summary\r\n1,"two\nlines"\r\n2,"a ""quoted"" word,\nand a comma"\r\n3,plain\r\n'
+    for chunk_size in (1, 2, 3, 7, 1000):
+        assert _records(text, chunk_size) == 4  # the header and three rows
+
+
+def test_memory_kb_reads_resident_and_peak_sizes():
+    status = "Name:\tgunicorn\nVmPeak:\t  300000 kB\nVmHWM:\t   81234 kB\nVmRSS:\t   80000 kB\nThreads:\t5\n"
+    assert memory_kb(status) == {"VmHWM": 81234, "VmRSS": 80000}
+
+
+def test_planted_terms_are_outside_the_vocabulary_and_land_in_the_sentence():
+    assert not any(word.startswith(("hallucin", "procur")) for word in VOCABULARY)
+    text = sentence(random.Random(1), 5, 8, plant=(MEDIUM_TERM, COMMON_TERM))
+    assert MEDIUM_TERM in text.lower()
+    assert COMMON_TERM in text.lower()
