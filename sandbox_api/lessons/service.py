@@ -83,6 +83,7 @@ def _adopting_sectors(caller: Caller, result: AdoptionResult) -> ColumnElement:
         .join(LessonAdoption, LessonAdoption.adopting_case_id == Case.id)
         .where(LessonAdoption.lesson_id == Lesson.id, LessonAdoption.result == result)
         .order_by(Case.primary_sector)
+        .correlate(Lesson)
     )
     condition = cases_service.visibility(caller)
     if condition is not None:
@@ -207,7 +208,6 @@ def list_statement(*, query: dict, caller: Caller) -> Select:
             Lesson.id.in_(select(LessonSector.lesson_id).where(LessonSector.sector_code == sector)),
         )
         conditions.append(Lesson.curation != Curation.RETIRED)
-        conditions.append(exists().where(Case.id == Lesson.case_id, Case.primary_sector != sector))
     if query.get("origin_sector"):
         conditions.append(exists().where(Case.id == Lesson.case_id, Case.primary_sector.in_(query["origin_sector"])))
     if query.get("applies_to"):
@@ -231,11 +231,18 @@ def list_statement(*, query: dict, caller: Caller) -> Select:
             conditions.append(getattr(Lesson, name).in_(query[name]))
     # Last: SQLite tests the conditions in this order, and the filters above, on the lesson's own rows,
     # rule out most lessons more cheaply than a look-up of each lesson's case.
-    if cases_service.visibility(caller) is not None:
-        conditions.append(cases_service.case_is_visible(Lesson.case_id, caller))
+    visibility = cases_service.visibility(caller)
     if sector:
+        # One look-up of the lesson's case for both its origin and its visibility: at national scale that
+        # look-up, once per lesson applying to the sector, is most of the cost of ranking.
+        case_conditions = (
+            [Case.primary_sector != sector] if visibility is None else [Case.primary_sector != sector, visibility]
+        )
+        conditions.append(exists().where(Case.id == Lesson.case_id, *case_conditions))
         ordering, ranking = _ranking(sector, caller)
         return select(Lesson, ranking).where(*conditions).order_by(*ordering)
+    if visibility is not None:
+        conditions.append(cases_service.case_is_visible(Lesson.case_id, caller))
     return select(Lesson).where(*conditions).order_by(*order_by(Lesson, query["sort"]))
 
 
