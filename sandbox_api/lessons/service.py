@@ -103,9 +103,10 @@ def _ranking(sector: str, caller: Caller) -> tuple[tuple, ColumnElement]:
     The order is lexicographic: curation (endorsed first), the best evidence grade among the cited outcomes
     (grades are letters, so the best is the smallest; none last), how many cited outcomes were attained, and
     the visible adoptions that worked minus those that did not; then newer first, then the id. Each key is
-    a correlated aggregate over one lesson's index range, so ranking costs a few look-ups per matching lesson.
-    The explanation is computed only for the rows of the page (both databases evaluate the select list after
-    the ORDER BY ... LIMIT has chosen them).
+    a correlated aggregate over one lesson's index range, so ranking costs a few look-ups per matching lesson;
+    every lesson that applies to the sector is ranked, so the cost grows with their number. The explanation
+    costs little more: SQLite computes the select list only for rows entering its top-N sort, PostgreSQL
+    after the sort.
     """
     curation_rank = case((Lesson.curation == Curation.ENDORSED, 0), else_=1)
     best_grade = (
