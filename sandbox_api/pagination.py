@@ -10,7 +10,20 @@ from urllib.parse import urlencode
 import marshmallow as ma
 from cachetools import LRUCache
 from flask import Response, request
-from sqlalchemy import BindParameter, ColumnElement, Integer, Select, UnaryExpression, bindparam, func, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Integer,
+    Select,
+    UnaryExpression,
+    asc,
+    bindparam,
+    desc,
+    func,
+    nulls_first,
+    nulls_last,
+    select,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import operators
 
@@ -72,11 +85,28 @@ _page_statements: LRUCache = LRUCache(maxsize=512)
 _page_statements_lock = threading.Lock()
 
 
-def _sort_key(clause) -> tuple[ColumnElement, bool]:
-    """An ORDER BY clause as the expression it sorts by and whether it sorts descending."""
-    if isinstance(clause, UnaryExpression) and clause.modifier in (operators.asc_op, operators.desc_op):
-        return clause.element, clause.modifier is operators.desc_op
-    return clause, False
+# ORDER BY modifiers, and how to put each back on a sort key.
+_ORDERINGS = {
+    operators.asc_op: asc,
+    operators.desc_op: desc,
+    operators.nulls_first_op: nulls_first,
+    operators.nulls_last_op: nulls_last,
+}
+
+
+def _sort_key(clause) -> tuple[ColumnElement, list]:
+    """An ORDER BY clause as the expression it sorts by and its modifiers (`desc`, `nulls_last`...), outermost first."""
+    modifiers = []
+    while isinstance(clause, UnaryExpression) and clause.modifier in _ORDERINGS:
+        modifiers.append(_ORDERINGS[clause.modifier])
+        clause = clause.element
+    return clause, modifiers
+
+
+def _ordered(column, modifiers: list):
+    for modifier in reversed(modifiers):
+        column = modifier(column)
+    return column
 
 
 def _page_statement(statement: Select, schema_class: type[ma.Schema], model) -> Select:
@@ -97,10 +127,7 @@ def _page_statement(statement: Select, schema_class: type[ma.Schema], model) -> 
         .offset(bindparam("page_offset", type_=Integer))
         .subquery("page")
     )
-    order = [
-        page.c[key.name].desc() if descending else page.c[key.name].asc()
-        for key, (_, descending) in zip(labelled, sort_keys, strict=True)
-    ]
+    order = [_ordered(page.c[key.name], modifiers) for key, (_, modifiers) in zip(labelled, sort_keys, strict=True)]
     annotations = [description["expr"] for description in statement.column_descriptions[1:]]
     rows = select(model, *annotations).join(page, page.c.id == model.id).order_by(*order)
     return rendered(schema_class, rows, _REGISTRY_VERSION)

@@ -38,6 +38,22 @@ class json_array_agg(_JSONFunction):
     name = "json_array_agg"
 
 
+class json_array(_JSONFunction):
+    """A JSON array of its arguments."""
+
+    inherit_cache = True
+    name = "json_array"
+
+
+class text_list_agg(GenericFunction):
+    """Aggregate: the text values joined by `, `, in the order of the rows it aggregates (SQLite) or of the
+    value (PostgreSQL); feed it an ordered subquery so both agree. NULL over no rows."""
+
+    inherit_cache = True
+    name = "text_list_agg"
+    type = Text()
+
+
 class json_embed(_JSONFunction):
     """A JSON value that an enclosing JSON object embeds as JSON, not as a string."""
 
@@ -94,6 +110,27 @@ def _json_object_sqlite(element, compiler, **kw):
 @compiles(json_object, "postgresql")
 def _json_object_postgresql(element, compiler, **kw):
     return f"json_build_object({', '.join(_arguments(element, compiler, **kw))})"
+
+
+@compiles(json_array, "sqlite")
+def _json_array_sqlite(element, compiler, **kw):
+    return f"json_array({', '.join(_arguments(element, compiler, **kw))})"
+
+
+@compiles(json_array, "postgresql")
+def _json_array_postgresql(element, compiler, **kw):
+    return f"json_build_array({', '.join(_arguments(element, compiler, **kw))})"
+
+
+@compiles(text_list_agg, "sqlite")
+def _text_list_agg_sqlite(element, compiler, **kw):
+    return f"group_concat({compiler.process(element.clauses, **kw)}, ', ')"
+
+
+@compiles(text_list_agg, "postgresql")
+def _text_list_agg_postgresql(element, compiler, **kw):
+    value = compiler.process(element.clauses, **kw)
+    return f"string_agg({value}, ', ' ORDER BY {value})"
 
 
 @compiles(json_array_agg, "sqlite")

@@ -34,12 +34,64 @@ blp = Blueprint(
 
 ADOPTION_PATCH = AdoptionSchema(partial=True, exclude=("adopting_case_id",))
 
+FOR_SECTOR_EXAMPLES = {
+    "for_sector": {
+        "summary": "GET /api/v1/lessons?for_sector=health&curation=endorsed",
+        "value": [
+            {
+                "id": "0b7e5f3c-2a41-4d8e-9c6a-1f2e3d4c5b6a",
+                "case_id": "5d1c9a2e-7b3f-4e6a-8c1d-2e3f4a5b6c7d",
+                "title": "Keep a teacher in the loop",
+                "statement": "Answers reviewed by a teacher before use caught most errors.",
+                "recommendation": "Have a professional review generated answers before they reach the public.",
+                "kind": "good_practice",
+                "origin_sector": "education",
+                "applies_to_sectors": ["health", "public_administration"],
+                "conditions": None,
+                "principles": ["reliability_safety_control"],
+                "risk_domains": ["3"],
+                "evidence": {
+                    "outcome_ids": ["9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d", "1f2e3d4c-5b6a-4978-8695-a4b3c2d1e0f9"],
+                    "risk_ids": [],
+                    "urls": [],
+                },
+                "transferability": "high",
+                "curation": "endorsed",
+                "adoption_count": 2,
+                "created_at": "2026-03-02T08:15:00.000000Z",
+                "updated_at": "2026-05-11T10:00:00.000000Z",
+                "ranking": {
+                    "position_key": ["endorsed", "B", 1, 1],
+                    "curation": "endorsed",
+                    "best_evidence_grade": "B",
+                    "cited_outcomes": 2,
+                    "attained_outcomes": 1,
+                    "adoptions_worked": 2,
+                    "adoptions_did_not_work": 1,
+                    "reasons": [
+                        "Endorsed by NAIO as good practice to scale",
+                        "Evidence grade B (observational study or administrative data), the best of 2 cited "
+                        "outcomes; 1 attained its target",
+                        "Worked in 2 adopting cases (finance, public_administration); did not work in 1 case "
+                        "(agriculture)",
+                    ],
+                },
+            }
+        ],
+    }
+}
+
 
 @blp.route("/lessons")
 class LessonViews(MethodView):
     @blp.policy(PUBLIC)
     @blp.arguments(LessonListQuerySchema(), location="query")
-    @blp.response(200, LessonListItemSchema(many=True), headers={**PAGINATION_HEADERS, **FACETS_HEADER})
+    @blp.response(
+        200,
+        LessonListItemSchema(many=True),
+        headers={**PAGINATION_HEADERS, **FACETS_HEADER},
+        examples=FOR_SECTOR_EXAMPLES,
+    )
     def get(self, query):
         """List or search lessons across all cases
 
@@ -50,6 +102,23 @@ class LessonViews(MethodView):
         most relevant come first unless `sort` is given. Only lessons of cases the caller may see.
         `facets` adds counts per value of the fields named, over the whole filtered list, in the `X-Facets`
         header (`origin_sector`, `applies_to`, `principle` and `risk_domain` count a lesson once per value).
+
+        **Lessons for my sector.** `for_sector=health` lists the lessons learned in *other* sectors (their
+        `origin_sector` is not health) whose `applies_to_sectors` include health, ranked for health. Retired
+        lessons are left out: NAIO retired them as no longer good practice to scale (`curation=retired` with
+        `for_sector` is therefore empty). The order is lexicographic over:
+
+        1. curation: `endorsed` before `proposed`;
+        2. the best evidence grade among the outcomes the lesson cites (`evidence.outcome_ids`): A before B,
+           C, D; a lesson citing no outcome comes after grade D;
+        3. how many of those outcomes `attained` their target: more first;
+        4. adoptions that worked minus adoptions that did not: more first, counting only adoptions by cases
+           the caller may see (so an agency counts its own draft pilots' adoptions; anonymous callers count
+           published ones only);
+
+        then the newer lesson first, then the id. Each item then carries `ranking`: those values
+        (`position_key`, in the order compared), the counts behind them and `reasons` in words. `for_sector`
+        combines with every other filter; it is its own order, so `sort` with it is refused (422).
         """
         statement = service.list_statement(session=db.session, query=query, caller=current_caller())
         page = paginate(db.session, statement, LessonSchema, page=query["page"], page_size=query["page_size"])

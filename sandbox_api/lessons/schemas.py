@@ -76,10 +76,62 @@ class LessonSchema(ma.Schema):
     updated_at = updated_at_field()
 
 
+class LessonRankingSchema(ma.Schema):
+    """Why a lesson ranks where it does in `GET /api/v1/lessons?for_sector=...` (see that operation)."""
+
+    position_key = ma.fields.List(
+        ma.fields.Raw(),
+        validate=validate.Length(max=4),
+        metadata={
+            "description": "The values the list is ordered by, compared in this order: `curation` (`endorsed` "
+            "before `proposed`), `best_evidence_grade` (A before B, C, D; none last), `attained_outcomes` (more "
+            "first), then `adoptions_worked` minus `adoptions_did_not_work` (more first). Equal keys: newer "
+            "lesson first, then by id.",
+            "type": "array",
+            "maxItems": 4,
+        },
+    )
+    curation = choice(Curation, "`endorsed` or `proposed` (retired lessons are not listed).")
+    best_evidence_grade = ma.fields.String(
+        allow_none=True,
+        validate=validate.OneOf(["A", "B", "C", "D"]),
+        metadata={
+            "description": "The best grade among the outcomes the lesson cites as evidence (A controlled "
+            "experiment; B observational study or administrative data; C survey or expert review; D "
+            "anecdotal); null when it cites none.",
+            "enum": ["A", "B", "C", "D", None],
+        },
+    )
+    cited_outcomes = ma.fields.Integer(metadata={"description": "How many outcomes the lesson cites as evidence."})
+    attained_outcomes = ma.fields.Integer(
+        metadata={"description": "How many of those reached their target (`attained` true)."}
+    )
+    adoptions_worked = ma.fields.Integer(
+        metadata={"description": "Adoptions with result `worked`, by adopting cases the caller may see."}
+    )
+    adoptions_did_not_work = ma.fields.Integer(
+        metadata={"description": "Adoptions with result `did_not_work`, by adopting cases the caller may see."}
+    )
+    reasons = ma.fields.List(
+        ma.fields.String(validate=validate.Length(max=500), metadata={"description": "One reason, in English."}),
+        validate=validate.Length(max=3),
+        metadata={"description": "The three criteria in words: curation, evidence, adoptions (with their sectors)."},
+    )
+
+
 class LessonListItemSchema(LessonSchema):
-    """A lesson in a list: the lesson, and how it matched when the list was searched with `q`."""
+    """A lesson in a list: the lesson, how it matched when the list was searched with `q`, and why it ranks
+    where it does when the list was ranked `for_sector`."""
 
     match = match_field()
+    ranking = ma.fields.Nested(
+        LessonRankingSchema,
+        dump_only=True,
+        metadata={
+            "description": "Only with `for_sector`: why the lesson ranks where it does. Not part of the lesson "
+            "itself (its ETag and item representation do not include it)."
+        },
+    )
 
 
 class AdoptionSchema(ma.Schema):
@@ -118,6 +170,10 @@ class CaseLessonListQuerySchema(ListQuerySchema):
 
 
 class LessonListQuerySchema(SearchableQuerySchema, ListQuerySchema):
+    for_sector = term(
+        SECTORS,
+        "A sector: the lessons learned in other sectors that apply to it, ranked for it (see the operation).",
+    )
     origin_sector = filter_values(term(SECTORS, "A sector."), "Only lessons learned in cases of this primary sector.")
     applies_to = filter_values(
         term(SECTORS, "A sector."), "Only lessons whose `applies_to_sectors` include this sector."
@@ -129,6 +185,12 @@ class LessonListQuerySchema(SearchableQuerySchema, ListQuerySchema):
     transferability = filter_values(choice(Transferability, "A level."), "Only lessons of this transferability.")
     facets = facets_field(LESSON_FACETS)
     sort = search_sort_field(LESSON_SORT_FIELDS, "-created_at")
+
+    @ma.validates_schema(pass_original=True)
+    def ranked_or_sorted(self, data, original_data, **kwargs):
+        # The ranking is the point of `for_sector`; a sort that silently replaced it would hide why items rank.
+        if data.get("for_sector") and "sort" in original_data:
+            raise ma.ValidationError("`for_sector` orders the lessons by its ranking; leave out `sort`.", "sort")
 
 
 class AdoptionListQuerySchema(ListQuerySchema):

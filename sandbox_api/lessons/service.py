@@ -1,8 +1,9 @@
 """Rules and queries about lessons and their adoptions by other cases."""
 
 import uuid
+from collections import defaultdict
 
-from sqlalchemy import ColumnElement, Select, and_, exists, select
+from sqlalchemy import ColumnElement, Select, Text, and_, case, cast, exists, func, literal, select
 from sqlalchemy.orm import Session
 
 from sandbox_api import audit, search
@@ -13,17 +14,19 @@ from sandbox_api.cases.models import Case
 from sandbox_api.db import replace_codes
 from sandbox_api.errors import Conflict, NotFound, Unprocessable
 from sandbox_api.lessons.models import (
+    AdoptionResult,
     Curation,
     Lesson,
     LessonAdoption,
     LessonPrinciple,
     LessonRiskDomain,
     LessonSector,
+    lesson_outcome_evidence,
 )
 from sandbox_api.lessons.schemas import AdoptionSchema, LessonSchema
-from sandbox_api.outcomes.models import Outcome
+from sandbox_api.outcomes.models import EVIDENCE_GRADES, Outcome
 from sandbox_api.pagination import order_by
-from sandbox_api.rendering import render_one
+from sandbox_api.rendering import json_array, json_object, key, render_one, text_list_agg
 from sandbox_api.risks.models import Risk
 
 LESSONS = ChildResource(Lesson, LessonSchema, "lesson")
@@ -38,9 +41,174 @@ def get(*, session: Session, lesson_id: uuid.UUID, caller: Caller) -> Lesson:
     return lesson
 
 
+def _grade_methods() -> dict[str, str]:
+    methods = defaultdict(list)
+    for method, grade in EVIDENCE_GRADES.items():
+        methods[grade].append(method.value.replace("_", " "))
+    return {grade: " or ".join(names) for grade, names in sorted(methods.items())}
+
+
+GRADE_METHODS = _grade_methods()
+
+_EVIDENCE = lesson_outcome_evidence.join(Outcome, Outcome.id == lesson_outcome_evidence.c.outcome_id)
+
+
+def _cited_outcomes(*conditions) -> ColumnElement:
+    """An aggregate over the outcomes that the lesson (of the enclosing query) cites, one index range of
+    `lesson_outcome_evidence` (its key starts with the lesson)."""
+    return (
+        select(func.count())
+        .select_from(_EVIDENCE)
+        .where(lesson_outcome_evidence.c.lesson_id == Lesson.id, *conditions)
+        .scalar_subquery()
+    )
+
+
+def _visible_adoptions(caller: Caller, *conditions) -> Select:
+    """The adoptions of the lesson (of the enclosing query) by cases the caller may see; the lesson's own case
+    is visible already, as the list shows only those."""
+    statement = (
+        select(func.count()).select_from(LessonAdoption).where(LessonAdoption.lesson_id == Lesson.id, *conditions)
+    )
+    if cases_service.visibility(caller) is not None:
+        statement = statement.where(cases_service.case_is_visible(LessonAdoption.adopting_case_id, caller))
+    return statement
+
+
+def _adopting_sectors(caller: Caller, result: AdoptionResult) -> ColumnElement:
+    """`education, finance`: the primary sectors of the visible adopting cases with that result."""
+    sectors = (
+        select(Case.primary_sector.label("sector"))
+        .distinct()
+        .join(LessonAdoption, LessonAdoption.adopting_case_id == Case.id)
+        .where(LessonAdoption.lesson_id == Lesson.id, LessonAdoption.result == result)
+        .order_by(Case.primary_sector)
+        .correlate(Lesson)
+    )
+    condition = cases_service.visibility(caller)
+    if condition is not None:
+        sectors = sectors.where(condition)
+    sectors = sectors.subquery()
+    return select(text_list_agg(sectors.c.sector)).scalar_subquery()
+
+
+def _counted(count: ColumnElement, singular: str, plural: str) -> ColumnElement:
+    """`1 cited outcome`, `2 cited outcomes`."""
+    return cast(count, Text) + literal(" ") + case((count == 1, literal(singular)), else_=literal(plural))
+
+
+def _ranking(sector: str, caller: Caller) -> tuple[tuple, ColumnElement]:
+    """The ORDER BY of lessons ranked for a sector, and the JSON that explains each lesson's place.
+
+    The order is lexicographic: curation (endorsed first), the best evidence grade among the cited outcomes
+    (grades are letters, so the best is the smallest; none last), how many cited outcomes were attained, and
+    the visible adoptions that worked minus those that did not; then newer first, then the id. Each key is
+    a correlated aggregate over one lesson's index range, so ranking costs a few look-ups per matching lesson;
+    every lesson that applies to the sector is ranked, so the cost grows with their number. The explanation
+    costs little more: SQLite computes the select list only for rows entering its top-N sort, PostgreSQL
+    after the sort.
+    """
+    curation_rank = case((Lesson.curation == Curation.ENDORSED, 0), else_=1)
+    best_grade = (
+        select(func.min(Outcome.evidence_grade))
+        .select_from(_EVIDENCE)
+        .where(lesson_outcome_evidence.c.lesson_id == Lesson.id)
+        .scalar_subquery()
+    )
+    attained = _cited_outcomes(Outcome.attained.is_(True))
+    net_adoptions = (
+        _visible_adoptions(caller, LessonAdoption.result.in_((AdoptionResult.WORKED, AdoptionResult.DID_NOT_WORK)))
+        .with_only_columns(
+            func.coalesce(func.sum(case((LessonAdoption.result == AdoptionResult.WORKED, 1), else_=-1)), 0)
+        )
+        .scalar_subquery()
+    )
+    ordering = (
+        curation_rank,
+        best_grade.asc().nulls_last(),
+        attained.desc(),
+        net_adoptions.desc(),
+        Lesson.created_at.desc(),
+        Lesson.id.desc(),
+    )
+
+    cited = _cited_outcomes()
+    worked = _visible_adoptions(caller, LessonAdoption.result == AdoptionResult.WORKED).scalar_subquery()
+    failed = _visible_adoptions(caller, LessonAdoption.result == AdoptionResult.DID_NOT_WORK).scalar_subquery()
+    grade_methods = case(GRADE_METHODS, value=best_grade)
+    curation_reason = case(
+        (Lesson.curation == Curation.ENDORSED, literal("Endorsed by NAIO as good practice to scale")),
+        else_=literal("Proposed by its agency, not yet endorsed by NAIO"),
+    )
+    evidence_reason = case(
+        (best_grade.is_(None), literal("Cites no outcome as evidence")),
+        else_=literal("Evidence grade ")
+        + best_grade
+        + literal(" (")
+        + grade_methods
+        + literal("), the best of ")
+        + _counted(cited, "cited outcome", "cited outcomes")
+        + literal("; ")
+        + cast(attained, Text)
+        + literal(" attained its target"),
+    )
+    failed_clause = case(
+        (
+            failed > 0,
+            literal("; did not work in ")
+            + _counted(failed, "case", "cases")
+            + literal(" (")
+            + _adopting_sectors(caller, AdoptionResult.DID_NOT_WORK)
+            + literal(")"),
+        ),
+        else_=literal(""),
+    )
+    adoption_reason = (
+        case(
+            (
+                worked > 0,
+                literal("Worked in ")
+                + _counted(worked, "adopting case", "adopting cases")
+                + literal(" (")
+                + _adopting_sectors(caller, AdoptionResult.WORKED)
+                + literal(")"),
+            ),
+            else_=literal("No adopting case reports that it worked"),
+        )
+        + failed_clause
+    )
+    explanation = json_object(
+        key("position_key"),
+        json_array(Lesson.curation, best_grade, attained, net_adoptions),
+        key("curation"),
+        Lesson.curation,
+        key("best_evidence_grade"),
+        best_grade,
+        key("cited_outcomes"),
+        cited,
+        key("attained_outcomes"),
+        attained,
+        key("adoptions_worked"),
+        worked,
+        key("adoptions_did_not_work"),
+        failed,
+        key("reasons"),
+        json_array(curation_reason, evidence_reason, adoption_reason),
+    )
+    return ordering, cast(explanation, Text).label("ranking")
+
+
 def list_statement(*, session: Session, query: dict, caller: Caller) -> Select:
-    """Lessons across all cases that the caller may see, filtered as documented on `GET /api/v1/lessons`."""
+    """Lessons across all cases that the caller may see, filtered as documented on `GET /api/v1/lessons`;
+    with `for_sector`, ranked for that sector, each with its `ranking`."""
     conditions = []
+    sector = query.get("for_sector")
+    if sector:
+        # Driven by the (sector, lesson) index: only the lessons that apply to the sector are ranked at all.
+        conditions.append(
+            Lesson.id.in_(select(LessonSector.lesson_id).where(LessonSector.sector_code == sector)),
+        )
+        conditions.append(Lesson.curation != Curation.RETIRED)
     if query.get("origin_sector"):
         conditions.append(exists().where(Case.id == Lesson.case_id, Case.primary_sector.in_(query["origin_sector"])))
     if query.get("applies_to"):
@@ -64,7 +232,21 @@ def list_statement(*, session: Session, query: dict, caller: Caller) -> Select:
             conditions.append(getattr(Lesson, name).in_(query[name]))
     # Last: SQLite tests the conditions in this order, and the filters above, on the lesson's own rows,
     # rule out most lessons more cheaply than a look-up of each lesson's case.
-    if cases_service.visibility(caller) is not None:
+    visibility = cases_service.visibility(caller)
+    if sector:
+        # One look-up of the lesson's case for both its origin and its visibility: at national scale that
+        # look-up, once per lesson applying to the sector, is most of the cost of ranking.
+        case_conditions = (
+            [Case.primary_sector != sector] if visibility is None else [Case.primary_sector != sector, visibility]
+        )
+        conditions.append(exists().where(Case.id == Lesson.case_id, *case_conditions))
+        ordering, ranking = _ranking(sector, caller)
+        ranked = select(Lesson, ranking).where(*conditions)
+        if "q" in query:
+            # Searched and ranked: `q` narrows the lessons and explains its match, the ranking orders them.
+            ranked = search.ordered(ranked, session=session, index=search.LESSONS, query=query).order_by(None)
+        return ranked.order_by(*ordering)
+    if visibility is not None:
         conditions.append(cases_service.case_is_visible(Lesson.case_id, caller))
     return search.ordered(select(Lesson).where(*conditions), session=session, index=search.LESSONS, query=query)
 

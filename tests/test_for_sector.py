@@ -1,0 +1,238 @@
+"""Lessons for my sector: other sectors' lessons that apply to it, ranked, each saying why it ranks there."""
+
+import pytest
+
+from sandbox_api.keys.models import Role
+from tests.conftest import Actor, case_body, create_agency, make_key, publish
+
+FOR_HEALTH = "/api/v1/lessons?for_sector=health"
+
+
+def _case(owner: Actor, title: str, sector: str) -> dict:
+    response = owner.post("/api/v1/cases", json=case_body(title=title, primary_sector=sector))
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def _outcome(owner: Actor, case: dict, **fields) -> dict:
+    response = owner.post(f"/api/v1/cases/{case['id']}/outcomes", json={"kind": "qualitative", **fields})
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def _lesson(owner: Actor, case: dict, title: str, applies_to: list[str], outcomes: tuple = ()) -> dict:
+    body = {
+        "title": title,
+        "statement": f"{title}: what the pilot learned.",
+        "kind": "good_practice",
+        "applies_to_sectors": applies_to,
+        "evidence": {"outcome_ids": [outcome["id"] for outcome in outcomes]},
+    }
+    response = owner.post(f"/api/v1/cases/{case['id']}/lessons", json=body)
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def _curate(naio: Actor, lesson: dict, curation: str) -> None:
+    response = naio.post(f"/api/v1/lessons/{lesson['id']}/curation", json={"curation": curation})
+    assert response.status_code == 200, response.json
+
+
+def _adopt(owner: Actor, lesson: dict, adopting_case: dict, result: str) -> None:
+    response = owner.post(
+        f"/api/v1/lessons/{lesson['id']}/adoptions", json={"adopting_case_id": adopting_case["id"], "result": result}
+    )
+    assert response.status_code == 201, response.json
+
+
+@pytest.fixture
+def registry(client, admin, naio, owner_a, owner_b):
+    """Education (agency A) and finance (agency B) lessons for health, and the lessons that must not show.
+
+    Adopted by a health pilot (agency C), an agriculture pilot (B), the finance pilot (B), all published,
+    and by a draft public-administration pilot of agency A. Lessons are adopted once their cases are public.
+    """
+    create_agency(admin, "agency-c", name="Ministry of Health C")
+    owner_c = Actor(client, make_key(Role.AGENCY, "agency-c"))
+    education = _case(owner_a, "Education GPT", "education")
+    finance = _case(owner_b, "Fraud triage", "finance")
+    health = _case(owner_c, "Clinic triage", "health")
+    draft_education = _case(owner_a, "Unpublished tutor", "education")
+    agriculture = _case(owner_b, "Crop advice", "agriculture")
+    draft_public_admin = _case(owner_a, "Draft letters", "public_administration")
+
+    experiment = _outcome(
+        owner_a,
+        education,
+        title="Marking time saved",
+        kind="quantitative",
+        method="controlled_experiment",
+        baseline=10,
+        target=20,
+        actual=25,
+        direction="increase",
+    )
+    survey = _outcome(owner_b, finance, title="Analysts satisfied", method="survey")
+
+    lessons = {
+        "endorsed_a": _lesson(owner_a, education, "Teacher in the loop", ["health"], (experiment,)),
+        "endorsed_c": _lesson(owner_b, finance, "Explain each flag", ["education", "health"], (survey,)),
+        "proposed_adopted": _lesson(owner_a, education, "Co-design with staff", ["health", "finance"]),
+        "retired": _lesson(owner_b, finance, "Full automation", ["health"], (survey,)),
+        "from_health": _lesson(owner_c, health, "Nurse review", ["health"]),
+        "agriculture_only": _lesson(owner_a, education, "Seasonal data", ["agriculture"]),
+        "proposed_plain": _lesson(owner_b, finance, "Log every override", ["health"]),
+        "of_a_draft": _lesson(owner_a, draft_education, "Unpublished insight", ["health"]),
+    }
+    for name in ("endorsed_a", "endorsed_c", "from_health", "agriculture_only"):
+        _curate(naio, lessons[name], "endorsed")
+    _curate(naio, lessons["retired"], "retired")
+
+    for owner, case in ((owner_a, education), (owner_b, finance), (owner_c, health), (owner_b, agriculture)):
+        publish(naio, owner, case)
+    # The endorsed lessons' adoptions must not lift them: curation and evidence come first.
+    _adopt(owner_c, lessons["endorsed_c"], health, "did_not_work")
+    _adopt(owner_c, lessons["proposed_adopted"], health, "worked")
+    _adopt(owner_b, lessons["proposed_adopted"], agriculture, "worked")
+    _adopt(owner_b, lessons["proposed_adopted"], finance, "did_not_work")
+    _adopt(owner_a, lessons["proposed_adopted"], draft_public_admin, "worked")
+    _adopt(owner_b, lessons["retired"], agriculture, "worked")
+
+    return lessons
+
+
+def _titles(response) -> list[str]:
+    assert response.status_code == 200, response.json
+    return [item["title"] for item in response.json]
+
+
+def _ranking(response, title: str) -> dict:
+    return next(item["ranking"] for item in response.json if item["title"] == title)
+
+
+def test_endorsed_lessons_from_other_sectors_first_and_whether_they_worked(client, registry):
+    response = client.get(FOR_HEALTH)
+
+    assert _titles(response) == [
+        "Teacher in the loop",
+        "Explain each flag",
+        "Co-design with staff",
+        "Log every override",
+    ]
+    assert _ranking(response, "Teacher in the loop") == {
+        "position_key": ["endorsed", "A", 1, 0],
+        "curation": "endorsed",
+        "best_evidence_grade": "A",
+        "cited_outcomes": 1,
+        "attained_outcomes": 1,
+        "adoptions_worked": 0,
+        "adoptions_did_not_work": 0,
+        "reasons": [
+            "Endorsed by NAIO as good practice to scale",
+            "Evidence grade A (controlled experiment), the best of 1 cited outcome; 1 attained its target",
+            "No adopting case reports that it worked",
+        ],
+    }
+    assert _ranking(response, "Explain each flag") == {
+        "position_key": ["endorsed", "C", 0, -1],
+        "curation": "endorsed",
+        "best_evidence_grade": "C",
+        "cited_outcomes": 1,
+        "attained_outcomes": 0,
+        "adoptions_worked": 0,
+        "adoptions_did_not_work": 1,
+        "reasons": [
+            "Endorsed by NAIO as good practice to scale",
+            "Evidence grade C (survey or expert review), the best of 1 cited outcome; 0 attained its target",
+            "No adopting case reports that it worked; did not work in 1 case (health)",
+        ],
+    }
+    # The draft pilot's adoption is not public: two published cases report it worked, one that it did not.
+    assert _ranking(response, "Co-design with staff") == {
+        "position_key": ["proposed", None, 0, 1],
+        "curation": "proposed",
+        "best_evidence_grade": None,
+        "cited_outcomes": 0,
+        "attained_outcomes": 0,
+        "adoptions_worked": 2,
+        "adoptions_did_not_work": 1,
+        "reasons": [
+            "Proposed by its agency, not yet endorsed by NAIO",
+            "Cites no outcome as evidence",
+            "Worked in 2 adopting cases (agriculture, health); did not work in 1 case (finance)",
+        ],
+    }
+    assert _ranking(response, "Log every override")["position_key"] == ["proposed", None, 0, 0]
+
+
+def test_a_ranked_item_is_the_lesson_plus_its_ranking(client, registry):
+    ranked = client.get(FOR_HEALTH).json[0]
+    lesson = client.get(f"/api/v1/cases/{ranked['case_id']}/lessons/{ranked['id']}").json
+
+    assert {name: value for name, value in ranked.items() if name != "ranking"} == lesson
+    assert all("ranking" not in item for item in client.get("/api/v1/lessons?applies_to=health").json)
+
+
+def test_visibility_decides_which_lessons_and_which_adoptions_count(registry, owner_a, owner_b, naio):
+    for_health = [owner_a.get(FOR_HEALTH), naio.get(FOR_HEALTH)]
+    for response in for_health:
+        # The draft case's lesson is its agency's and NAIO's; the newer of two equal keys comes first.
+        assert _titles(response) == [
+            "Teacher in the loop",
+            "Explain each flag",
+            "Co-design with staff",
+            "Unpublished insight",
+            "Log every override",
+        ]
+        ranking = _ranking(response, "Co-design with staff")
+        assert (ranking["adoptions_worked"], ranking["adoptions_did_not_work"]) == (3, 1)
+        assert ranking["reasons"][2] == (
+            "Worked in 3 adopting cases (agriculture, health, public_administration); did not work in 1 case (finance)"
+        )
+
+    other_agency = owner_b.get(FOR_HEALTH)
+    assert _titles(other_agency) == [
+        "Teacher in the loop",
+        "Explain each flag",
+        "Co-design with staff",
+        "Log every override",
+    ]
+    assert _ranking(other_agency, "Co-design with staff")["adoptions_worked"] == 2
+
+
+def test_for_sector_combines_with_the_other_filters(client, registry, naio):
+    assert _titles(client.get(f"{FOR_HEALTH}&curation=endorsed")) == ["Teacher in the loop", "Explain each flag"]
+    assert _titles(client.get(f"{FOR_HEALTH}&origin_sector=finance")) == ["Explain each flag", "Log every override"]
+    assert _titles(naio.get(f"{FOR_HEALTH}&curation=proposed&origin_sector=education")) == [
+        "Co-design with staff",
+        "Unpublished insight",
+    ]
+    # Retired lessons are no practice to scale, so ranking for a sector never lists them.
+    assert _titles(client.get(f"{FOR_HEALTH}&curation=retired")) == []
+    assert _titles(client.get(f"{FOR_HEALTH}&origin_sector=health")) == []
+    assert _titles(client.get("/api/v1/lessons?for_sector=agriculture")) == ["Seasonal data"]
+
+
+def test_pages_follow_the_ranking(client, registry):
+    first = client.get(f"{FOR_HEALTH}&page_size=3")
+    second = client.get(f"{FOR_HEALTH}&page_size=3&page=2")
+
+    assert _titles(first) + _titles(second) == [
+        "Teacher in the loop",
+        "Explain each flag",
+        "Co-design with staff",
+        "Log every override",
+    ]
+    assert '"total": 4' in first.headers["X-Pagination"]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("for_sector=mars", "for_sector"), ("for_sector=health&sort=title", "sort"), ("for_sector=", "for_sector")],
+)
+def test_a_bad_for_sector_query_is_refused(client, query, field):
+    response = client.get(f"/api/v1/lessons?{query}")
+
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    assert field in response.json["errors"]["query"]
