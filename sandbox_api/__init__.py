@@ -96,6 +96,7 @@ def register_blueprints(app: Flask) -> None:
     from sandbox_api.agencies.routes import blp as agencies
     from sandbox_api.cases.routes import blp as cases
     from sandbox_api.events.routes import blp as changes
+    from sandbox_api.exports.routes import blp as exports
     from sandbox_api.health.routes import blp as health
     from sandbox_api.keys.routes import blp as keys
     from sandbox_api.lessons.routes import blp as lessons
@@ -118,7 +119,7 @@ def register_blueprints(app: Flask) -> None:
             "description": "An API key, `sbx_<prefix>_<secret>`, from an administrator.",
         },
     )
-    for blueprint in (agencies, cases, risks, outcomes, lessons, changes, taxonomies, keys, health):
+    for blueprint in (agencies, cases, risks, outcomes, lessons, exports, changes, taxonomies, keys, health):
         api.register_blueprint(blueprint)
     # Orchestrators probe often, from one address; a throttled probe would take a healthy replica out.
     app.extensions[ratelimit.EXTENSION].exempt(health)

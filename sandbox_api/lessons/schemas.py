@@ -8,6 +8,7 @@ from sandbox_api.schemas import (
     LONG_TEXT,
     MAX_LIST_ITEMS,
     ListQuerySchema,
+    case_reference_field,
     choice,
     created_at_field,
     filter_values,
@@ -72,6 +73,12 @@ class LessonSchema(ma.Schema):
     )
     created_at = created_at_field()
     updated_at = updated_at_field()
+
+
+class LessonInCaseSchema(LessonSchema):
+    """A lesson read across cases, with its case's reference."""
+
+    case_reference = case_reference_field()
 
 
 class AdoptionSchema(ma.Schema):
