@@ -36,7 +36,8 @@ details and review notes never reach callers without a key.
 first answer instead of writing twice.
 
 **Conventions.** JSON in snake_case; timestamps are RFC 3339 in UTC; ids are UUIDs.
-Every list is paginated (`page`, `page_size`, `X-Pagination`, `Link`). Item responses carry a strong `ETag`;
+Every list is paginated (`page`, `page_size`, `X-Pagination`, `Link`); `/api/v1/exports/...` streams a
+list's whole filtered set as CSV or NDJSON. Item responses carry a strong `ETag`;
 PATCH and DELETE need it in `If-Match` (428 without, 412 when stale). Unknown query parameters and body
 fields are refused with 422. Every error is RFC 9457 `application/problem+json`.
 """

@@ -298,8 +298,11 @@ def test_a_client_leaving_mid_export_frees_the_export(client, naio, owner_a):
     response = client.get("/api/v1/exports/risks", buffered=False)
     header = next(iter(response.response))
     response.close()  # what the server does when the client goes away
+    head = client.head("/api/v1/exports/risks")  # a body never read at all
+    head.close()
     after = _csv(client.get("/api/v1/exports/risks"))
 
     assert header.decode().startswith("id,case_id,")
+    assert head.status_code == 200 and head.get_data() == b""
     assert len(after) == 3
     assert naio.get(f"/api/v1/cases/{case['id']}").status_code == 200

@@ -52,20 +52,22 @@ COMMON_DESCRIPTION = f"""\
 Every row the list would give over all its pages, in the list's order, in one streamed answer (no
 `Content-Length`): the list's filters and `sort`, but no `page` or `page_size`. The rows come from one
 consistent snapshot of the registry, however long the download takes (PostgreSQL: a read-only REPEATABLE
-READ transaction; SQLite: one read transaction), and only as many rows as the answer is sending are held
-in memory. Invalid parameters are refused with 422 before anything is sent; a failure while sending
-cuts the answer short, so a truncated file is never complete.
+READ transaction; SQLite: one read transaction), and only the rows being sent are held in memory. Invalid
+parameters are refused with 422 before anything is sent; a failure while sending breaks the transfer off
+(the chunked body never ends), so an HTTP/1.1 client sees an error, not a short file that looks whole.
 
-**NDJSON** (`format=ndjson`, `{NDJSON_MEDIA_TYPE}`): one JSON object per line, each exactly the
-resource as the list gives it.
+**NDJSON** (`format=ndjson`, `{NDJSON_MEDIA_TYPE}`): one JSON object per line, each the resource exactly
+as the list gives it.
 
-**CSV** (`format=csv`, `{CSV_MEDIA_TYPE}`): RFC 4180, UTF-8 without a byte order mark, a header row,
-CRLF line ends, fields quoted when they hold a comma, quote or line break. An empty cell is null (or an
-empty list); booleans are `true` and `false`; numbers are written in their shortest form (`12`, `2.5`). Members of a nested object are columns of their own (`exit_decision`); lists of
-codes or ids are joined with `{service.LIST_SEPARATOR}`; lists of objects or of URLs are JSON text. A text
-cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, so that a
-spreadsheet shows it instead of running it as a formula (OWASP, CSV injection); numbers are never changed.
-The columns, in order:
+**CSV** (`format=csv`, `{CSV_MEDIA_TYPE}`): RFC 4180, UTF-8 without a byte order mark, a header row, CRLF
+line ends, fields quoted when they hold a comma, quote or line break. An empty cell is null or an empty
+list; booleans are `true` and `false`; numbers are in their shortest form (`12`, `2.5`). Each member of a
+nested object is a column of its own (`exit_decision`, empty until the pilot exits); lists of codes or ids
+are joined with `{service.LIST_SEPARATOR}`; lists of objects or of URLs are JSON text. A text cell that
+starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, so that a spreadsheet shows
+it instead of running it as a formula (OWASP, CSV injection); numbers are never changed. Members that a
+list adds to its items (e.g. why a search matched) follow the columns below, under their own names. The
+columns, in order:
 """
 
 
