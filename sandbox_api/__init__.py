@@ -36,7 +36,8 @@ details and review notes never reach callers without a key.
 first answer instead of writing twice.
 
 **Conventions.** JSON in snake_case; timestamps are RFC 3339 in UTC; ids are UUIDs.
-Every list is paginated (`page`, `page_size`, `X-Pagination`, `Link`). Item responses carry a strong `ETag`;
+Every list is paginated (`page`, `page_size`, `X-Pagination`, `Link`); `/api/v1/exports/...` streams a
+list's whole filtered set as CSV or NDJSON. Item responses carry a strong `ETag`;
 PATCH and DELETE need it in `If-Match` (428 without, 412 when stale). Unknown query parameters and body
 fields are refused with 422. Every error is RFC 9457 `application/problem+json`.
 """
@@ -97,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
     from sandbox_api.agencies.routes import blp as agencies
     from sandbox_api.cases.routes import blp as cases
     from sandbox_api.events.routes import blp as changes
+    from sandbox_api.exports.routes import blp as exports
     from sandbox_api.health.routes import blp as health
     from sandbox_api.insights.routes import blp as insights
     from sandbox_api.keys.routes import blp as keys
@@ -120,7 +122,7 @@ def register_blueprints(app: Flask) -> None:
             "description": "An API key, `sbx_<prefix>_<secret>`, from an administrator.",
         },
     )
-    for blueprint in (agencies, cases, risks, outcomes, lessons, insights, changes, taxonomies, keys, health):
+    for blueprint in (agencies, cases, risks, outcomes, lessons, insights, exports, changes, taxonomies, keys, health):
         api.register_blueprint(blueprint)
     # Orchestrators probe often, from one address; a throttled probe would take a healthy replica out.
     app.extensions[ratelimit.EXTENSION].exempt(health)

@@ -129,6 +129,7 @@ class Database:
         self.engine: Engine | None = None
         self._write_engine: Engine | Connection | None = None
         self._read_bind: Engine | Connection | None = None
+        self._snapshot_bind: Engine | Connection | None = None
         self._sessions: sessionmaker[Session] | None = None
 
     def init_app(self, app: Flask, *, engine: Engine | None = None, connection: Connection | None = None) -> None:
@@ -141,8 +142,15 @@ class Database:
             # Under READ COMMITTED each statement reads its own snapshot, inside a transaction or not, so
             # for reads BEGIN and ROLLBACK are two round trips that change nothing.
             self._read_bind = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            self._snapshot_bind = self.engine.execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True
+            )
+        else:
+            # A deferred transaction in WAL mode reads one snapshot from its first read to its end, and
+            # blocks no writer.
+            self._snapshot_bind = self.engine
         if connection is not None:
-            self._write_engine = self._read_bind = connection
+            self._write_engine = self._read_bind = self._snapshot_bind = connection
             self._sessions = sessionmaker(expire_on_commit=False, join_transaction_mode="create_savepoint")
         else:
             self._sessions = sessionmaker(expire_on_commit=False)
@@ -164,6 +172,19 @@ class Database:
     def new_session(self, *, write: bool) -> Session:
         assert self._sessions is not None, "Database.init_app() was not called"
         return self._sessions(bind=self._write_engine if write else self._read_bind)
+
+    def snapshot_session(self) -> Session:
+        """A read-only session whose every statement sees the registry as it was at its first one, for a
+        read made of many fetches (an export); whoever opens it closes it.
+
+        The request's session ends its transaction first. The snapshot outlives it: Flask tears the
+        request down before a streamed body is sent, and in the tests, where both are savepoints of one
+        connection, rolling back the request's earlier savepoint would end the snapshot's with it.
+        """
+        assert self._sessions is not None, "Database.init_app() was not called"
+        if "db_session" in g:
+            g.db_session.rollback()
+        return self._sessions(bind=self._snapshot_bind)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -134,6 +134,10 @@ class Lesson(Base):
     origin_sector: Mapped[str] = column_property(
         select(Case.primary_sector).where(Case.id == case_id).scalar_subquery(), deferred=True
     )
+    # Read across cases (the exports), a lesson says which case learned it without a second request.
+    case_reference: Mapped[str] = column_property(
+        select(Case.reference).where(Case.id == case_id).scalar_subquery(), deferred=True
+    )
     adoption_count: Mapped[int] = column_property(
         select(func.count(LessonAdoption.id))
         .join(Case, Case.id == LessonAdoption.adopting_case_id)

@@ -9,6 +9,7 @@ from sandbox_api.schemas import (
     LONG_TEXT,
     MAX_LIST_ITEMS,
     ListQuerySchema,
+    case_reference_field,
     choice,
     created_at_field,
     filter_values,
@@ -132,6 +133,12 @@ class LessonListItemSchema(LessonSchema):
             "itself (its ETag and item representation do not include it)."
         },
     )
+
+
+class LessonInCaseSchema(LessonSchema):
+    """A lesson read across cases, with its case's reference."""
+
+    case_reference = case_reference_field()
 
 
 class AdoptionSchema(ma.Schema):

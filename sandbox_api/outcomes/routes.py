@@ -46,7 +46,7 @@ class OutcomesAcrossCasesViews(MethodView):
         Only outcomes of cases the caller may see. `facets` adds counts per
         value of the fields named, over the whole filtered list, in the `X-Facets` header.
         """
-        statement = service.list_statement(query=query, caller=current_caller())
+        statement = service.list_statement(session=db.session, query=query, caller=current_caller())
         page = paginate(db.session, statement, OutcomeInCaseSchema, page=query["page"], page_size=query["page_size"])
         return with_facets(page, session=db.session, statement=statement, facets=OUTCOME_FACETS, names=query["facets"])
 

@@ -43,7 +43,7 @@ def update(*, session: Session, outcome: Outcome, changes: dict) -> Outcome:
     return outcome
 
 
-def list_statement(*, query: dict, caller: Caller) -> Select:
+def list_statement(*, session: Session, query: dict, caller: Caller) -> Select:
     """Outcomes across all cases that the caller may see, filtered as documented on `GET /api/v1/outcomes`."""
     methods = set(query.get("method") or EVIDENCE_GRADES)
     if query.get("evidence_grade"):

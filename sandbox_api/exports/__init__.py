@@ -1,0 +1,1 @@
+"""Exports: whole filtered lists as CSV or NDJSON, streamed."""
