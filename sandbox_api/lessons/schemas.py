@@ -160,6 +160,18 @@ class CurationSchema(ma.Schema):
 LESSON_SORT_FIELDS = ("created_at", "title", "kind")
 
 
+def _ranked_or_sorted() -> ma.fields.String:
+    field = sort_field(LESSON_SORT_FIELDS, "-created_at")
+    # Without `sort`, a list ranked for a sector keeps its ranking; an explicit `sort` orders it instead.
+    field.load_default = ma.missing
+    field.metadata["description"] = (
+        "Order of the items: a field name, or `-name` for descending. Default: the ranking with `for_sector`, "
+        "`-created_at` otherwise. An explicit `sort` wins over the ranking (each item still carries its "
+        "`ranking`). The id breaks ties, so the order is always the same."
+    )
+    return field
+
+
 class CaseLessonListQuerySchema(ListQuerySchema):
     kind = filter_values(choice(LessonKind, "A kind."), "Only lessons of this kind.")
     sort = sort_field(LESSON_SORT_FIELDS, "-created_at")
@@ -179,13 +191,7 @@ class LessonListQuerySchema(ListQuerySchema):
     principle = filter_values(term(PRINCIPLES, "A principle."), "Only lessons bearing on this AIGE principle.")
     risk_domain = filter_values(term(RISK_DOMAINS, "A risk domain."), "Only lessons bearing on this MIT risk domain.")
     transferability = filter_values(choice(Transferability, "A level."), "Only lessons of this transferability.")
-    sort = sort_field(LESSON_SORT_FIELDS, "-created_at")
-
-    @ma.validates_schema(pass_original=True)
-    def ranked_or_sorted(self, data, original_data, **kwargs):
-        # The ranking is the point of `for_sector`; a sort that silently replaced it would hide why items rank.
-        if data.get("for_sector") and "sort" in original_data:
-            raise ma.ValidationError("`for_sector` orders the lessons by its ranking; leave out `sort`.", "sort")
+    sort = _ranked_or_sorted()
 
 
 class AdoptionListQuerySchema(ListQuerySchema):

@@ -241,10 +241,12 @@ def list_statement(*, query: dict, caller: Caller) -> Select:
         )
         conditions.append(exists().where(Case.id == Lesson.case_id, *case_conditions))
         ordering, ranking = _ranking(sector, caller)
+        if query.get("sort"):
+            ordering = order_by(Lesson, query["sort"])
         return select(Lesson, ranking).where(*conditions).order_by(*ordering)
     if visibility is not None:
         conditions.append(cases_service.case_is_visible(Lesson.case_id, caller))
-    return select(Lesson).where(*conditions).order_by(*order_by(Lesson, query["sort"]))
+    return select(Lesson).where(*conditions).order_by(*order_by(Lesson, query.get("sort", "-created_at")))
 
 
 def _same_case_rows(session: Session, model, ids: list[uuid.UUID], case_id: uuid.UUID, field: str) -> list:
