@@ -226,9 +226,21 @@ def test_pages_follow_the_ranking(client, registry):
     assert '"total": 4' in first.headers["X-Pagination"]
 
 
+def test_an_explicit_sort_wins_over_the_ranking(client, registry):
+    response = client.get(f"{FOR_HEALTH}&sort=title")
+
+    assert _titles(response) == [
+        "Co-design with staff",
+        "Explain each flag",
+        "Log every override",
+        "Teacher in the loop",
+    ]
+    assert _ranking(response, "Teacher in the loop")["position_key"] == ["endorsed", "A", 1, 0]
+
+
 @pytest.mark.parametrize(
     ("query", "field"),
-    [("for_sector=mars", "for_sector"), ("for_sector=health&sort=title", "sort"), ("for_sector=", "for_sector")],
+    [("for_sector=mars", "for_sector"), ("for_sector=", "for_sector"), ("for_sector=health&sort=rank", "sort")],
 )
 def test_a_bad_for_sector_query_is_refused(client, query, field):
     response = client.get(f"/api/v1/lessons?{query}")

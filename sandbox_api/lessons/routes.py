@@ -118,7 +118,7 @@ class LessonViews(MethodView):
 
         then the newer lesson first, then the id. Each item then carries `ranking`: those values
         (`position_key`, in the order compared), the counts behind them and `reasons` in words. `for_sector`
-        combines with every other filter; it is its own order, so `sort` with it is refused (422).
+        combines with every other filter; an explicit `sort` orders the ranked lessons instead of the ranking.
         """
         statement = service.list_statement(session=db.session, query=query, caller=current_caller())
         page = paginate(db.session, statement, LessonSchema, page=query["page"], page_size=query["page_size"])

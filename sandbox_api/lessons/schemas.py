@@ -171,6 +171,15 @@ class CurationSchema(ma.Schema):
 LESSON_SORT_FIELDS = ("created_at", "title", "kind")
 
 
+def _lesson_sort() -> ma.fields.String:
+    field = search_sort_field(LESSON_SORT_FIELDS, "-created_at")
+    field.metadata["description"] += (
+        " With `for_sector` the default is its ranking; an explicit `sort` orders the ranked lessons instead, "
+        "each still carrying its `ranking`."
+    )
+    return field
+
+
 class CaseLessonListQuerySchema(ListQuerySchema):
     kind = filter_values(choice(LessonKind, "A kind."), "Only lessons of this kind.")
     sort = sort_field(LESSON_SORT_FIELDS, "-created_at")
@@ -191,13 +200,16 @@ class LessonListQuerySchema(SearchableQuerySchema, ListQuerySchema):
     risk_domain = filter_values(term(RISK_DOMAINS, "A risk domain."), "Only lessons bearing on this MIT risk domain.")
     transferability = filter_values(choice(Transferability, "A level."), "Only lessons of this transferability.")
     facets = facets_field(LESSON_FACETS)
-    sort = search_sort_field(LESSON_SORT_FIELDS, "-created_at")
+    sort = _lesson_sort()
 
-    @ma.validates_schema(pass_original=True)
-    def ranked_or_sorted(self, data, original_data, **kwargs):
-        # The ranking is the point of `for_sector`; a sort that silently replaced it would hide why items rank.
-        if data.get("for_sector") and "sort" in original_data:
-            raise ma.ValidationError("`for_sector` orders the lessons by its ranking; leave out `sort`.", "sort")
+    @ma.post_load(pass_original=True)
+    def relevance_by_default(self, data: dict, original, **kwargs) -> dict:
+        # Without `sort`, a list ranked for a sector keeps its ranking (with `q` too); an explicit `sort`
+        # orders it instead, and each item still carries its `ranking`.
+        if data.get("for_sector") and "sort" not in original:
+            data.pop("sort", None)
+            return data
+        return super().relevance_by_default(data, original, **kwargs)
 
 
 class AdoptionListQuerySchema(ListQuerySchema):

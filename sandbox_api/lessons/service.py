@@ -242,9 +242,12 @@ def list_statement(*, session: Session, query: dict, caller: Caller) -> Select:
         conditions.append(exists().where(Case.id == Lesson.case_id, *case_conditions))
         ordering, ranking = _ranking(sector, caller)
         ranked = select(Lesson, ranking).where(*conditions)
+        if "sort" in query:
+            return search.ordered(ranked, session=session, index=search.LESSONS, query=query)
         if "q" in query:
             # Searched and ranked: `q` narrows the lessons and explains its match, the ranking orders them.
-            ranked = search.ordered(ranked, session=session, index=search.LESSONS, query=query).order_by(None)
+            searched = {**query, "sort": search.RELEVANCE}
+            ranked = search.ordered(ranked, session=session, index=search.LESSONS, query=searched).order_by(None)
         return ranked.order_by(*ordering)
     if visibility is not None:
         conditions.append(cases_service.case_is_visible(Lesson.case_id, caller))
