@@ -1,4 +1,4 @@
-"""The insights' queries: one GROUP BY (or two) per insight over the cases the caller may see."""
+"""The insights' queries: one or two grouped statements per insight, over the cases the caller may see."""
 
 from itertools import groupby
 
