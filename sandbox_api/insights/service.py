@@ -1,4 +1,6 @@
-"""The insights' queries: one GROUP BY (or two) per insight over the cases the caller may see."""
+"""The insights' queries: one or two grouped statements per insight, over the cases the caller may see."""
+
+from itertools import groupby
 
 from sqlalchemy import ColumnElement, Select, Subquery, desc, distinct, exists, func, select
 from sqlalchemy.orm import Session
@@ -12,6 +14,15 @@ from sandbox_api.outcomes.models import Outcome
 from sandbox_api.risks.models import Risk, RiskStatus
 from sandbox_api.taxonomies.models import RiskSubdomain
 
+RECURRING_TOTALS = (
+    "subdomain",
+    "label",
+    "domain",
+    "sector_count",
+    "case_count",
+    "risk_count",
+    "materialised_count",
+)
 FILTERS = ("sector", "capability", "sandbox_type", "status", "started_from", "started_to")
 
 
@@ -92,35 +103,85 @@ def risk_heatmap(*, session: Session, query: dict, caller: Caller) -> dict:
 
 def recurring_risks(*, session: Session, query: dict, caller: Caller) -> dict:
     scope = cases_in_scope(query=query, caller=caller)
-    sector, source = _sector_dimension(scope, query["by"])
-    # With `by=sector` a risk is joined once per sector of its case: distinct counts undo that.
-    source = source.join(Risk, Risk.case_id == scope.c.id).join(RiskSubdomain, RiskSubdomain.code == Risk.subdomain)
-    sector_count = func.count(distinct(sector))
-    case_count = func.count(distinct(scope.c.id))
-    ranked = session.execute(
+    # Risks are counted per case first, so that joining each case's sectors multiplies cases, never risks,
+    # and no count needs DISTINCT (which PostgreSQL computes by sorting every group).
+    per_case = (
         select(
             Risk.subdomain,
-            RiskSubdomain.label,
-            RiskSubdomain.domain_code.label("domain"),
-            sector_count.label("sector_count"),
-            case_count.label("case_count"),
-            func.count(distinct(Risk.id)).label("risk_count"),
-            func.count(distinct(Risk.id)).filter(Risk.status == RiskStatus.MATERIALISED).label("materialised_count"),
+            scope.c.id.label("case_id"),
+            scope.c.primary_sector,
+            func.count().label("risks"),
+            func.count().filter(Risk.status == RiskStatus.MATERIALISED).label("materialised"),
+        )
+        .select_from(scope.join(Risk, Risk.case_id == scope.c.id))
+        .where(Risk.subdomain.is_not(None))
+        .group_by(Risk.subdomain, scope.c.id, scope.c.primary_sector)
+        .cte("per_case")
+    )
+    if query["by"] == "primary_sector":
+        sector, source = per_case.c.primary_sector, per_case
+    else:
+        sector = CaseSector.sector_code
+        source = per_case.join(CaseSector, CaseSector.case_id == per_case.c.case_id)
+    per_sector = (
+        select(
+            per_case.c.subdomain,
+            sector.label("sector"),
+            func.count().label("case_count"),
+            func.sum(per_case.c.risks).label("risk_count"),
         )
         .select_from(source)
-        .group_by(Risk.subdomain, RiskSubdomain.label, RiskSubdomain.domain_code)
-        .order_by(desc(sector_count), desc(case_count), Risk.subdomain)
+        .group_by(per_case.c.subdomain, sector)
+        .cte("per_sector")
     )
-    per_sector = session.execute(
-        select(Risk.subdomain, sector.label("sector"), case_count.label("case_count"), func.count().label("risk_count"))
-        .select_from(source)
-        .group_by(Risk.subdomain, sector)
-        .order_by(Risk.subdomain, sector)
+    per_subdomain = (
+        select(
+            per_case.c.subdomain,
+            func.count().label("case_count"),
+            func.sum(per_case.c.risks).label("risk_count"),
+            func.sum(per_case.c.materialised).label("materialised_count"),
+        )
+        .group_by(per_case.c.subdomain)
+        .cte("per_subdomain")
     )
-    sectors: dict[str, list[dict]] = {}
-    for subdomain, *counts in per_sector:
-        sectors.setdefault(subdomain, []).append(dict(zip(("sector", "case_count", "risk_count"), counts, strict=True)))
-    rows = [{**row._asdict(), "sectors": sectors[row.subdomain]} for row in ranked]
+    sectors_met = (
+        select(per_sector.c.subdomain, func.count().label("sector_count"))
+        .group_by(per_sector.c.subdomain)
+        .cte("sectors_met")
+    )
+    # One row per subdomain and sector, with the subdomain's totals on each, in rank order.
+    statement = (
+        select(
+            per_subdomain.c.subdomain,
+            RiskSubdomain.label,
+            RiskSubdomain.domain_code.label("domain"),
+            sectors_met.c.sector_count,
+            per_subdomain.c.case_count,
+            per_subdomain.c.risk_count,
+            per_subdomain.c.materialised_count,
+            per_sector.c.sector,
+            per_sector.c.case_count.label("sector_case_count"),
+            per_sector.c.risk_count.label("sector_risk_count"),
+        )
+        .join_from(per_subdomain, sectors_met, sectors_met.c.subdomain == per_subdomain.c.subdomain)
+        .join(per_sector, per_sector.c.subdomain == per_subdomain.c.subdomain)
+        .join(RiskSubdomain, RiskSubdomain.code == per_subdomain.c.subdomain)
+        .order_by(
+            desc(sectors_met.c.sector_count),
+            desc(per_subdomain.c.case_count),
+            per_subdomain.c.subdomain,
+            per_sector.c.sector,
+        )
+    )
+    rows = []
+    for _subdomain, group in groupby(session.execute(statement), key=lambda row: row.subdomain):
+        group = list(group)
+        totals = {name: getattr(group[0], name) for name in RECURRING_TOTALS}
+        sectors = [
+            {"sector": row.sector, "case_count": row.sector_case_count, "risk_count": row.sector_risk_count}
+            for row in group
+        ]
+        rows.append({**totals, "sectors": sectors})
     return {"filters": _echo(query), "by": query["by"], "rows": rows}
 
 
