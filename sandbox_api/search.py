@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 import marshmallow as ma
-from sqlalchemy import Select, Text, cast, column, func, literal_column, select, table
+from sqlalchemy import ColumnElement, Select, Text, cast, column, func, literal_column, select, table
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Session
 
@@ -234,6 +234,11 @@ def _sqlite(statement: Select, index: SearchIndex, search: SearchQuery, sort: st
     return statement.order_by(*order_by(index.model, sort))
 
 
+def words(text: str) -> list[str]:
+    """The distinct words of `text` as both engines' tokenizers split it, lower-cased, in order."""
+    return list(dict.fromkeys(token.lower() for token in _TOKEN.findall(text)))
+
+
 def _tsquery(search: SearchQuery):
     english = literal_column("'english'::regconfig")
     query = None
@@ -260,6 +265,15 @@ def _postgresql(statement: Select, index: SearchIndex, search: SearchQuery, sort
     if sort == RELEVANCE:
         return statement.order_by(rank.desc(), index.model.id)
     return statement.order_by(*order_by(index.model, sort))
+
+
+def matching(index: SearchIndex, search: SearchQuery, *, session: Session) -> ColumnElement[bool]:
+    """Whether the row of `index.model` in the enclosing query matches `search`: a condition, with no rank."""
+    if session.get_bind().dialect.name == "postgresql":
+        return literal_column(f"{index.table_name}.search_vector", TSVECTOR).op("@@")(_tsquery(search))
+    fts = table(index.fts, column("rowid"), column(index.fts))
+    matched = select(fts.c.rowid).where(fts.c[index.fts].op("MATCH")(search.fts5()))
+    return literal_column(f"{index.table_name}.rowid").in_(matched)
 
 
 def ordered(statement: Select, *, session: Session, index: SearchIndex, query: dict) -> Select:

@@ -79,6 +79,7 @@ def test_similar_cases_come_best_first_with_the_terms_they_share(client, pilots)
         "shared_sectors": [],
         "shared_principles": ["transparency"],
         "shared_risk_subdomains": ["3.1"],
+        "shared_words": [],
     }
     assert response.json[2]["similarity"]["shared_sectors"] == ["education", "public_administration"]
     assert response.headers["X-Pagination"].startswith('{"total": 3')
@@ -106,3 +107,27 @@ def test_similar_cases_of_a_case_the_caller_may_not_see_are_not_found(client, ow
 
         assert response.status_code == 404
         assert response.content_type == "application/problem+json"
+
+
+def test_cases_described_alike_share_their_distinctive_words(client, naio, owner_a, owner_b):
+    target = _case(
+        owner_a,
+        "Hallucination checks for tutors",
+        primary_sector="agriculture",
+        summary="Tutors review chatbot answers for hallucinations before pupils see them.",
+    )
+    alike = _case(owner_b, "Homework helper", primary_sector="health", summary="Chatbot hallucinations worried tutors.")
+    # `answers` and `for` are in most cases: too common to say two cases are alike.
+    fillers = [
+        _case(owner_b, f"Routine pilot {number}", primary_sector="finance", summary="Routine answers for officers.")
+        for number in range(20)
+    ]
+    for owner, case in [(owner_a, target), (owner_b, alike), *((owner_b, filler) for filler in fillers)]:
+        publish(naio, owner, case)
+
+    response = _similar(client, target)
+
+    assert [case["title"] for case in response.json] == ["Homework helper"]
+    # `hallucinations` is the same word as `hallucination` for the index, so it counts once.
+    assert response.json[0]["similarity"]["shared_words"] == ["chatbot", "hallucination", "tutors"]
+    assert response.json[0]["similarity"]["score"] == 3

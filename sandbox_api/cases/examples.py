@@ -50,6 +50,7 @@ SIMILAR_CASES_EXAMPLE = [
             "shared_sectors": [],
             "shared_principles": ["accountability", "privacy_security"],
             "shared_risk_subdomains": ["2.1", "5.1"],
+            "shared_words": [],
         },
     }
 ]

@@ -247,13 +247,23 @@ class SimilaritySchema(ma.Schema):
     score = ma.fields.Integer(
         metadata={
             "description": "Points for the shared terms: 3 per capability, 2 per risk subdomain met by both, 2 per "
-            "sector, 1 per AIGE principle. Higher is more alike."
+            "sector, 1 per AIGE principle, 1 per shared word. Higher is more alike."
         }
     )
     shared_capabilities = term_list(CAPABILITIES, "Capabilities both use.")
     shared_sectors = term_list(SECTORS, "Sectors both touch.")
     shared_principles = term_list(PRINCIPLES, "AIGE principles both engage.")
     shared_risk_subdomains = term_list(RISK_SUBDOMAINS, "MIT risk subdomains met in both risk registers.")
+    shared_words = ma.fields.List(
+        ma.fields.String(metadata={"maxLength": 200}),
+        metadata={
+            "description": "Distinctive words of the asked-about case's title and summary that this case's text "
+            "contains too (matched as search matches a word: English by its stem), lower-cased, in alphabetical "
+            "order. A word is distinctive when it is in at most a tenth of all cases (and at most 1,000); the "
+            "10 rarest are compared.",
+            "maxItems": 10,
+        },
+    )
 
 
 class SimilarCaseSchema(CaseSchema):

@@ -1,10 +1,12 @@
-"""How alike two cases are: the classifications they share, weighed, with the shared terms as reasons."""
+"""How alike two cases are: the classifications and distinctive words they share, weighed, with the shared
+terms as reasons."""
 
 import uuid
 
-from sqlalchemy import Integer, Select, Text, cast, func, literal, select, union_all
+from sqlalchemy import Integer, Select, String, Text, cast, func, literal, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
+from sandbox_api import search
 from sandbox_api.auth import Caller
 from sandbox_api.cases import service as cases_service
 from sandbox_api.cases.models import Case, CaseCapability, CasePrinciple, CaseSector
@@ -12,10 +14,19 @@ from sandbox_api.rendering import json_array_of, json_object, key
 from sandbox_api.risks.models import Risk
 
 # Points per shared term. A capability says most about what a pilot does; a risk subdomain met by both
-# says they ran into the same problem; sectors are shared by many unrelated pilots; principles are few.
-WEIGHTS = {"capabilities": 3, "risk_subdomains": 2, "sectors": 2, "principles": 1}
+# says they ran into the same problem; sectors are shared by many unrelated pilots; principles are few;
+# a distinctive word of the case's title or summary found in the other's text says they are described alike.
+WEIGHTS = {"capabilities": 3, "risk_subdomains": 2, "sectors": 2, "principles": 1, "words": 1}
 # Similar cases are a ranking, not a listing: only the best are ranked and counted.
 MAX_SIMILAR = 100
+# Text similarity: the case's title and summary give the candidate words (at most this many, in order, of at
+# least MIN_WORD_LENGTH letters); those found in at least one other case and in at most a tenth of all
+# cases, and never more than MAX_WORD_CASES, are distinctive, and the rarest MAX_WORDS of them are compared.
+MAX_CANDIDATE_WORDS = 40
+MIN_WORD_LENGTH = 3
+MAX_WORDS = 10
+MAX_WORD_CASES = 1000
+MAX_WORD_SHARE = 10
 
 
 # Per kind of term held in a link table: its case column and its code column.
@@ -30,7 +41,62 @@ def _target_codes(case_column, code_column, target_id: uuid.UUID) -> Select:
     return select(code_column).where(case_column == target_id, code_column.is_not(None))
 
 
-def _shared_terms(target_id: uuid.UUID) -> list[Select]:
+def _word_condition(session: Session, word: str):
+    return search.matching(search.CASES, search.parse(word), session=session)
+
+
+def distinctive_words(session: Session, target: Case) -> list[str]:
+    """The words of the case's title and summary that say what sets it apart (see MAX_WORDS above), rarest
+    first; words the search index leaves out (English stop words on PostgreSQL) match nothing and are left out.
+
+    Each count stops at MAX_WORD_CASES + 1 matches, and the count of cases at MAX_WORD_CASES times
+    MAX_WORD_SHARE, so one statement of bounded cost decides.
+    """
+    words = [
+        word
+        for word in search.words(f"{target.title} {target.summary}")
+        if len(word) >= MIN_WORD_LENGTH and not word.isdigit()
+    ][:MAX_CANDIDATE_WORDS]
+    if not words:
+        return []
+
+    def capped_count(condition, cap: int):
+        matches = select(literal(1)).select_from(Case).where(condition).limit(cap).subquery()
+        return select(func.count()).select_from(matches).scalar_subquery()
+
+    counts = session.execute(
+        select(
+            capped_count(literal(True), MAX_WORD_CASES * MAX_WORD_SHARE),
+            *(capped_count(_word_condition(session, word), MAX_WORD_CASES + 1) for word in words),
+        )
+    ).one()
+    most = min(MAX_WORD_CASES, max(2, counts[0] // MAX_WORD_SHARE))
+    chosen: dict[str, int] = {}
+    for count, _position, word in sorted(
+        (count, position, word)
+        for position, (word, count) in enumerate(zip(words, counts[1:], strict=True))
+        if 2 <= count <= most
+    ):
+        if len(chosen) < MAX_WORDS and not any(_same_stem(word, count, *other) for other in chosen.items()):
+            chosen[word] = count
+    return list(chosen)
+
+
+def _same_stem(word: str, count: int, other: str, other_count: int) -> bool:
+    """Whether two words are likely one word for the search index (`tutor`, `tutors`): the engines stem
+    inside the database, so a word that begins with the other and matches as many cases counts once."""
+    return count == other_count and (word.startswith(other) or other.startswith(word))
+
+
+def _shared_words(session: Session, words: list[str]):
+    """The distinctive words that the case of the outer row contains too."""
+    if not words:
+        return select(literal(None, String).label("word")).where(literal(False))
+    shared = union_all(*(select(literal(word).label("word")).where(_word_condition(session, word)) for word in words))
+    return shared.order_by(literal_column("word"))
+
+
+def _shared_terms(session: Session, target_id: uuid.UUID, words: list[str]) -> list[Select]:
     """One row per other case and term it shares with the target, with that term's weight."""
     shared = [
         select(case_column.label("case_id"), literal(WEIGHTS[kind], Integer).label("weight")).where(
@@ -46,6 +112,12 @@ def _shared_terms(target_id: uuid.UUID) -> list[Select]:
         .subquery()
     )
     shared.append(select(risk_subdomains.c.case_id, literal(WEIGHTS["risk_subdomains"], Integer).label("weight")))
+    shared += [
+        select(Case.id.label("case_id"), literal(WEIGHTS["words"], Integer).label("weight")).where(
+            _word_condition(session, word), Case.id != target_id
+        )
+        for word in words
+    ]
     return shared
 
 
@@ -89,8 +161,9 @@ def similar_statement(*, session: Session, case_id: uuid.UUID, caller: Caller) -
     The best are found by one aggregate over the shared terms; the score and the shared terms of each
     case listed are then read for that case alone, with the same weights.
     """
-    cases_service.get(session=session, case_id=case_id, caller=caller)
-    terms = union_all(*_shared_terms(case_id)).subquery()
+    target = cases_service.get(session=session, case_id=case_id, caller=caller)
+    words = distinctive_words(session, target)
+    terms = union_all(*_shared_terms(session, case_id, words)).subquery()
     total = func.sum(terms.c.weight)
     best = (
         select(terms.c.case_id)
@@ -103,6 +176,7 @@ def similar_statement(*, session: Session, case_id: uuid.UUID, caller: Caller) -
         best = best.where(seen)
     shared = {kind: _shared_codes(*columns, case_id) for kind, columns in LINKS.items()}
     shared["risk_subdomains"] = _shared_subdomains(case_id)
+    shared["words"] = _shared_words(session, words)
     score = sum(WEIGHTS[kind] * _count(codes) for kind, codes in shared.items())
     similarity = json_object(
         key("score"),
