@@ -20,9 +20,12 @@ def test_csv_records_ignore_line_breaks_inside_quoted_fields_whatever_the_chunks
         assert _records(text, chunk_size) == 4  # the header and three rows
 
 
-def test_memory_kb_reads_resident_and_peak_sizes():
-    status = "Name:\tgunicorn\nVmPeak:\t  300000 kB\nVmHWM:\t   81234 kB\nVmRSS:\t   80000 kB\nThreads:\t5\n"
-    assert memory_kb(status) == {"VmHWM": 81234, "VmRSS": 80000}
+def test_memory_kb_reads_the_resident_size_and_its_own_and_file_parts():
+    status = (
+        "Name:\tgunicorn\nVmPeak:\t  300000 kB\nVmHWM:\t   81234 kB\nVmRSS:\t   80000 kB\n"
+        "RssAnon:\t   30000 kB\nRssFile:\t   49000 kB\nRssShmem:\t    1000 kB\nThreads:\t5\n"
+    )
+    assert memory_kb(status) == {"VmRSS": 80000, "RssAnon": 30000, "RssFile": 49000}
 
 
 def test_planted_terms_are_outside_the_vocabulary_and_land_in_the_sentence():
