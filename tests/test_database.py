@@ -85,6 +85,15 @@ def test_sqlite_connections_enforce_foreign_keys_with_wal_and_a_busy_timeout(tmp
     engine.dispose()
 
 
+def test_postgresql_connections_do_not_compile_statements_just_in_time():
+    if not POSTGRES_URL:
+        pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
+    engine = make_engine(POSTGRES_URL, pool_size=1)
+    with engine.connect() as connection:
+        assert connection.execute(text("SHOW jit")).scalar() == "off"
+    engine.dispose()
+
+
 def _in_parallel(count: int, work) -> list:
     """Run `work(i)` in `count` threads released at once; bounded by a join timeout."""
     barrier = threading.Barrier(count)
