@@ -125,6 +125,11 @@ class Case(Base):
         # Serves the default order within a status, and covers the ids that a filtered count needs.
         Index("ix_cases_status_created_at_id", "status", "created_at", "id"),
         Index("ix_cases_created_at_id", "created_at", "id"),
+        # Covers what a look-up of a case by id most often needs, so the wide rows stay unread: whether the
+        # caller may see it (visibility), and its primary sector (a lesson's origin, the insights' sector).
+        Index(
+            "ix_cases_id_published_lead_agency_id_primary_sector", "id", "published", "lead_agency_id", "primary_sector"
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)

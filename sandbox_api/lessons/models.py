@@ -107,7 +107,11 @@ class LessonAdoption(Base):
 
 class Lesson(Base):
     __tablename__ = "lessons"
-    __table_args__ = (Index("ix_lessons_created_at_id", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_lessons_created_at_id", "created_at", "id"),
+        # A lesson's case, from its id, without reading the lesson's wide row (visibility, origin sector).
+        Index("ix_lessons_id_case_id", "id", "case_id"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
