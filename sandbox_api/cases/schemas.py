@@ -259,8 +259,8 @@ class SimilaritySchema(ma.Schema):
         metadata={
             "description": "Distinctive words of the asked-about case's title and summary that this case's text "
             "contains too (matched as search matches a word: English by its stem), lower-cased, in alphabetical "
-            "order. A word is distinctive when it is in at most a tenth of all cases (and at most 1,000); the "
-            "10 rarest are compared.",
+            "order. A word is distinctive when it is in at most a tenth of the cases the caller may see (and at "
+            "most 1,000); the 10 rarest are compared.",
             "maxItems": 10,
         },
     )

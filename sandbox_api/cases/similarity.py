@@ -20,13 +20,14 @@ WEIGHTS = {"capabilities": 3, "risk_subdomains": 2, "sectors": 2, "principles": 
 # Similar cases are a ranking, not a listing: only the best are ranked and counted.
 MAX_SIMILAR = 100
 # Text similarity: the case's title and summary give the candidate words (at most this many, in order, of at
-# least MIN_WORD_LENGTH letters); those found in at least one other case and in at most a tenth of all
-# cases, and never more than MAX_WORD_CASES, are distinctive, and the rarest MAX_WORDS of them are compared.
+# least MIN_WORD_LENGTH letters); those found in at least one other case the caller may see, and in at most
+# 1 in COMMON_WORD_SHARE of those cases and never more than MAX_WORD_CASES, are distinctive, and the rarest
+# MAX_WORDS of them are compared.
 MAX_CANDIDATE_WORDS = 40
 MIN_WORD_LENGTH = 3
 MAX_WORDS = 10
 MAX_WORD_CASES = 1000
-MAX_WORD_SHARE = 10
+COMMON_WORD_SHARE = 10
 
 
 # Per kind of term held in a link table: its case column and its code column.
@@ -45,12 +46,13 @@ def _word_condition(session: Session, word: str):
     return search.matching(search.CASES, search.parse(word), session=session)
 
 
-def distinctive_words(session: Session, target: Case) -> list[str]:
+def distinctive_words(session: Session, target: Case, caller: Caller) -> list[str]:
     """The words of the case's title and summary that say what sets it apart (see MAX_WORDS above), rarest
     first; words the search index leaves out (English stop words on PostgreSQL) match nothing and are left out.
 
+    Only cases the caller may see are counted, so that what others may not see cannot change the words.
     Each count stops at MAX_WORD_CASES + 1 matches, and the count of cases at MAX_WORD_CASES times
-    MAX_WORD_SHARE, so one statement of bounded cost decides.
+    COMMON_WORD_SHARE, so one statement of bounded cost decides.
     """
     words = [
         word
@@ -60,17 +62,22 @@ def distinctive_words(session: Session, target: Case) -> list[str]:
     if not words:
         return []
 
+    seen = cases_service.visibility(caller)
+
     def capped_count(condition, cap: int):
-        matches = select(literal(1)).select_from(Case).where(condition).limit(cap).subquery()
+        matches = select(literal(1)).select_from(Case).where(condition)
+        if seen is not None:
+            matches = matches.where(seen)
+        matches = matches.limit(cap).subquery()
         return select(func.count()).select_from(matches).scalar_subquery()
 
     counts = session.execute(
         select(
-            capped_count(literal(True), MAX_WORD_CASES * MAX_WORD_SHARE),
+            capped_count(literal(True), MAX_WORD_CASES * COMMON_WORD_SHARE),
             *(capped_count(_word_condition(session, word), MAX_WORD_CASES + 1) for word in words),
         )
     ).one()
-    most = min(MAX_WORD_CASES, max(2, counts[0] // MAX_WORD_SHARE))
+    most = min(MAX_WORD_CASES, max(2, counts[0] // COMMON_WORD_SHARE))
     chosen: dict[str, int] = {}
     for count, _position, word in sorted(
         (count, position, word)
@@ -162,7 +169,7 @@ def similar_statement(*, session: Session, case_id: uuid.UUID, caller: Caller) -
     case listed are then read for that case alone, with the same weights.
     """
     target = cases_service.get(session=session, case_id=case_id, caller=caller)
-    words = distinctive_words(session, target)
+    words = distinctive_words(session, target, caller)
     terms = union_all(*_shared_terms(session, case_id, words)).subquery()
     total = func.sum(terms.c.weight)
     best = (
