@@ -136,3 +136,12 @@ def test_cases_described_alike_share_their_distinctive_words(client, naio, owner
     for insider in (owner_b, naio):
         alike_seen = next(case for case in _similar(insider, target).json if case["title"] == "Homework helper")
         assert alike_seen["similarity"]["shared_words"] == ["chatbot", "hallucination"]
+
+
+def test_english_stop_words_never_make_two_cases_alike(client, naio, owner_a, owner_b):
+    target = _case(owner_a, "Kiosk", primary_sector="agriculture", summary="It was about them, and all of those.")
+    other = _case(owner_b, "Drone", primary_sector="health", summary="Those were all about them.")
+    for owner, case in ((owner_a, target), (owner_b, other)):
+        publish(naio, owner, case)
+
+    assert _similar(client, target).json == []

@@ -12,6 +12,7 @@ from sandbox_api.cases import service as cases_service
 from sandbox_api.cases.models import Case, CaseCapability, CasePrinciple, CaseSector
 from sandbox_api.rendering import json_array_of, json_object, key
 from sandbox_api.risks.models import Risk
+from sandbox_api.stop_words import ENGLISH_STOP_WORDS
 
 # Points per shared term. A capability says most about what a pilot does; a risk subdomain met by both
 # says they ran into the same problem; sectors are shared by many unrelated pilots; principles are few;
@@ -20,7 +21,7 @@ WEIGHTS = {"capabilities": 3, "risk_subdomains": 2, "sectors": 2, "principles": 
 # Similar cases are a ranking, not a listing: only the best are ranked and counted.
 MAX_SIMILAR = 100
 # Text similarity: the case's title and summary give the candidate words (at most this many, in order, of at
-# least MIN_WORD_LENGTH letters); those found in at least one other case the caller may see, and in at most
+# least MIN_WORD_LENGTH letters, English stop words left out); those found in at least one other case the caller may see, and in at most
 # 1 in COMMON_WORD_SHARE of those cases and never more than MAX_WORD_CASES, are distinctive, and the rarest
 # MAX_WORDS of them are compared.
 MAX_CANDIDATE_WORDS = 40
@@ -48,7 +49,7 @@ def _word_condition(session: Session, word: str):
 
 def distinctive_words(session: Session, target: Case, caller: Caller) -> list[str]:
     """The words of the case's title and summary that say what sets it apart (see MAX_WORDS above), rarest
-    first; words the search index leaves out (English stop words on PostgreSQL) match nothing and are left out.
+    first. English stop words are left out on both databases (PostgreSQL's index leaves them out too).
 
     Only cases the caller may see are counted, so that what others may not see cannot change the words.
     Each count stops at MAX_WORD_CASES + 1 matches, and the count of cases at MAX_WORD_CASES times
@@ -57,7 +58,7 @@ def distinctive_words(session: Session, target: Case, caller: Caller) -> list[st
     words = [
         word
         for word in search.words(f"{target.title} {target.summary}")
-        if len(word) >= MIN_WORD_LENGTH and not word.isdigit()
+        if len(word) >= MIN_WORD_LENGTH and not word.isdigit() and word not in ENGLISH_STOP_WORDS
     ][:MAX_CANDIDATE_WORDS]
     if not words:
         return []
