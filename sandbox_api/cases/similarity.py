@@ -166,8 +166,9 @@ def similar_statement(*, session: Session, case_id: uuid.UUID, caller: Caller) -
     """The cases most like the given one that the caller may see, best first, each with a `similarity`
     annotation: its score and the terms it shares; 404 if the caller may not see the case itself.
 
-    The best are found by one aggregate over the shared terms; the score and the shared terms of each
-    case listed are then read for that case alone, with the same weights.
+    The best are found first, by one aggregate over the shared terms run on its own, so that the page and
+    its total (pagination) do not each repeat it; the score and the shared terms of each case listed are
+    then read for that case alone, with the same weights.
     """
     target = cases_service.get(session=session, case_id=case_id, caller=caller)
     words = distinctive_words(session, target, caller)
@@ -182,6 +183,7 @@ def similar_statement(*, session: Session, case_id: uuid.UUID, caller: Caller) -
     )
     if (seen := cases_service.visibility(caller)) is not None:
         best = best.where(seen)
+    best_ids = list(session.scalars(best))
     shared = {kind: _shared_codes(*columns, case_id) for kind, columns in LINKS.items()}
     shared["risk_subdomains"] = _shared_subdomains(case_id)
     shared["words"] = _shared_words(session, words)
@@ -193,6 +195,6 @@ def similar_statement(*, session: Session, case_id: uuid.UUID, caller: Caller) -
     )
     return (
         select(Case, cast(similarity, Text).label("similarity"))
-        .where(Case.id.in_(best))
+        .where(Case.id.in_(best_ids))
         .order_by(score.desc(), Case.id)
     )
