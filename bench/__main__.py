@@ -907,7 +907,8 @@ def render_markdown(rows: list[list[str]], context: dict) -> str:
         f"`wrk -t{WRK_THREADS} -c{CONNECTIONS} -d{DURATION_SECONDS}s --latency` after a {WARMUP_SECONDS} s warm-up; "
         f"{context['cases']:,} cases. Ratios are to the bare endpoint's mean (before and after) in the same run; "
         f"`x Datasette` is the registry's req/s over Datasette's for the same question (SQLite, same run). "
-        f"Rows marked (1 connection): `wrk -t1 -c{LATENCY_CONNECTIONS}` (one request at a time). Exports: one whole download, "
+        f"Rows marked (1 connection): `wrk -t1 -c{LATENCY_CONNECTIONS}` (one request at a time). "
+        "Exports: one whole download, "
         f"read {EXPORT_READ_BYTES // 1024} KiB at a time. "
         + (f"Extra gunicorn arguments: `{context['gunicorn_cmd_args']}`." if context["gunicorn_cmd_args"] else ""),
         "",

@@ -206,12 +206,22 @@ def _match_json(rank, snippet):
     return cast(json_object(key("rank"), rank, key("snippet"), snippet), Text).label("match")
 
 
+def _fts5_match(fts, index: SearchIndex, search: SearchQuery) -> ColumnElement[bool]:
+    """`fts` (the FTS5 table of `index`, or an alias of it) MATCH the query."""
+    return fts.c[index.fts].op("MATCH")(search.fts5())
+
+
+def _search_vector(index: SearchIndex):
+    """The row's generated `search_vector` (PostgreSQL), which the models do not map (see the migration 0004)."""
+    return literal_column(f"{index.table_name}.search_vector", TSVECTOR)
+
+
 def _sqlite(statement: Select, index: SearchIndex, search: SearchQuery, sort: str) -> Select:
     # Joined for the filter and the ranking: FTS5 finds the matching rowids and ranks them (bm25 with the
     # column weights the migration configured as the table's `rank`) in one pass.
     fts = table(index.fts, column("rowid"), column(index.fts), column("rank"))
     row = literal_column(f"{index.table_name}.rowid")
-    statement = statement.join(fts, fts.c.rowid == row).where(fts.c[index.fts].op("MATCH")(search.fts5()))
+    statement = statement.join(fts, fts.c.rowid == row).where(_fts5_match(fts, index, search))
     # The annotation reads the index again for just its row: the page's rows are chosen first (pagination),
     # so snippets are made for those rows only.
     matched = table(index.fts, column("rowid"), column(index.fts), column("rank")).alias(f"{index.fts}_matched")
@@ -225,7 +235,7 @@ def _sqlite(statement: Select, index: SearchIndex, search: SearchQuery, sort: st
     )
     annotation = (
         select(_match_json(-matched.c.rank, _safe_snippet(snippet, func.char)))
-        .where(matched.c[index.fts].op("MATCH")(search.fts5()), matched.c.rowid == row)
+        .where(_fts5_match(matched, index, search), matched.c.rowid == row)
         .scalar_subquery()
     )
     statement = statement.add_columns(annotation.label("match"))
@@ -252,7 +262,7 @@ def _tsquery(search: SearchQuery):
 
 
 def _postgresql(statement: Select, index: SearchIndex, search: SearchQuery, sort: str) -> Select:
-    vector = literal_column(f"{index.table_name}.search_vector", TSVECTOR)
+    vector = _search_vector(index)
     query = _tsquery(search)
     rank = func.ts_rank_cd(vector, query)
     text = func.concat_ws(literal_column("' … '"), *(getattr(index.model, name) for name in index.columns))
@@ -270,9 +280,9 @@ def _postgresql(statement: Select, index: SearchIndex, search: SearchQuery, sort
 def matching(index: SearchIndex, search: SearchQuery, *, session: Session) -> ColumnElement[bool]:
     """Whether the row of `index.model` in the enclosing query matches `search`: a condition, with no rank."""
     if session.get_bind().dialect.name == "postgresql":
-        return literal_column(f"{index.table_name}.search_vector", TSVECTOR).op("@@")(_tsquery(search))
+        return _search_vector(index).op("@@")(_tsquery(search))
     fts = table(index.fts, column("rowid"), column(index.fts))
-    matched = select(fts.c.rowid).where(fts.c[index.fts].op("MATCH")(search.fts5()))
+    matched = select(fts.c.rowid).where(_fts5_match(fts, index, search))
     return literal_column(f"{index.table_name}.rowid").in_(matched)
 
 

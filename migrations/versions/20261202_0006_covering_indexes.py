@@ -21,7 +21,11 @@ depends_on: Union[str, Sequence[str], None] = None
 
 # (name, table, columns)
 INDEXES = (
-    ("ix_cases_id_published_lead_agency_id_primary_sector", "cases", ["id", "published", "lead_agency_id", "primary_sector"]),
+    (
+        "ix_cases_id_published_lead_agency_id_primary_sector",
+        "cases",
+        ["id", "published", "lead_agency_id", "primary_sector"],
+    ),
     ("ix_lessons_id_case_id", "lessons", ["id", "case_id"]),
     ("ix_risks_case_id_domain_subdomain_status_score", "risks", ["case_id", "domain", "subdomain", "status", "score"]),
 )

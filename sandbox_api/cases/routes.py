@@ -230,7 +230,8 @@ class SimilarCaseViews(MethodView):
 
         Where to look for experience before repeating a pilot: other cases ranked by what they share with this
         one (capabilities, sectors, AIGE principles, MIT risk subdomains met in both risk registers, and the
-        distinctive words of this case's title and summary found in their text), best first, then by id. Each carries `similarity`: its score and the shared terms, i.e. why it is listed. A
+        distinctive words of this case's title and summary found in their text), best first, then by id.
+        Each carries `similarity`: its score and the shared terms, i.e. why it is listed. A
         case that shares nothing is not listed; at most the 100 best are ranked (and counted). Only cases the
         caller may see, for a case it may see (404 otherwise).
         """

@@ -21,9 +21,9 @@ WEIGHTS = {"capabilities": 3, "risk_subdomains": 2, "sectors": 2, "principles": 
 # Similar cases are a ranking, not a listing: only the best are ranked and counted.
 MAX_SIMILAR = 100
 # Text similarity: the case's title and summary give the candidate words (at most this many, in order, of at
-# least MIN_WORD_LENGTH letters, English stop words left out); those found in at least one other case the caller may see, and in at most
-# 1 in COMMON_WORD_SHARE of those cases and never more than MAX_WORD_CASES, are distinctive, and the rarest
-# MAX_WORDS of them are compared.
+# least MIN_WORD_LENGTH letters, English stop words left out); those found in at least one other case the
+# caller may see, and in at most 1 in COMMON_WORD_SHARE of those cases and never more than MAX_WORD_CASES,
+# are distinctive, and the rarest MAX_WORDS of them are compared.
 MAX_CANDIDATE_WORDS = 40
 MIN_WORD_LENGTH = 3
 MAX_WORDS = 10
