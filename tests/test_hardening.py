@@ -1,6 +1,9 @@
 """OWASP API Top 10 hardening: rate limits, security and caching headers on every answer, CORS closed by default."""
 
+import gc
 import os
+import threading
+import time
 import uuid
 
 import pytest
@@ -10,6 +13,7 @@ from flask import Flask
 from sandbox_api import create_app
 from sandbox_api.config import TestConfig
 from sandbox_api.keys.models import Role
+from sandbox_api.ratelimit import EXTENSION, SweptMemoryStorage
 from tests.conftest import make_key
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
@@ -96,6 +100,45 @@ def test_failed_authentications_lock_the_address_out_of_keyed_requests(limited_a
     assert locked.content_type == "application/problem+json"
     assert int(locked.headers["Retry-After"]) > 0
     assert client.get("/api/v1/cases").status_code == 200  # reads without a key go on
+
+
+def test_counting_requests_starts_no_thread(limited_app, monkeypatch):
+    client = limited_app.test_client()
+    client.get("/api/v1/cases")
+    started = []
+    original_start = threading.Thread.start
+    monkeypatch.setattr(threading.Thread, "start", lambda thread: started.append(thread) or original_start(thread))
+
+    for _ in range(3):
+        time.sleep(0.02)  # longer than limits' stock expiry timer, which a count after it would start again
+        client.get("/api/v1/cases")
+
+    assert started == []
+    assert isinstance(limited_app.extensions[EXTENSION].storage, SweptMemoryStorage)
+
+
+def test_the_counts_of_callers_who_do_not_come_back_are_dropped():
+    storage = SweptMemoryStorage()
+    storage.incr("gone", expiry=0.01)
+    storage.incr("still-counting", expiry=60)
+
+    time.sleep(0.02)
+    storage.sweep()
+
+    assert storage.get("still-counting") == 1
+    assert "gone" not in storage.storage and "gone" not in storage.expirations
+
+
+def test_the_sweeping_thread_ends_with_its_storage():
+    storage = SweptMemoryStorage()
+    sweeper = storage.timer
+    assert sweeper.is_alive()
+
+    del storage
+    gc.collect()
+    sweeper.join(timeout=SweptMemoryStorage.SWEEP_SECONDS * 3)
+
+    assert not sweeper.is_alive()
 
 
 @pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL is not set: the shared-storage test needs Redis")
