@@ -3,8 +3,8 @@
 import json
 import math
 import threading
+import weakref
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlencode
 
 import marshmallow as ma
@@ -29,6 +29,7 @@ from sqlalchemy.sql import operators
 
 from sandbox_api.db import RegistryVersion
 from sandbox_api.rendering import annotate, annotation_names, json_response, rendered
+from sandbox_api.statements import frozen
 
 # Totals of filtered lists, per process, keyed by the filter statement with its parameters and by the
 # registry version. Every write transaction changes the version, so a total is never served for data
@@ -54,10 +55,6 @@ PAGINATION_HEADERS = {
 def _page_url(other_args: str, page: int) -> str:
     """The URL of another page; `other_args` is the request's query string without `page`, encoded."""
     return f"{request.path}?{other_args}&page={page}" if other_args else f"{request.path}?page={page}"
-
-
-def _freeze(value: Any) -> Any:
-    return tuple(value) if isinstance(value, list) else value
 
 
 _REGISTRY_VERSION = select(RegistryVersion.value).scalar_subquery()
@@ -143,9 +140,24 @@ def _build_page_statements(statement: Select, schema_class: type[ma.Schema], fil
     )
 
 
+# What `_page_statements_for` found for each statement object still in use, per schema: a statement built
+# once per query (statements.built_once_per_query) skips SQLAlchemy's walk for its cache key after the first.
+_found_for_statement: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def _page_statements_for(statement: Select, schema_class: type[ma.Schema]) -> tuple[_PageStatements, dict, tuple]:
     """The page and count statements of the statement's shape, the parameters that give them this
     statement's values, and the key of its total (shape and values)."""
+    with _page_statements_lock:
+        found = _found_for_statement.get(statement, {}).get(schema_class)
+    if found is None:
+        found = _find_page_statements(statement, schema_class)
+        with _page_statements_lock:
+            _found_for_statement.setdefault(statement, {})[schema_class] = found
+    return found
+
+
+def _find_page_statements(statement: Select, schema_class: type[ma.Schema]) -> tuple[_PageStatements, dict, tuple]:
     cache_key = statement._generate_cache_key()
     with _page_statements_lock:
         statements = _page_statements.get((cache_key.key, schema_class))
@@ -155,7 +167,7 @@ def _page_statements_for(statement: Select, schema_class: type[ma.Schema]) -> tu
             _page_statements[(cache_key.key, schema_class)] = statements
     values = [parameter.effective_value for parameter in cache_key.bindparams]
     parameters = {template.key: value for template, value in zip(statements.filter_parameters, values, strict=True)}
-    total_key = (cache_key.key, tuple(_freeze(value) for value in values))
+    total_key = (cache_key.key, tuple(frozen(value) for value in values))
     return statements, parameters, total_key
 
 

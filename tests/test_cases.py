@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.conftest import case_body, publish
+from tests.conftest import case_body, create_agency, publish
 
 
 def create_case(actor, **fields) -> dict:
@@ -273,6 +273,15 @@ def test_list_filters(owner_a, owner_b, naio, agency_a):
     assert listed("review_overdue=false") == {"Clinic triage", "Paddy forecasts"}
     overdue = naio.get("/api/v1/cases?review_overdue=true").json[0]
     assert overdue["review_overdue"] is True
+
+
+def test_a_list_by_slug_finds_an_agency_registered_after_the_same_list_was_asked(admin, naio):
+    before = titles(naio.get("/api/v1/cases?lead_agency=agency-late"))
+    agency = create_agency(admin, "agency-late")
+    create_case(naio, title="Late pilot", lead_agency_id=agency["id"])
+
+    assert before == []
+    assert titles(naio.get("/api/v1/cases?lead_agency=agency-late")) == ["Late pilot"]
 
 
 @pytest.mark.parametrize(

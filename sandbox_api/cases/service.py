@@ -26,6 +26,7 @@ from sandbox_api.db import replace_codes, utcnow
 from sandbox_api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from sandbox_api.keys.models import Role
 from sandbox_api.rendering import render_one
+from sandbox_api.statements import built_once_per_query
 
 PERSONAL_CATEGORIES = {"personal", "sensitive_personal", "children"}
 
@@ -180,7 +181,8 @@ def set_published(*, session: Session, case: Case, published: bool) -> bool:
     return True
 
 
-def _agency_filter(session: Session, refs: list[str]):
+def _agency_filter(refs: list[str]) -> ColumnElement[bool]:
+    """Cases led by any of the agencies named by id or slug; slugs are looked up by the list's own SQL."""
     ids: list[uuid.UUID] = []
     slugs: list[str] = []
     for ref in refs:
@@ -188,9 +190,8 @@ def _agency_filter(session: Session, refs: list[str]):
             ids.append(uuid.UUID(ref))
         except ValueError:
             slugs.append(ref)
-    if slugs:
-        ids.extend(session.scalars(select(Agency.id).where(Agency.slug.in_(slugs))))
-    return Case.lead_agency_id.in_(ids)
+    by_id = Case.lead_agency_id.in_(ids)
+    return or_(by_id, Case.lead_agency_id.in_(select(Agency.id).where(Agency.slug.in_(slugs)))) if slugs else by_id
 
 
 def _within(column, start: date | None, end: date | None) -> list:
@@ -217,6 +218,7 @@ def record_conditions(case_id, *, query: dict, caller: Caller) -> list[ColumnEle
     return conditions
 
 
+@built_once_per_query
 def list_statement(*, session: Session, query: dict, caller: Caller) -> Select:
     conditions = []
     if (seen := visibility(caller)) is not None:
@@ -235,7 +237,7 @@ def list_statement(*, session: Session, query: dict, caller: Caller) -> Select:
         if query.get(name):
             conditions.append(getattr(Case, name).in_(query[name]))
     if query.get("lead_agency"):
-        conditions.append(_agency_filter(session, query["lead_agency"]))
+        conditions.append(_agency_filter(query["lead_agency"]))
     if "personal_data" in query:
         conditions.append(Case.personal_data.is_(query["personal_data"]))
     if "review_overdue" in query:

@@ -28,6 +28,7 @@ from sandbox_api.outcomes.models import EVIDENCE_GRADES, Outcome
 from sandbox_api.pagination import order_by
 from sandbox_api.rendering import json_array, json_object, key, render_one, text_list_agg
 from sandbox_api.risks.models import Risk
+from sandbox_api.statements import built_once_per_query
 
 LESSONS = ChildResource(Lesson, LessonSchema, "lesson")
 
@@ -198,6 +199,7 @@ def _ranking(sector: str, caller: Caller) -> tuple[tuple, ColumnElement]:
     return ordering, cast(explanation, Text).label("ranking")
 
 
+@built_once_per_query
 def list_statement(*, session: Session, query: dict, caller: Caller) -> Select:
     """Lessons across all cases that the caller may see, filtered as documented on `GET /api/v1/lessons`;
     with `for_sector`, ranked for that sector, each with its `ranking`."""

@@ -11,6 +11,7 @@ from sandbox_api.errors import Unprocessable
 from sandbox_api.outcomes.models import EVIDENCE_GRADES, Outcome, OutcomeKind
 from sandbox_api.outcomes.schemas import OutcomeSchema
 from sandbox_api.pagination import order_by
+from sandbox_api.statements import built_once_per_query
 
 OUTCOMES = ChildResource(Outcome, OutcomeSchema, "outcome")
 
@@ -43,6 +44,7 @@ def update(*, session: Session, outcome: Outcome, changes: dict) -> Outcome:
     return outcome
 
 
+@built_once_per_query
 def list_statement(*, session: Session, query: dict, caller: Caller) -> Select:
     """Outcomes across all cases that the caller may see, filtered as documented on `GET /api/v1/outcomes`."""
     methods = set(query.get("method") or EVIDENCE_GRADES)

@@ -11,6 +11,7 @@ from sandbox_api.cases.models import Case
 from sandbox_api.errors import Unprocessable
 from sandbox_api.risks.models import Risk, RiskStatus
 from sandbox_api.risks.schemas import RiskSchema
+from sandbox_api.statements import built_once_per_query
 
 RISKS = ChildResource(Risk, RiskSchema, "risk", search.RISKS)
 
@@ -43,6 +44,7 @@ def update(*, session: Session, risk: Risk, changes: dict) -> Risk:
     return risk
 
 
+@built_once_per_query
 def list_statement(*, session: Session, query: dict, caller: Caller) -> Select:
     """Risks across all cases that the caller may see, filtered as documented on `GET /api/v1/risks`."""
     conditions = [
