@@ -31,8 +31,8 @@ from sandbox_api.db import RegistryVersion
 from sandbox_api.rendering import annotate, annotation_names, json_response, rendered
 from sandbox_api.statements import frozen
 
-# Totals of filtered lists, per process, keyed by the filter statement with its parameters and by the
-# registry version. Every write transaction changes the version, so a total is never served for data
+# Totals of filtered lists, per process, keyed by the shape's count statement with the filter's values and
+# by the registry version. Every write transaction changes the version, so a total is never served for data
 # that has changed since it was counted, and replicas need not share the cache. Counting the rows that
 # match a filter is the largest cost of a list request (shared/design/performance.md); this pays it
 # once per filter and version.
@@ -167,7 +167,9 @@ def _find_page_statements(statement: Select, schema_class: type[ma.Schema]) -> t
             _page_statements[(cache_key.key, schema_class)] = statements
     values = [parameter.effective_value for parameter in cache_key.bindparams]
     parameters = {template.key: value for template, value in zip(statements.filter_parameters, values, strict=True)}
-    total_key = (cache_key.key, tuple(frozen(value) for value in values))
+    # The shape's own count statement stands for the shape: a key as small as the values, where SQLAlchemy's
+    # cache key is a tuple of the whole statement's structure.
+    total_key = (statements.count, tuple(frozen(value) for value in values))
     return statements, parameters, total_key
 
 

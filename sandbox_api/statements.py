@@ -15,6 +15,10 @@ if TYPE_CHECKING:  # auth imports the pagination that imports this module
 # Query arguments that choose a page of the list, not the list: the page's own statement binds them.
 PAGE_ARGUMENTS = frozenset({"page", "page_size"})
 
+# A kept statement, with the cache key that SQLAlchemy memoizes on it, takes about 30 KiB: at most 4 MiB per
+# list and process, whatever queries arrive.
+STATEMENTS_PER_BUILDER = 128
+
 ListStatement = Callable[..., Select]
 
 
@@ -32,7 +36,7 @@ def built_once_per_query(build: ListStatement) -> ListStatement:
     the query, the caller's role and agency, and the database's dialect: it reads nothing from the
     database (a value that the data decides, such as an agency's slug, goes into the SQL as a subquery).
     """
-    statements: LRUCache = LRUCache(maxsize=1024)
+    statements: LRUCache = LRUCache(maxsize=STATEMENTS_PER_BUILDER)
     lock = threading.Lock()
 
     @wraps(build)
