@@ -30,12 +30,12 @@ class SweptMemoryStorage(MemoryStorage):
     """limits' in-process storage, with one long-lived thread that drops ended windows.
 
     The stock storage expires counts from a 10 ms `threading.Timer`, and starts a new one on the first
-    count after the last has fired: under steady traffic, a thread every 10 ms in each worker. Starting
-    one waits for it to run, so it cost a busy worker about a tenth of its throughput on a list request
-    (bench/README.md). Here `timer` is one thread for the storage's life, always alive, so the stock
-    storage never schedules another. A caller's own count is dropped as soon as it is read after its
-    window (limits' `get`); the sweep drops the counts of callers that do not come back, every
-    `SWEEP_SECONDS`, so memory stays bounded by the callers of one window. The thread ends with the storage.
+    count after the last has fired: under steady traffic, a thread every 10 ms in each worker, and starting
+    one waits for it to run (README, "What hardening costs"). Here `timer` is one thread for the storage's
+    life, always alive, so the stock storage never schedules another. A caller's own count is dropped as
+    soon as it is read after its window (limits' `get`); the sweep drops the counts of callers that do not
+    come back, every `SWEEP_SECONDS`, so memory stays bounded by the callers of one window. The thread
+    ends with the storage.
     """
 
     STORAGE_SCHEME = ["swept-memory"]
