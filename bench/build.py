@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 
 from bench.vocabulary import planted, sentence
 from sandbox_api.agencies.models import Agency, AgencyKind
+from sandbox_api.cases import documents
 from sandbox_api.cases.models import (
     Case,
     CaseCapability,
@@ -608,6 +609,8 @@ def _populate(engine: Engine) -> dict[str, int]:
                 for table, rows in batch.items():
                     _insert(connection, table, rows)
                     counts[table.name] += len(rows)
+                # Bulk inserts bypass the ORM flushes that keep each case's stored document.
+                documents.refresh(connection, [row["id"] for row in batch[CASE_TABLE]])
             if number % 10 == 0:
                 print(f"  {counts['cases']:,} cases", flush=True)
         adoptions = generator.adoptions()

@@ -10,7 +10,7 @@ from functools import cache
 
 import marshmallow as ma
 from flask import Response
-from sqlalchemy import JSON, ColumnElement, Label, Select, Text, cast, literal_column, select
+from sqlalchemy import JSON, ColumnElement, Label, Select, Text, cast, func, literal_column, select, type_coerce
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import GenericFunction
@@ -240,6 +240,24 @@ def _as_json(field: ma.fields.Field, expression):
     return expression
 
 
+class StoredDocument:
+    """A model's rendering kept in a column of its own: `schema_class` rendered by the write that changes
+    the row, so that reads copy it instead of building it (see `Representation`)."""
+
+    def __init__(self, schema_class: type[ma.Schema], column_name: str) -> None:
+        self.schema_class = schema_class
+        self.column_name = column_name
+        self.field_names = frozenset(schema_class().dump_fields)
+
+
+def _json_object_of(fields: dict[str, ma.fields.Field], model) -> ColumnElement:
+    pairs = []
+    for name, field in fields.items():
+        attribute = getattr(model, field.attribute or name)
+        pairs.extend((key(name), _as_json(field, attribute.expression)))
+    return cast(json_object(*pairs), Text)
+
+
 class Representation(ColumnElement):
     """One row of a model rendered as its schema dumps it, as JSON text.
 
@@ -247,19 +265,35 @@ class Representation(ColumnElement):
     fields are SQL expressions on the model), so that the database computes all of it. The SQL is
     built once; its cache key is just the names, so SQLAlchemy compiles it once per statement shape
     instead of walking the whole expression on every request.
+
+    A model with a `stored_document` (a `StoredDocument`) is rendered from it: the stored JSON, with the
+    schema's other fields (those that must be computed when read) appended, unless `live` asks for the
+    rendering built field by field, as the stored document itself is.
     """
 
     inherit_cache = True
     _traverse_internals = [("name", InternalTraversal.dp_string)]
 
-    def __init__(self, schema_class: type[ma.Schema], model) -> None:
+    def __init__(self, schema_class: type[ma.Schema], model, *, live: bool = False) -> None:
         self.type = Text()
-        self.name = f"{model.__name__}/{schema_class.__name__}"
-        pairs = []
-        for name, field in schema_class().dump_fields.items():
-            attribute = getattr(model, field.attribute or name)
-            pairs.extend((key(name), _as_json(field, attribute.expression)))
-        self.json = cast(json_object(*pairs), Text)
+        self.name = f"{model.__name__}/{schema_class.__name__}{'/live' if live else ''}"
+        fields = schema_class().dump_fields
+        stored: StoredDocument | None = None if live else getattr(model, "stored_document", None)
+        if stored is None or not stored.field_names <= fields.keys():
+            self.json = _json_object_of(fields, model)
+            return
+        document = getattr(model, stored.column_name).expression
+        read_fields = {name: field for name, field in fields.items() if name not in stored.field_names}
+        if not read_fields:
+            self.json = document
+            return
+        # Both are JSON objects with members: the document without its `}`, a comma, the other without its `{`.
+        read = _json_object_of(read_fields, model)
+        self.json = (
+            type_coerce(func.substr(document, 1, func.length(document) - 1), Text)
+            + literal_column("','", Text)
+            + type_coerce(func.substr(read, 2), Text)
+        )
 
 
 @compiles(Representation)
@@ -269,8 +303,8 @@ def _compile_representation(element, compiler, **kw):
 
 
 @cache
-def representation(schema_class: type[ma.Schema], model) -> Representation:
-    return Representation(schema_class, model)
+def representation(schema_class: type[ma.Schema], model, *, live: bool = False) -> Representation:
+    return Representation(schema_class, model, live=live)
 
 
 def rendered(schema_class: type[ma.Schema], statement: Select, *columns) -> Select:

@@ -12,13 +12,16 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, or_, select, text
 
 from sandbox_api import create_app
+from sandbox_api.cases.models import Case
+from sandbox_api.cases.schemas import StoredCaseSchema
 from sandbox_api.config import TestConfig
 from sandbox_api.db import db, make_engine
 from sandbox_api.keys import service as keys_service
 from sandbox_api.keys.models import Role
+from sandbox_api.rendering import representation
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
@@ -77,7 +80,15 @@ def connection(engine: Engine) -> Iterator[Connection]:
     with engine.connect() as connection:
         transaction = connection.begin()
         yield connection
+        assert cases_with_stale_documents(connection) == [], "a write left stored case documents out of step"
         transaction.rollback()
+
+
+def cases_with_stale_documents(connection: Connection) -> list[str]:
+    """The references of the cases whose stored document differs from a rendering of their rows now."""
+    rendered_now = representation(StoredCaseSchema, Case, live=True)
+    stale = or_(Case.document.is_(None), Case.document != rendered_now)
+    return list(connection.scalars(select(Case.reference).where(stale)))
 
 
 @pytest.fixture

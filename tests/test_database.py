@@ -17,7 +17,13 @@ from sandbox_api.keys.models import Role
 from sandbox_api.search import include_in_migrations
 from sandbox_api.taxonomies import data
 from sandbox_api.taxonomies.models import Capability, Principle, RiskDomain, RiskSubdomain, Sector
-from tests.conftest import POSTGRES_URL, alembic_config, case_body, scratch_postgres_database
+from tests.conftest import (
+    POSTGRES_URL,
+    alembic_config,
+    case_body,
+    cases_with_stale_documents,
+    scratch_postgres_database,
+)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -171,3 +177,26 @@ def test_two_writers_with_one_etag_one_wins_and_one_gets_412(fresh_engine):
     assert statuses == [200, 412]
     winner = next(response for response in responses if response.status_code == 200)
     assert client.get(url, headers=naio).json["title"] == winner.json["title"]
+
+
+def test_the_upgrade_that_stores_case_documents_renders_the_cases_already_registered(fresh_url):
+    config = alembic_config(fresh_url)
+    command.upgrade(config, "head")
+    engine = make_engine(fresh_url)
+    app = _committed_app(engine)
+    client = app.test_client()
+    client.post(
+        "/api/v1/agencies", json={"slug": "moe", "name": "MOE", "kind": "ministry"}, headers=_key(app, Role.ADMIN)
+    )
+    naio = _key(app, Role.NAIO)
+    url = client.post("/api/v1/cases", json=case_body(), headers=_key(app, Role.AGENCY, "moe")).headers["Location"]
+    before = client.get(url, headers=naio).json
+    engine.dispose()
+
+    command.downgrade(config, "0006")
+    command.upgrade(config, "head")
+
+    with engine.connect() as connection:
+        assert cases_with_stale_documents(connection) == []
+    assert client.get(url, headers=naio).json == before
+    engine.dispose()

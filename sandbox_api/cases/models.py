@@ -164,6 +164,9 @@ class Case(Base):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # The case's JSON as the flush that last changed it rendered it (cases/documents.py); never read into
+    # Python, only copied into answers by the SQL that renders them.
+    document: Mapped[str | None] = mapped_column(Text, deferred=True)
 
     # The link rows, for writes. Reads render the SQL expressions below (see rendering.py); they are
     # deferred so that loading a case to change it does not compute them.

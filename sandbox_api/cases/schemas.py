@@ -213,6 +213,14 @@ class PublicCaseSchema(CaseSchema):
         exclude = ("contact",)
 
 
+class StoredCaseSchema(CaseSchema):
+    """What each case's stored document holds (cases/documents.py): what every caller sees of it, but
+    `review_overdue`, which changes with the date and is computed when the case is read."""
+
+    class Meta:
+        exclude = ("contact", "review_overdue")
+
+
 class TransitionSchema(ma.Schema):
     """A lifecycle action on a case."""
 
