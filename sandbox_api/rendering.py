@@ -10,7 +10,7 @@ from functools import cache
 
 import marshmallow as ma
 from flask import Response
-from sqlalchemy import JSON, ColumnElement, Label, Select, Text, cast, func, literal_column, select, type_coerce
+from sqlalchemy import JSON, ColumnElement, Label, Select, Text, case, cast, func, literal_column, select, type_coerce
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import GenericFunction
@@ -241,8 +241,8 @@ def _as_json(field: ma.fields.Field, expression):
 
 
 class StoredDocument:
-    """A model's rendering kept in a column of its own: `schema_class` rendered by the write that changes
-    the row, so that reads copy it instead of building it (see `Representation`)."""
+    """A model's rendering kept in a column of its own, written by the write that changes the row: `schema_class`
+    rendered, without the object's closing `}`, so that reads append members to it (see `Representation`)."""
 
     def __init__(self, schema_class: type[ma.Schema], column_name: str) -> None:
         self.schema_class = schema_class
@@ -258,6 +258,19 @@ def _json_object_of(fields: dict[str, ma.fields.Field], model) -> ColumnElement:
     return cast(json_object(*pairs), Text)
 
 
+def _json_text(field: ma.fields.Field, expression) -> ColumnElement:
+    """A value as JSON text, to append to a stored document: a boolean, or a JSON document."""
+    if isinstance(field, ma.fields.Boolean):
+        return case(
+            (expression.is_(None), literal_column("'null'", Text)),
+            (expression, literal_column("'true'", Text)),
+            else_=literal_column("'false'", Text),
+        )
+    if isinstance(field, ma.fields.Nested | ma.fields.Dict):
+        return func.coalesce(cast(expression, Text), literal_column("'null'", Text))
+    raise TypeError(f"a {type(field).__name__} field cannot be appended to a stored document")
+
+
 class Representation(ColumnElement):
     """One row of a model rendered as its schema dumps it, as JSON text.
 
@@ -266,9 +279,10 @@ class Representation(ColumnElement):
     built once; its cache key is just the names, so SQLAlchemy compiles it once per statement shape
     instead of walking the whole expression on every request.
 
-    A model with a `stored_document` (a `StoredDocument`) is rendered from it: the stored JSON, with the
-    schema's other fields (those that must be computed when read) appended, unless `live` asks for the
-    rendering built field by field, as the stored document itself is.
+    A model with a `stored_document` (a `StoredDocument`) is rendered from it: the stored text, then the
+    schema's other fields (those computed when read), then `}`. Text is only concatenated, so the stored
+    document is copied, never parsed. `live` asks for the rendering built field by field instead, which is
+    what the stored document is made from.
     """
 
     inherit_cache = True
@@ -282,18 +296,13 @@ class Representation(ColumnElement):
         if stored is None or not stored.field_names <= fields.keys():
             self.json = _json_object_of(fields, model)
             return
-        document = getattr(model, stored.column_name).expression
-        read_fields = {name: field for name, field in fields.items() if name not in stored.field_names}
-        if not read_fields:
-            self.json = document
-            return
-        # Both are JSON objects with members: the document without its `}`, a comma, the other without its `{`.
-        read = _json_object_of(read_fields, model)
-        self.json = (
-            type_coerce(func.substr(document, 1, func.length(document) - 1), Text)
-            + literal_column("','", Text)
-            + type_coerce(func.substr(read, 2), Text)
-        )
+        text = type_coerce(getattr(model, stored.column_name).expression, Text)
+        for name, field in fields.items():
+            if name not in stored.field_names:
+                assert name.isidentifier(), name  # written into the SQL, like `key`
+                attribute = getattr(model, field.attribute or name)
+                text = text + literal_column(f"',\"{name}\":'", Text) + _json_text(field, attribute.expression)
+        self.json = text + literal_column("'}'", Text)
 
 
 @compiles(Representation)

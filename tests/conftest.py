@@ -15,13 +15,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import Connection, Engine, or_, select, text
 
 from sandbox_api import create_app
-from sandbox_api.cases.models import Case
-from sandbox_api.cases.schemas import StoredCaseSchema
+from sandbox_api.cases import documents
+from sandbox_api.cases.models import Case, CaseDocument
 from sandbox_api.config import TestConfig
 from sandbox_api.db import db, make_engine
 from sandbox_api.keys import service as keys_service
 from sandbox_api.keys.models import Role
-from sandbox_api.rendering import representation
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
@@ -86,9 +85,9 @@ def connection(engine: Engine) -> Iterator[Connection]:
 
 def cases_with_stale_documents(connection: Connection) -> list[str]:
     """The references of the cases whose stored document differs from a rendering of their rows now."""
-    rendered_now = representation(StoredCaseSchema, Case, live=True)
-    stale = or_(Case.document.is_(None), Case.document != rendered_now)
-    return list(connection.scalars(select(Case.reference).where(stale)))
+    stored = CaseDocument.document
+    stale = or_(stored.is_(None), stored != documents.document_now())
+    return list(connection.scalars(select(Case.reference).outerjoin(CaseDocument).where(stale)))
 
 
 @pytest.fixture

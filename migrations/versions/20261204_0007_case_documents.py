@@ -1,4 +1,4 @@
-"""Each case's rendered JSON in `cases.document`, filled for the cases already registered.
+"""Each case's rendered JSON in `case_documents`, filled for the cases already registered.
 
 Revision ID: 0007
 Revises: 0006
@@ -21,9 +21,17 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
-    op.add_column("cases", sa.Column("document", sa.Text(), nullable=True))
+    op.create_table(
+        "case_documents",
+        sa.Column("case_id", sa.Uuid(), nullable=False),
+        sa.Column("document", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["cases.id"], name=op.f("fk_case_documents_case_id_cases"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("case_id", name=op.f("pk_case_documents")),
+    )
     documents.refresh(op.get_bind())
 
 
 def downgrade() -> None:
-    op.drop_column("cases", "document")
+    op.drop_table("case_documents")

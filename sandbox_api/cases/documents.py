@@ -1,20 +1,18 @@
-"""Each case's JSON kept in `cases.document`, rendered by the flush that changes the case or its links.
+"""Each case's JSON kept in `case_documents`, rendered by the flush that changes the case or its links.
 
-A page of cases then copies 20 stored documents instead of rendering 20 cases from their rows and four
-link tables: the SQL of a page of the filtered list went from 1.7 to 0.8 ms on PostgreSQL and from 0.67
-to 0.25 ms on SQLite, at 100,000 cases. Reads append what they compute themselves (`review_overdue`,
-and `contact` for callers with a key; see `rendering.Representation`). Every change to a case goes
-through the ORM, whose flushes this module watches; a write that bypasses it (a bulk load) ends with
-`refresh`, and a change to what `StoredCaseSchema` renders ships with a migration that calls it.
+Reads copy it and append what they compute themselves (`review_overdue`, and `contact` for callers
+with a key; see `rendering.Representation`). Every change to a case goes through the ORM, whose
+flushes this module watches; a write that bypasses it (a bulk load) ends with `refresh`, and a change
+to what `StoredCaseSchema` renders ships with a migration that calls it.
 """
 
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, event, update
+from sqlalchemy import ColumnElement, Connection, delete, event, func, insert, select
 from sqlalchemy.orm import Session
 
-from sandbox_api.cases.models import Case, CaseCapability, CasePartner, CasePrinciple, CaseSector
+from sandbox_api.cases.models import Case, CaseCapability, CaseDocument, CasePartner, CasePrinciple, CaseSector
 from sandbox_api.cases.schemas import StoredCaseSchema
 from sandbox_api.rendering import StoredDocument, representation
 
@@ -23,16 +21,23 @@ Case.stored_document = StoredDocument(StoredCaseSchema, "document")
 _LINKS = (CaseSector, CaseCapability, CasePrinciple, CasePartner)
 
 
+def document_now() -> ColumnElement[str]:
+    """A case's document as its rows and links render it now: its JSON without the closing `}`."""
+    rendered = representation(StoredCaseSchema, Case, live=True)
+    return func.substr(rendered, 1, func.length(rendered) - 1)
+
+
 def refresh(connection: Connection, case_ids: Iterable[uuid.UUID] | None = None) -> None:
     """Render the stored documents of these cases (of every case when None) from their rows and links."""
-    cases = Case.__table__
-    # `updated_at` set to itself: otherwise its `onupdate` would change it after the document had rendered it.
-    statement = update(cases).values(
-        document=representation(StoredCaseSchema, Case, live=True), updated_at=cases.c.updated_at
-    )
+    documents = CaseDocument.__table__
+    replaced = delete(documents)
+    rendered = select(Case.id, document_now())
     if case_ids is not None:
-        statement = statement.where(cases.c.id.in_(list(case_ids)))
-    connection.execute(statement)
+        ids = list(case_ids)
+        replaced = replaced.where(documents.c.case_id.in_(ids))
+        rendered = rendered.where(Case.id.in_(ids))
+    connection.execute(replaced)
+    connection.execute(insert(documents).from_select(["case_id", "document"], rendered))
 
 
 def _refresh_changed_cases(session: Session, _flush_context) -> None:

@@ -4,7 +4,7 @@ import enum
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, and_, case
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, and_, case, select
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from sandbox_api.db import Base, JSONDocument, UTCDateTime, str_enum, utcnow
@@ -81,6 +81,17 @@ class ReferenceCounter(Base):
 
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last_value: Mapped[int]
+
+
+class CaseDocument(Base):
+    """A case's JSON as the flush that last changed the case rendered it (cases/documents.py), without its
+    closing `}`. Derived data, kept beside `cases` rather than in it, so that the rows which filters and
+    aggregates scan stay narrow."""
+
+    __tablename__ = "case_documents"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    document: Mapped[str] = mapped_column(Text)
 
 
 class CaseSector(Base):
@@ -164,9 +175,10 @@ class Case(Base):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-    # The case's JSON as the flush that last changed it rendered it (cases/documents.py); never read into
-    # Python, only copied into answers by the SQL that renders them.
-    document: Mapped[str | None] = mapped_column(Text, deferred=True)
+    # The case's stored JSON (CaseDocument), only ever copied into answers by the SQL that renders them.
+    document: Mapped[str] = column_property(
+        select(CaseDocument.document).where(CaseDocument.case_id == id).scalar_subquery(), deferred=True
+    )
 
     # The link rows, for writes. Reads render the SQL expressions below (see rendering.py); they are
     # deferred so that loading a case to change it does not compute them.
