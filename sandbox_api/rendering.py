@@ -241,11 +241,11 @@ def _as_json(field: ma.fields.Field, expression):
 
 
 class StoredDocument:
-    """A model's rendering kept in a column of its own, written by the write that changes the row: `schema_class`
-    rendered, without the object's closing `}`, so that reads append members to it (see `Representation`)."""
+    """A model's rendering stored by the writes that change the row, read through the model's attribute
+    `column_name`: `schema_class` rendered, without the object's closing `}`, so that reads append members
+    to it (see `Representation`)."""
 
     def __init__(self, schema_class: type[ma.Schema], column_name: str) -> None:
-        self.schema_class = schema_class
         self.column_name = column_name
         self.field_names = frozenset(schema_class().dump_fields)
 
