@@ -120,14 +120,19 @@ def _page_statement(statement: Select, schema_class: type[ma.Schema], model) -> 
     labelled = [expression.label(f"sort_key_{position}") for position, (expression, _) in enumerate(sort_keys)]
     page = (
         statement.with_only_columns(model.id, *labelled)
-        .limit(bindparam("page_limit", type_=Integer))
-        .offset(bindparam("page_offset", type_=Integer))
+        # Written into the SQL when it runs, so that a plan made for any filter values still knows how many
+        # rows the page takes (PostgreSQL guesses a tenth of the matching rows for a LIMIT it cannot see).
+        .limit(bindparam("page_limit", type_=Integer, literal_execute=True))
+        .offset(bindparam("page_offset", type_=Integer, literal_execute=True))
         .subquery("page")
     )
     order = [_ordered(page.c[key.name], modifiers) for key, (_, modifiers) in zip(labelled, sort_keys, strict=True)]
     annotations = [description["expr"] for description in statement.column_descriptions[1:]]
     rows = select(model, *annotations).join(page, page.c.id == model.id).order_by(*order)
-    return rendered(schema_class, rows, _REGISTRY_VERSION)
+    # A page of filters and a sort runs on one plan for any values (db._prepare_only_generic_plans), unless
+    # the statement says its plan depends on them (a search, a ranking).
+    generic_plan = statement.get_execution_options().get("generic_plan", True)
+    return rendered(schema_class, rows, _REGISTRY_VERSION).execution_options(generic_plan=generic_plan)
 
 
 def _build_page_statements(statement: Select, schema_class: type[ma.Schema], filter_parameters) -> _PageStatements:

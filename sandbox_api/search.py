@@ -296,6 +296,8 @@ def ordered(statement: Select, *, session: Session, index: SearchIndex, query: d
     search = query.get("q")
     if search is None:
         return statement.order_by(*order_by(index.model, query["sort"]))
+    # The best plan for a word in half the rows is not the best for a rare one: planned for each query.
+    statement = statement.execution_options(generic_plan=False)
     if session.get_bind().dialect.name == "postgresql":
         return _postgresql(statement, index, search, query["sort"])
     return _sqlite(statement, index, search, query["sort"])

@@ -200,3 +200,26 @@ def test_the_upgrade_that_stores_case_documents_renders_the_cases_already_regist
         assert cases_with_stale_documents(connection) == []
     assert client.get(url, headers=naio).json == before
     engine.dispose()
+
+
+
+def test_postgresql_runs_list_pages_on_generic_plans_and_plans_searches_for_their_words(fresh_engine):
+    if fresh_engine.dialect.name != "postgresql":
+        pytest.skip("plans are PostgreSQL's")
+    client = _committed_app(fresh_engine).test_client()
+    for page in (1, 1, 2):
+        assert client.get(f"/api/v1/cases?status=active&page={page}").status_code == 200
+    assert client.get("/api/v1/cases?q=pilot").status_code == 200
+    assert client.get("/api/v1/lessons?for_sector=health").status_code == 200
+    # One request at a time: the requests and this query ran on the pool's one connection.
+    assert fresh_engine.pool.checkedin() == 1
+    with fresh_engine.connect() as connection:
+        prepared = connection.execute(
+            text("SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements")
+        ).all()
+    pages = [row for row in prepared if "FROM cases JOIN (SELECT cases.id" in row.statement]
+    # One statement per page (LIMIT and OFFSET are written into it), planned once for any filter values.
+    assert len(pages) == 2
+    assert all(row.custom_plans == 0 for row in pages)
+    assert sum(row.generic_plans for row in pages) == 3
+    assert not [row for row in prepared if "tsquery" in row.statement or "lesson_sectors.sector_code =" in row.statement]

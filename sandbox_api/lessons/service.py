@@ -243,7 +243,8 @@ def list_statement(*, session: Session, query: dict, caller: Caller) -> Select:
         )
         conditions.append(exists().where(Case.id == Lesson.case_id, *case_conditions))
         ordering, ranking = _ranking(sector, caller)
-        ranked = select(Lesson, ranking).where(*conditions)
+        # How many lessons apply to the sector, and so the best plan for ranking them, depends on the sector.
+        ranked = select(Lesson, ranking).where(*conditions).execution_options(generic_plan=False)
         if "sort" in query:
             return search.ordered(ranked, session=session, index=search.LESSONS, query=query)
         if "q" in query:
