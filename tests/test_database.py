@@ -202,7 +202,6 @@ def test_the_upgrade_that_stores_case_documents_renders_the_cases_already_regist
     engine.dispose()
 
 
-
 def test_postgresql_runs_list_pages_on_generic_plans_and_plans_searches_for_their_words(fresh_engine):
     if fresh_engine.dialect.name != "postgresql":
         pytest.skip("plans are PostgreSQL's")
@@ -222,4 +221,6 @@ def test_postgresql_runs_list_pages_on_generic_plans_and_plans_searches_for_thei
     assert len(pages) == 2
     assert all(row.custom_plans == 0 for row in pages)
     assert sum(row.generic_plans for row in pages) == 3
-    assert not [row for row in prepared if "tsquery" in row.statement or "lesson_sectors.sector_code =" in row.statement]
+    assert not [
+        row for row in prepared if "tsquery" in row.statement or "lesson_sectors.sector_code =" in row.statement
+    ]
