@@ -123,6 +123,8 @@ def _prepare_only_generic_plans(cursor, statement, parameters, context) -> bool:
     plan does not depend on their values are prepared: a page of a filtered list, a read by id. A search
     is not: for a word in half the rows and for a rare one, the best plans differ by a factor of 50.
     """
+    if context.execution_options.get("stream_results"):
+        return False  # a server-side cursor (an export) is declared, never prepared: run as usual
     cursor.execute(statement, parameters, prepare=bool(context.execution_options.get("generic_plan")))
     return True
 
