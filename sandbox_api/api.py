@@ -1,10 +1,12 @@
 """The flask-smorest Api and Blueprint, extended to document policies and problem responses once."""
 
 import http
+import threading
 from collections.abc import Callable
 
 import marshmallow as ma
 from apispec.ext.marshmallow import MarshmallowPlugin
+from cachetools import LRUCache
 from flask import request
 from flask_smorest import Api as BaseApi
 from flask_smorest import Blueprint as BaseBlueprint
@@ -61,10 +63,38 @@ class Api(BaseApi):
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
+# Query strings whose parsed arguments each parser keeps, per operation: a few MiB at most.
+PARSED_QUERIES = 1024
+
+
 class StrictParser(FlaskParser):
-    """Refuses unknown query parameters as well as unknown body fields (AIP-160)."""
+    """Refuses unknown query parameters as well as unknown body fields (AIP-160); parses each query string of
+    an operation once.
+
+    A list's query schema has some 25 fields, and loading it cost a filtered list about a tenth of its time.
+    Its arguments are a pure function of the query string (no loader reads the database or the clock), so
+    a query string asked again gets the arguments parsed the first time: a new dict, whose values (lists of
+    codes, numbers, dates) the views only read. A query string that fails is parsed, and refused, every time.
+    """
 
     DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": ma.RAISE}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._parsed: LRUCache = LRUCache(maxsize=PARSED_QUERIES)
+        self._lock = threading.Lock()
+
+    def parse(self, argmap, req=None, *, location=None, **kwargs):
+        if location != "query" or not isinstance(argmap, ma.Schema):
+            return super().parse(argmap, req, location=location, **kwargs)
+        key = (argmap, request.query_string)
+        with self._lock:
+            parsed = self._parsed.get(key)
+        if parsed is None:
+            parsed = super().parse(argmap, req, location=location, **kwargs)
+            with self._lock:
+                self._parsed[key] = parsed
+        return dict(parsed)
 
 
 def _error_refs(*statuses: int) -> dict[int, str]:

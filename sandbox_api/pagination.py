@@ -75,7 +75,7 @@ class _PageStatements:
     filter_parameters: tuple[BindParameter, ...]
 
 
-# Per statement shape (SQLAlchemy's cache key, without parameter values) and schema. Building the page
+# Per statement shape (SQLAlchemy's cache key, without parameter values), schema and dialect. Building the page
 # and count statements, and SQLAlchemy's walk of each to find its compiled form, cost more than running
 # them on SQLite; built once, they find their compiled form at once (the key is memoized on them).
 _page_statements: LRUCache = LRUCache(maxsize=512)
@@ -106,7 +106,7 @@ def _ordered(column, modifiers: list):
     return column
 
 
-def _page_statement(statement: Select, schema_class: type[ma.Schema], model) -> Select:
+def _page_statement(statement: Select, schema_class: type[ma.Schema], model, *, generic_plan: bool) -> Select:
     """The page's rows, rendered, with the registry version and the statement's annotations.
 
     An inner query picks the page (the statement's filters, order, LIMIT and OFFSET) with only the ids
@@ -116,60 +116,61 @@ def _page_statement(statement: Select, schema_class: type[ma.Schema], model) -> 
     sorting query would be done for every matching row. Annotations are therefore computed in the outer
     query, and may refer only to the model's own row.
     """
+    # On a generic plan (db._prepare_only_generic_plans) LIMIT and OFFSET are written into the SQL when it runs:
+    # PostgreSQL guesses a tenth of the matching rows for a LIMIT it cannot see, and plans for that many.
     sort_keys = [_sort_key(clause) for clause in statement._order_by_clauses]
     labelled = [expression.label(f"sort_key_{position}") for position, (expression, _) in enumerate(sort_keys)]
     page = (
         statement.with_only_columns(model.id, *labelled)
-        # Written into the SQL when it runs, so that a plan made for any filter values still knows how many
-        # rows the page takes (PostgreSQL guesses a tenth of the matching rows for a LIMIT it cannot see).
-        .limit(bindparam("page_limit", type_=Integer, literal_execute=True))
-        .offset(bindparam("page_offset", type_=Integer, literal_execute=True))
+        .limit(bindparam("page_limit", type_=Integer, literal_execute=generic_plan))
+        .offset(bindparam("page_offset", type_=Integer, literal_execute=generic_plan))
         .subquery("page")
     )
     order = [_ordered(page.c[key.name], modifiers) for key, (_, modifiers) in zip(labelled, sort_keys, strict=True)]
     annotations = [description["expr"] for description in statement.column_descriptions[1:]]
     rows = select(model, *annotations).join(page, page.c.id == model.id).order_by(*order)
-    # A page of filters and a sort runs on one plan for any values (db._prepare_only_generic_plans), unless
-    # the statement says its plan depends on them (a search, a ranking).
-    generic_plan = statement.get_execution_options().get("generic_plan", True)
     return rendered(schema_class, rows, _REGISTRY_VERSION).execution_options(generic_plan=generic_plan)
 
 
-def _build_page_statements(statement: Select, schema_class: type[ma.Schema], filter_parameters) -> _PageStatements:
+def _build_page_statements(statement: Select, form: tuple, filter_parameters) -> _PageStatements:
+    schema_class, dialect = form
     model = statement.column_descriptions[0]["entity"]
     matching = statement.with_only_columns(model.id).order_by(None).subquery()
+    # A page of filters and a sort runs on one plan for any values on PostgreSQL, unless the statement says
+    # its plan depends on them (a search, a ranking); SQLite plans each statement when it first runs it.
+    generic_plan = dialect == "postgresql" and statement.get_execution_options().get("generic_plan", True)
     return _PageStatements(
-        page=_page_statement(statement, schema_class, model),
+        page=_page_statement(statement, schema_class, model, generic_plan=generic_plan),
         count=select(func.count(), _REGISTRY_VERSION).select_from(matching),
         filter_parameters=tuple(filter_parameters),
     )
 
 
-# What `_page_statements_for` found for each statement object still in use, per schema: a statement built
+# What `_page_statements_for` found for each statement object still in use, per form: a statement built
 # once per query (statements.built_once_per_query) skips SQLAlchemy's walk for its cache key after the first.
 _found_for_statement: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _page_statements_for(statement: Select, schema_class: type[ma.Schema]) -> tuple[_PageStatements, dict, tuple]:
-    """The page and count statements of the statement's shape, the parameters that give them this
-    statement's values, and the key of its total (shape and values)."""
+def _page_statements_for(statement: Select, form: tuple) -> tuple[_PageStatements, dict, tuple]:
+    """The page and count statements of the statement's shape in a form (schema and dialect), the parameters
+    that give them this statement's values, and the key of its total (shape and values)."""
     with _page_statements_lock:
-        found = _found_for_statement.get(statement, {}).get(schema_class)
+        found = _found_for_statement.get(statement, {}).get(form)
     if found is None:
-        found = _find_page_statements(statement, schema_class)
+        found = _find_page_statements(statement, form)
         with _page_statements_lock:
-            _found_for_statement.setdefault(statement, {})[schema_class] = found
+            _found_for_statement.setdefault(statement, {})[form] = found
     return found
 
 
-def _find_page_statements(statement: Select, schema_class: type[ma.Schema]) -> tuple[_PageStatements, dict, tuple]:
+def _find_page_statements(statement: Select, form: tuple) -> tuple[_PageStatements, dict, tuple]:
     cache_key = statement._generate_cache_key()
     with _page_statements_lock:
-        statements = _page_statements.get((cache_key.key, schema_class))
+        statements = _page_statements.get((cache_key.key, form))
     if statements is None:
-        statements = _build_page_statements(statement, schema_class, cache_key.bindparams)
+        statements = _build_page_statements(statement, form, cache_key.bindparams)
         with _page_statements_lock:
-            _page_statements[(cache_key.key, schema_class)] = statements
+            _page_statements[(cache_key.key, form)] = statements
     values = [parameter.effective_value for parameter in cache_key.bindparams]
     parameters = {template.key: value for template, value in zip(statements.filter_parameters, values, strict=True)}
     # The shape's own count statement stands for the shape: a key as small as the values, where SQLAlchemy's
@@ -187,8 +188,8 @@ def paginate(
     `statement` is a `select(Model)`, optionally with labelled JSON columns after the model: each is
     added to its row's resource as a member of that name (`rendering.annotate`).
     """
-    statements, parameters, total_key = _page_statements_for(statement, schema_class)
     connection = session.connection()
+    statements, parameters, total_key = _page_statements_for(statement, (schema_class, connection.dialect.name))
     rows = connection.execute(
         statements.page, {**parameters, "page_limit": page_size, "page_offset": (page - 1) * page_size}
     ).all()

@@ -7,6 +7,8 @@ from datetime import date, timedelta
 
 import pytest
 
+from sandbox_api.api import Blueprint
+from sandbox_api.cases.schemas import CaseListQuerySchema
 from tests.conftest import case_body, create_agency, publish
 
 
@@ -297,11 +299,25 @@ def test_a_list_by_slug_finds_an_agency_registered_after_the_same_list_was_asked
     ],
 )
 def test_typo_in_a_filter_is_refused(client, query):
-    response = client.get(f"/api/v1/cases?{query}")
+    for _asked_again in range(2):  # query strings are parsed once, but only those that load are kept
+        response = client.get(f"/api/v1/cases?{query}")
 
-    assert response.status_code == 422
-    assert response.content_type == "application/problem+json"
-    assert response.json["errors"]["query"]
+        assert response.status_code == 422
+        assert response.content_type == "application/problem+json"
+        assert response.json["errors"]["query"]
+
+
+def test_a_query_string_asked_again_gets_arguments_of_its_own(app):
+    schema = CaseListQuerySchema()
+    with app.test_request_context("/api/v1/cases?sector=education&status=active"):
+        first = Blueprint.ARGUMENTS_PARSER.parse(schema, location="query")
+        first["sector"] = ["health"]
+        first.pop("status")
+        again = Blueprint.ARGUMENTS_PARSER.parse(schema, location="query")
+
+    assert again is not first
+    assert again["sector"] == ["education"]
+    assert again["status"] == ["active"]
 
 
 def test_pagination_headers_and_links(owner_a):
