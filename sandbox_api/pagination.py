@@ -67,12 +67,14 @@ class _PageStatements:
     `page` selects each row's JSON with the registry version it was read at, and `count` the total with
     its version, so neither costs a round trip of its own for the version. `filter_parameters` are the
     bound parameters of that first statement: a later statement of the same shape (equal cache key) has
-    its values in the same order (see `paginate`).
+    its values in the same order (see `paginate`). `annotation_names` name the members that the
+    statement's annotations add to each item.
     """
 
     page: Select
     count: Select
     filter_parameters: tuple[BindParameter, ...]
+    annotation_names: list[str]
 
 
 # Per statement shape (SQLAlchemy's cache key, without parameter values), schema and dialect. Building the page
@@ -143,6 +145,7 @@ def _build_page_statements(statement: Select, form: tuple, filter_parameters) ->
         page=_page_statement(statement, schema_class, model, generic_plan=generic_plan),
         count=select(func.count(), _REGISTRY_VERSION).select_from(matching),
         filter_parameters=tuple(filter_parameters),
+        annotation_names=annotation_names(statement),
     )
 
 
@@ -202,7 +205,7 @@ def paginate(
         total, version = connection.execute(statements.count, parameters).one()
         with _totals_lock:
             _totals[(total_key, version)] = total
-    names = annotation_names(statement)
+    names = statements.annotation_names
     body = f"[{','.join(annotate(row[0], names, row[2:]) for row in rows)}]"
     last_page = max(1, math.ceil(total / page_size))
     metadata: dict[str, int] = {"total": total, "total_pages": math.ceil(total / page_size)}
