@@ -63,13 +63,13 @@ class Api(BaseApi):
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
-# Query strings whose parsed arguments each parser keeps, per operation: a few MiB at most.
+# Query strings (with the operation's schema) whose parsed arguments the parser keeps: a few MiB at most.
 PARSED_QUERIES = 1024
 
 
 class StrictParser(FlaskParser):
-    """Refuses unknown query parameters as well as unknown body fields (AIP-160); parses each query string of
-    an operation once.
+    """Refuses unknown query parameters as well as unknown body fields (AIP-160); parses a query string once
+    per operation (its schema).
 
     A list's query schema has some 25 fields, and loading it cost a filtered list about a tenth of its time.
     Its arguments are a pure function of the query string (no loader reads the database or the clock), so
@@ -87,7 +87,7 @@ class StrictParser(FlaskParser):
     def parse(self, argmap, req=None, *, location=None, **kwargs):
         if location != "query" or not isinstance(argmap, ma.Schema):
             return super().parse(argmap, req, location=location, **kwargs)
-        key = (argmap, request.query_string)
+        key = (argmap, (req or request).query_string)
         with self._lock:
             parsed = self._parsed.get(key)
         if parsed is None:
