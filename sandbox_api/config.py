@@ -19,14 +19,13 @@ class Config:
     DATABASE_POOL_SIZE = int(os.environ.get("DATABASE_POOL_SIZE", "8"))
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(256 * 1024)))
 
-    # Rate limits (flask-limiter): one budget per caller (its key, or its address) over all routes, and a
-    # stricter one for failed authentications per address. The default storage is each process's memory
+    # Rate limits (ratelimit.py, counted by limits): one budget per caller (its key, or its address) over all
+    # routes, and a stricter one for failed authentications per address. The default storage is each process's memory
     # (`swept-memory://`, see ratelimit.SweptMemoryStorage): with several workers or replicas, point
     # RATELIMIT_STORAGE_URI at Redis (`redis://host:6379`) so that they share one count.
     RATELIMIT_APPLICATION = os.environ.get("RATELIMIT_APPLICATION", "1200 per minute")
     RATELIMIT_FAILED_AUTHENTICATION = os.environ.get("RATELIMIT_FAILED_AUTHENTICATION", "10 per minute")
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "swept-memory://")
-    RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_KEY_PREFIX = "sandbox-registry"
     # Behind a reverse proxy, how many of them set X-Forwarded-For: the client address that the rate
     # limits count comes from there. 0 (the default) trusts no forwarded header.

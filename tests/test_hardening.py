@@ -49,6 +49,20 @@ def test_a_caller_over_its_budget_gets_429_with_retry_after_and_rate_limit_heade
     assert refused.headers["X-RateLimit-Limit"] == "3"
 
 
+def test_with_several_limits_the_headers_describe_the_tightest_and_any_breach_refuses(engine, connection):
+    client = app_with(engine, connection, RATELIMIT_APPLICATION="5 per minute;2 per hour").test_client()
+
+    answers = [client.get("/api/v1/cases") for _ in range(3)]
+
+    assert [answer.status_code for answer in answers] == [200, 200, 429]
+    assert [(answer.headers["X-RateLimit-Limit"], answer.headers["X-RateLimit-Remaining"]) for answer in answers] == [
+        ("2", "1"),
+        ("2", "0"),
+        ("2", "0"),
+    ]
+    assert int(answers[-1].headers["Retry-After"]) > 60  # the hour's window, not the minute's
+
+
 def test_each_key_has_its_own_budget_apart_from_its_address(limited_app):
     client = limited_app.test_client()
     with limited_app.app_context():
