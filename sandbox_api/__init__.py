@@ -22,9 +22,10 @@ lessons. Keys expire (a year by default), are rotated and revoked by admins at `
 agency holds at most two working keys. A request with a key is answered `Cache-Control: no-store`.
 
 **Rate limits.** Each caller (its key, or its address without one) has one budget over every route; past it
-the answer is 429 with `Retry-After`, and every answer carries `X-RateLimit-Limit`, `X-RateLimit-Remaining`
-and `X-RateLimit-Reset` (epoch seconds). Repeated failed authentications from an address lock its keyed
-requests out (429) for the rest of the window. The health probes are not limited.
+the answer is 429 with `Retry-After`, and every answer it counts carries `X-RateLimit-Limit`,
+`X-RateLimit-Remaining` and `X-RateLimit-Reset` (epoch seconds). Repeated failed authentications from an
+address lock its keyed requests out (429) for the rest of the window. The health probes, and requests to
+paths or methods that do not exist, are not counted.
 
 **Visibility.** A case is private to its agency, NAIO and admin until NAIO publishes it. Without a key only
 published cases are visible, with their risks, outcomes, lessons and history; an `agency` key also sees its

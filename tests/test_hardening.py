@@ -100,6 +100,16 @@ def test_health_probes_are_never_throttled(limited_app):
     assert {client.get("/health/live").status_code for _ in range(10)} == {200}
 
 
+def test_requests_that_match_no_route_spend_no_budget(limited_app):
+    client = limited_app.test_client()
+
+    strays = [client.get("/api/v1/nothing").status_code for _ in range(4)] + [client.put("/api/v1/cases").status_code]
+    reads = [client.get("/api/v1/cases").status_code for _ in range(4)]
+
+    assert strays == [404, 404, 404, 404, 405]
+    assert reads == [200, 200, 200, 429]
+
+
 def test_failed_authentications_lock_the_address_out_of_keyed_requests(limited_app):
     client = limited_app.test_client()
     with limited_app.app_context():
