@@ -1,5 +1,6 @@
 """`make bench`: wrk against the registry, a bare Flask endpoint and Datasette, under the production gunicorn settings."""
 
+import itertools
 import json
 import os
 import platform
@@ -85,6 +86,12 @@ INSIGHT_PATHS = (
 # request at a time, so that the latency is the request's own, not a queue's.
 LATENCY_CONNECTIONS = 1
 INSIGHT_TARGET_MS = 250.0
+# Insights are kept per question and registry state; rows marked `(1 connection, new questions)` measure
+# what an answer costs when it is computed: each request asks with a `started_to` no request asked before.
+NEW_QUESTION_SCRIPT = Path(__file__).resolve().parent / "new_question.lua"
+# Days of `started_to` each wrk run may use (one per request), so that no two runs ask the same question.
+NEW_QUESTIONS_PER_RUN = 10_000
+_new_question_runs = itertools.count(1)
 SIMILAR_PATH = "/api/v1/cases/{case_id}/similar"
 EXPORT_PATHS = ("/api/v1/exports/cases?format=ndjson", "/api/v1/exports/cases?format=csv")
 EXPORT_READ_BYTES = 64 * 1024
@@ -357,12 +364,27 @@ def connections_per_worker(port: int) -> list[int] | None:
     return sorted(counts.values(), reverse=True)
 
 
-def run_wrk(url: str, seconds: int, *, connections: int = CONNECTIONS, threads: int = WRK_THREADS) -> dict:
+def _new_questions_arguments() -> tuple[list[str], list[str]]:
+    """wrk's script, and its argument after the URL, for a run of new questions (bench/new_question.lua)."""
+    first_day = next(_new_question_runs) * NEW_QUESTIONS_PER_RUN
+    return ["-s", str(NEW_QUESTION_SCRIPT)], ["--", str(first_day)]
+
+
+def run_wrk(
+    url: str,
+    seconds: int,
+    *,
+    connections: int = CONNECTIONS,
+    threads: int = WRK_THREADS,
+    new_questions: bool = False,
+) -> dict:
     """One wrk run, bounded by its duration (and a hard timeout a little longer).
 
     Halfway through, it notes how wrk's connections are spread over the gunicorn workers: a gthread worker
     keeps the keep-alive connections it accepted, and when one worker holds all of them the other sits idle.
+    With `new_questions`, every request asks a question that no earlier request asked.
     """
+    script, script_arguments = _new_questions_arguments() if new_questions else ([], [])
     command = [
         "wrk",
         f"-t{threads}",
@@ -371,7 +393,9 @@ def run_wrk(url: str, seconds: int, *, connections: int = CONNECTIONS, threads: 
         "--timeout",
         f"{WRK_TIMEOUT_SECONDS}s",
         "--latency",
+        *script,
         url,
+        *script_arguments,
     ]
     port = urllib.parse.urlsplit(url).port or 80
     samples: list[list[int]] = []
@@ -429,10 +453,12 @@ def measure(
     kind: str = "throughput",
     connections: int = CONNECTIONS,
     probe: Callable[[str], str | None] | None = None,
+    new_questions: bool = False,
 ) -> Measurement:
     """Probe once, warm up, then measure; a route that does not answer 2xx is reported, not measured.
 
-    `probe`, when given, checks the answer's content and returns what is wrong with it, or None.
+    `probe`, when given, checks the answer's content and returns what is wrong with it, or None;
+    `new_questions` makes every request a question no earlier one asked (`run_wrk`).
     """
     measurement = Measurement(database=database, route=route, url=url, kind=kind)
     if _not_answering(measurement, http_status(url)):
@@ -442,13 +468,13 @@ def measure(
         print(f"  WARNING {route}: {measurement.note}", flush=True)
         return measurement
     threads = min(WRK_THREADS, connections)
-    run_wrk(url, WARMUP_SECONDS, connections=connections, threads=threads)
+    run_wrk(url, WARMUP_SECONDS, connections=connections, threads=threads, new_questions=new_questions)
     runs, attempts = [], []
     for _ in range(RUNS):
         for _attempt in range(1 + IDLE_WORKER_RETRIES):
             log_offset = log_path.stat().st_size
             run = {
-                **run_wrk(url, DURATION_SECONDS, connections=connections, threads=threads),
+                **run_wrk(url, DURATION_SECONDS, connections=connections, threads=threads, new_questions=new_questions),
                 "worker_restarts": _restarts_since(log_path, log_offset),
             }
             attempts.append(run)
@@ -784,6 +810,18 @@ def measure_database(database: str, database_url: str) -> list[Measurement]:
                 connections=LATENCY_CONNECTIONS,
             )
             for route, path, kind in one_at_a_time
+        )
+        routes.extend(
+            measure(
+                database,
+                f"GET {path} (1 connection, new questions)",
+                service + path,
+                service_log,
+                kind="insight",
+                connections=LATENCY_CONNECTIONS,
+                new_questions=True,
+            )
+            for path in INSIGHT_PATHS
         )
         routes.extend(measure_export(database, f"GET {path}", service + path, registry.pid) for path in EXPORT_PATHS)
         bare_after = measure(database, "bare Flask (after)", bare, bare_log)

@@ -15,13 +15,20 @@ from sqlalchemy import (
     Engine,
     Enum,
     MetaData,
+    ScalarSelect,
+    String,
     TypeDecorator,
+    cast,
     create_engine,
     event,
+    literal_column,
+    select,
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from sandbox_api.rendering import utc_today
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -45,7 +52,7 @@ class Base(DeclarativeBase):
 
 class RegistryVersion(Base):
     """One row whose value every write transaction replaces, so that derived data can be cached per
-    version and never served stale (see pagination.count_rows).
+    version and never served stale (see `registry_state`).
 
     The value is random rather than a counter: a counter would repeat after a rolled-back transaction
     (which the tests do after every test) or a restored backup, and a cache would then serve totals of
@@ -56,6 +63,14 @@ class RegistryVersion(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     value: Mapped[int] = mapped_column(BigInteger)
+
+
+def registry_state() -> ScalarSelect:
+    """What a cached derived answer (a list's total, an insight) is kept under: the registry version and the
+    database's date in UTC, as one text. A review falls overdue at midnight without any write, and
+    `review_overdue` is a filter of the case list; an answer read with the state is cached under it."""
+    separator = literal_column("':'", String)
+    return select(cast(RegistryVersion.value, String) + separator + cast(utc_today(), String)).scalar_subquery()
 
 
 def _note_orm_write(session: Session, _flush_context) -> None:

@@ -27,15 +27,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import operators
 
-from sandbox_api.db import RegistryVersion
+from sandbox_api.db import registry_state
 from sandbox_api.rendering import annotate, annotation_names, json_response, rendered
 from sandbox_api.statements import frozen
 
 # Totals of filtered lists, per process, keyed by the shape's count statement with the filter's values and
-# by the registry version. Every write transaction changes the version, so a total is never served for data
-# that has changed since it was counted, and replicas need not share the cache. Counting the rows that
-# match a filter is the largest cost of a list request (shared/design/performance.md); this pays it
-# once per filter and version.
+# by the registry's state (`db.registry_state`). Every write transaction changes the version in it, so a
+# total is never served for data that has changed since it was counted, and replicas need not share the
+# cache. Counting the rows that match a filter is the largest cost of a list request
+# (shared/design/performance.md); this pays it once per filter and state.
 _totals: LRUCache = LRUCache(maxsize=4096)
 _totals_lock = threading.Lock()
 
@@ -57,15 +57,15 @@ def _page_url(other_args: str, page: int) -> str:
     return f"{request.path}?{other_args}&page={page}" if other_args else f"{request.path}?page={page}"
 
 
-_REGISTRY_VERSION = select(RegistryVersion.value).scalar_subquery()
+_REGISTRY_STATE = registry_state()
 
 
 @dataclass(frozen=True)
 class _PageStatements:
     """The statements that page one shape of filtered query, built from the first statement of that shape.
 
-    `page` selects each row's JSON with the registry version it was read at, and `count` the total with
-    its version, so neither costs a round trip of its own for the version. `filter_parameters` are the
+    `page` selects each row's JSON with the registry state it was read at, and `count` the total with
+    its state, so neither costs a round trip of its own for the state. `filter_parameters` are the
     bound parameters of that first statement: a later statement of the same shape (equal cache key) has
     its values in the same order (see `paginate`). `annotation_names` name the members that the
     statement's annotations add to each item.
@@ -109,7 +109,7 @@ def _ordered(column, modifiers: list):
 
 
 def _page_statement(statement: Select, schema_class: type[ma.Schema], model, *, generic_plan: bool) -> Select:
-    """The page's rows, rendered, with the registry version and the statement's annotations.
+    """The page's rows, rendered, with the registry state and the statement's annotations.
 
     An inner query picks the page (the statement's filters, order, LIMIT and OFFSET) with only the ids
     and sort keys; the outer one renders and annotates those rows alone. A database that must sort the
@@ -131,7 +131,7 @@ def _page_statement(statement: Select, schema_class: type[ma.Schema], model, *, 
     order = [_ordered(page.c[key.name], modifiers) for key, (_, modifiers) in zip(labelled, sort_keys, strict=True)]
     annotations = [description["expr"] for description in statement.column_descriptions[1:]]
     rows = select(model, *annotations).join(page, page.c.id == model.id).order_by(*order)
-    return rendered(schema_class, rows, _REGISTRY_VERSION).execution_options(generic_plan=generic_plan)
+    return rendered(schema_class, rows, _REGISTRY_STATE).execution_options(generic_plan=generic_plan)
 
 
 def _build_page_statements(statement: Select, form: tuple, filter_parameters) -> _PageStatements:
@@ -143,7 +143,7 @@ def _build_page_statements(statement: Select, form: tuple, filter_parameters) ->
     generic_plan = dialect == "postgresql" and statement.get_execution_options().get("generic_plan", True)
     return _PageStatements(
         page=_page_statement(statement, schema_class, model, generic_plan=generic_plan),
-        count=select(func.count(), _REGISTRY_VERSION).select_from(matching),
+        count=select(func.count(), _REGISTRY_STATE).select_from(matching),
         filter_parameters=tuple(filter_parameters),
         annotation_names=annotation_names(statement),
     )
@@ -186,7 +186,7 @@ def paginate(
     session: Session, statement: Select, schema_class: type[ma.Schema], *, page: int, page_size: int
 ) -> Response:
     """One page of the rows that `statement` selects, rendered by the database, with the headers that
-    describe the page; the total is counted once per filter and registry version.
+    describe the page; the total is counted once per filter and registry state.
 
     `statement` is a `select(Model)`, optionally with labelled JSON columns after the model: each is
     added to its row's resource as a member of that name (`rendering.annotate`).
@@ -201,10 +201,10 @@ def paginate(
         with _totals_lock:
             total = _totals.get((total_key, rows[0][1]))
     if total is None:
-        # A version read with the count, so the total is cached under the data it counted.
-        total, version = connection.execute(statements.count, parameters).one()
+        # The state read with the count, so the total is cached under the data it counted.
+        total, state = connection.execute(statements.count, parameters).one()
         with _totals_lock:
-            _totals[(total_key, version)] = total
+            _totals[(total_key, state)] = total
     names = statements.annotation_names
     body = f"[{','.join(annotate(row[0], names, row[2:]) for row in rows)}]"
     last_page = max(1, math.ceil(total / page_size))

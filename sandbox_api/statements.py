@@ -27,6 +27,11 @@ def frozen(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
+def arguments_key(query: dict, *, leaving_out: frozenset[str] = frozenset()) -> tuple:
+    """The query's arguments as a hashable key, the same whatever order they came in."""
+    return tuple(sorted((name, frozen(value)) for name, value in query.items() if name not in leaving_out))
+
+
 def built_once_per_query(build: ListStatement) -> ListStatement:
     """Memoize a `list_statement(*, session, query, caller)` by what it is built from.
 
@@ -41,7 +46,7 @@ def built_once_per_query(build: ListStatement) -> ListStatement:
 
     @wraps(build)
     def cached(*, session: Session, query: dict, caller: "Caller") -> Select:
-        arguments = tuple(sorted((name, frozen(value)) for name, value in query.items() if name not in PAGE_ARGUMENTS))
+        arguments = arguments_key(query, leaving_out=PAGE_ARGUMENTS)
         key = (session.get_bind().dialect.name, caller.role, caller.agency_id, arguments)
         with lock:
             statement = statements.get(key)

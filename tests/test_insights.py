@@ -222,6 +222,20 @@ def test_the_risk_heatmap_counts_risks_of_visible_cases_by_domain_and_sector(wor
     ]
 
 
+def test_an_insight_asked_again_counts_what_was_written_since(world, client, naio, owner_b):
+    """Answers are kept until the registry changes: each caller gets its own, and a write counts at once."""
+    assert ("7", "health", 1, 1.0, 0) in _heat(insight(client, "risk-heatmap"))
+    assert len(_heat(insight(naio, "risk-heatmap"))) == 7
+    assert len(_heat(insight(client, "risk-heatmap"))) == 5
+
+    _risk(owner_b, world.h1, "7.1", likelihood=3, impact=3)
+    assert ("7", "health", 2, 5.0, 0) in _heat(insight(client, "risk-heatmap"))
+    assert ("7", "health", 2, 5.0, 0) in _heat(insight(naio, "risk-heatmap"))
+
+    publish(naio, owner_b, world.p1)
+    assert _heat(insight(client, "risk-heatmap")) == _heat(insight(naio, "risk-heatmap"))
+
+
 def _recurring(body: dict) -> list[tuple]:
     return [
         (row["subdomain"], row["sector_count"], row["case_count"], row["risk_count"], row["materialised_count"])

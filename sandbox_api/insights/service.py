@@ -1,7 +1,11 @@
 """The insights' queries: one or two grouped statements per insight, over the cases the caller may see."""
 
+import threading
+from collections.abc import Callable
+from functools import wraps
 from itertools import groupby
 
+from cachetools import LRUCache
 from sqlalchemy import ColumnElement, Select, Subquery, desc, distinct, exists, func, select
 from sqlalchemy.orm import Session
 
@@ -9,9 +13,11 @@ from sandbox_api.agencies.models import Agency
 from sandbox_api.auth import Caller
 from sandbox_api.cases import service as cases_service
 from sandbox_api.cases.models import Case, CaseCapability, CaseSector
+from sandbox_api.db import registry_state
 from sandbox_api.lessons.models import AdoptionResult, Lesson, LessonAdoption
 from sandbox_api.outcomes.models import EVIDENCE_GRADES, Outcome
 from sandbox_api.risks.models import Risk, RiskStatus
+from sandbox_api.statements import arguments_key
 from sandbox_api.taxonomies.models import RiskSubdomain
 
 RECURRING_TOTALS = (
@@ -25,6 +31,42 @@ RECURRING_TOTALS = (
 )
 OUTCOME_COUNTS = ("outcome_count", "attained_count", "not_attained_count", "unknown_count")
 FILTERS = ("sector", "capability", "sandbox_type", "status", "started_from", "started_to")
+
+
+# Answers kept per insight and process; an answer is a few KiB (a matrix of sectors), at most some tens.
+ANSWERS_KEPT = 128
+_REGISTRY_STATE = select(registry_state())
+
+Insight = Callable[..., dict]
+
+
+def answered_once_per_state(compute: Insight) -> Insight:
+    """Memoize an insight `compute(*, session, query, caller)` by its question (the query, the caller's role
+    and agency, the database) and the registry's state (`db.registry_state`).
+
+    An insight aggregates every case the caller may see: at national scale, hundreds of milliseconds of
+    the database's time. Dashboards ask the same questions again and again, and every write transaction
+    changes the state: so each answer is computed once per state, read in the same snapshot as the
+    answer on SQLite and before it on PostgreSQL (an answer computed from newer data is kept under a state
+    that later requests no longer read). A repeated question then costs one read of the state, and an
+    anonymous caller cannot make the database aggregate at every request. Each process keeps its own.
+    """
+    answers: LRUCache = LRUCache(maxsize=ANSWERS_KEPT)
+    lock = threading.Lock()
+
+    @wraps(compute)
+    def answer(*, session: Session, query: dict, caller: Caller) -> dict:
+        state = session.scalar(_REGISTRY_STATE)
+        key = (session.get_bind().dialect.name, caller.role, caller.agency_id, arguments_key(query), state)
+        with lock:
+            found = answers.get(key)
+        if found is None:
+            found = compute(session=session, query=query, caller=caller)
+            with lock:
+                answers[key] = found
+        return found
+
+    return answer
 
 
 def _filter_conditions(query: dict) -> list[ColumnElement[bool]]:
@@ -67,6 +109,7 @@ def _echo(query: dict) -> dict:
     return {name: query[name] for name in FILTERS if name in query}
 
 
+@answered_once_per_state
 def case_status(*, session: Session, query: dict, caller: Caller) -> dict:
     scope = cases_in_scope(Case.status, query=query, caller=caller)
     sector, source = _sector_dimension(scope, query["by"])
@@ -84,6 +127,7 @@ def case_status(*, session: Session, query: dict, caller: Caller) -> dict:
     }
 
 
+@answered_once_per_state
 def risk_heatmap(*, session: Session, query: dict, caller: Caller) -> dict:
     scope = cases_in_scope(query=query, caller=caller)
     sector, source = _sector_dimension(scope, query["by"])
@@ -102,6 +146,7 @@ def risk_heatmap(*, session: Session, query: dict, caller: Caller) -> dict:
     return {"filters": _echo(query), "by": query["by"], "cells": [row._asdict() for row in cells]}
 
 
+@answered_once_per_state
 def recurring_risks(*, session: Session, query: dict, caller: Caller) -> dict:
     scope = cases_in_scope(query=query, caller=caller)
     # Risks are counted per case first, so that joining each case's sectors multiplies cases, never risks,
@@ -186,6 +231,7 @@ def recurring_risks(*, session: Session, query: dict, caller: Caller) -> dict:
     return {"filters": _echo(query), "by": query["by"], "rows": rows}
 
 
+@answered_once_per_state
 def lesson_transfers(*, session: Session, query: dict, caller: Caller) -> dict:
     # Both cases of an adoption must be visible (lessons.service.adoption_is_visible); the filters select one.
     filtered = cases_in_scope(query=query, caller=caller)
@@ -222,6 +268,7 @@ def lesson_transfers(*, session: Session, query: dict, caller: Caller) -> dict:
     return {"filters": _echo(query), "apply_filters_to": query["apply_filters_to"], "cells": shaped}
 
 
+@answered_once_per_state
 def outcome_attainment(*, session: Session, query: dict, caller: Caller) -> dict:
     scope = cases_in_scope(query=query, caller=caller)
     sector, source = _sector_dimension(scope, query["by"])
@@ -252,6 +299,7 @@ def outcome_attainment(*, session: Session, query: dict, caller: Caller) -> dict
     return {"filters": _echo(query), "by": query["by"], "cells": [cells[key] for key in sorted(cells)]}
 
 
+@answered_once_per_state
 def overdue_reviews(*, session: Session, query: dict, caller: Caller) -> dict:
     scope = cases_in_scope(Case.lead_agency_id, Case.review_overdue.label("overdue"), query=query, caller=caller)
     case_count = func.count()
