@@ -2,10 +2,9 @@
 
 import threading
 from collections.abc import Callable
-from functools import wraps
 from typing import TYPE_CHECKING, Any
 
-from cachetools import LRUCache
+from cachetools import LRUCache, cached
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
@@ -27,9 +26,13 @@ def frozen(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
-def arguments_key(query: dict, *, leaving_out: frozenset[str] = frozenset()) -> tuple:
-    """The query's arguments as a hashable key, the same whatever order they came in."""
-    return tuple(sorted((name, frozen(value)) for name, value in query.items() if name not in leaving_out))
+def question_key(
+    *, session: Session, query: dict, caller: "Caller", leaving_out: frozenset[str] = frozenset()
+) -> tuple:
+    """What a request asks, as a hashable key: the database's dialect, the caller's role and agency, and
+    the query's arguments (but those `leaving_out`), whatever order they came in."""
+    arguments = tuple(sorted((name, frozen(value)) for name, value in query.items() if name not in leaving_out))
+    return (session.get_bind().dialect.name, caller.role, caller.agency_id, arguments)
 
 
 def built_once_per_query(build: ListStatement) -> ListStatement:
@@ -41,19 +44,8 @@ def built_once_per_query(build: ListStatement) -> ListStatement:
     the query, the caller's role and agency, and the database's dialect: it reads nothing from the
     database (a value that the data decides, such as an agency's slug, goes into the SQL as a subquery).
     """
-    statements: LRUCache = LRUCache(maxsize=STATEMENTS_PER_BUILDER)
-    lock = threading.Lock()
 
-    @wraps(build)
-    def cached(*, session: Session, query: dict, caller: "Caller") -> Select:
-        arguments = arguments_key(query, leaving_out=PAGE_ARGUMENTS)
-        key = (session.get_bind().dialect.name, caller.role, caller.agency_id, arguments)
-        with lock:
-            statement = statements.get(key)
-        if statement is None:
-            statement = build(session=session, query=query, caller=caller)
-            with lock:
-                statements[key] = statement
-        return statement
+    def key(*, session: Session, query: dict, caller: "Caller") -> tuple:
+        return question_key(session=session, query=query, caller=caller, leaving_out=PAGE_ARGUMENTS)
 
-    return cached
+    return cached(LRUCache(maxsize=STATEMENTS_PER_BUILDER), key=key, lock=threading.Lock())(build)

@@ -2,10 +2,9 @@
 
 import threading
 from collections.abc import Callable
-from functools import wraps
 from itertools import groupby
 
-from cachetools import LRUCache
+from cachetools import LRUCache, cached
 from sqlalchemy import ColumnElement, Select, Subquery, desc, distinct, exists, func, select
 from sqlalchemy.orm import Session
 
@@ -17,7 +16,7 @@ from sandbox_api.db import registry_state
 from sandbox_api.lessons.models import AdoptionResult, Lesson, LessonAdoption
 from sandbox_api.outcomes.models import EVIDENCE_GRADES, Outcome
 from sandbox_api.risks.models import Risk, RiskStatus
-from sandbox_api.statements import arguments_key
+from sandbox_api.statements import question_key
 from sandbox_api.taxonomies.models import RiskSubdomain
 
 RECURRING_TOTALS = (
@@ -51,22 +50,11 @@ def answered_once_per_state(compute: Insight) -> Insight:
     that later requests no longer read). A repeated question then costs one read of the state, and an
     anonymous caller cannot make the database aggregate at every request. Each process keeps its own.
     """
-    answers: LRUCache = LRUCache(maxsize=ANSWERS_KEPT)
-    lock = threading.Lock()
 
-    @wraps(compute)
-    def answer(*, session: Session, query: dict, caller: Caller) -> dict:
-        state = session.scalar(_REGISTRY_STATE)
-        key = (session.get_bind().dialect.name, caller.role, caller.agency_id, arguments_key(query), state)
-        with lock:
-            found = answers.get(key)
-        if found is None:
-            found = compute(session=session, query=query, caller=caller)
-            with lock:
-                answers[key] = found
-        return found
+    def question_and_state(*, session: Session, query: dict, caller: Caller) -> tuple:
+        return (*question_key(session=session, query=query, caller=caller), session.scalar(_REGISTRY_STATE))
 
-    return answer
+    return cached(LRUCache(maxsize=ANSWERS_KEPT), key=question_and_state, lock=threading.Lock())(compute)
 
 
 def _filter_conditions(query: dict) -> list[ColumnElement[bool]]:
