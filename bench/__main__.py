@@ -46,6 +46,9 @@ WORKERS = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # the other idles and the route measures at half speed, at random. Such a run is measured again, this many
 # times at most.
 IDLE_WORKER_RETRIES = int(os.environ.get("BENCH_IDLE_RETRIES", "2"))
+# How far wrk's mean latency x requests may exceed duration x connections before its latencies are not believed
+# (the latency of the requests in flight when the run ends is counted, their time is not all in the run).
+LATENCY_SLACK = 1.1
 CONNECTIONS = 16
 READY_TIMEOUT_SECONDS = 120
 P99_TARGET_MS = 50.0
@@ -132,6 +135,7 @@ class Measurement:
     worker_restarts: int = 0
     connections_per_worker: list[list[int]] = field(default_factory=list)
     idle_workers: int = 0
+    inconsistent_latencies: bool = False
     other_work_cpu_share: float = 0.0
     # throughput (wrk at 16 connections); at one connection, search (judged on its p50), insight (on its p99)
     # or latency (not judged); export (one whole download); or peer.
@@ -327,6 +331,20 @@ def _milliseconds(value: str) -> float:
     return float(number) * _LATENCY_UNITS_MS[unit]
 
 
+def _impossible_latencies(output: str, requests: int) -> bool:
+    """Whether wrk's latencies cannot be true: a connection waits for one request at a time, so the mean latency
+    times the requests cannot exceed the run's duration times the connections. wrk 4.1 at one connection now
+    and then prints a distribution that breaks this (seen: a mean of 55 ms over 3,182 requests in 10 s,
+    p99 968 ms, where a client timing each request found a p99 of 3.9 ms and no request over 7 ms)."""
+    connections = re.search(r"(\d+) connections", output)
+    mean = re.search(r"^\s+Latency\s+([\d.]+[a-z]+)\s", output, re.MULTILINE)
+    duration = re.search(r"requests in ([\d.]+[a-z]+),", output)
+    if not (connections and mean and duration):
+        return False
+    waited_ms = _milliseconds(mean.group(1)) * requests
+    return waited_ms > _milliseconds(duration.group(1)) * int(connections.group(1)) * LATENCY_SLACK
+
+
 def parse_wrk(output: str) -> dict:
     """Requests per second, p50 and p99 in ms, requests, non-2xx/3xx responses and socket errors from wrk --latency."""
     percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", output, re.MULTILINE))
@@ -341,6 +359,7 @@ def parse_wrk(output: str) -> dict:
     # wrk leaves requests that timed out out of its latency distribution, and prints zeros when that leaves none.
     no_latencies = p99 == 0
     return {
+        "inconsistent_latencies": _impossible_latencies(output, int(requests.group(1))),
         "requests_per_second": float(rate.group(1)),
         "p50_ms": None if no_latencies else p50,
         "p99_ms": None if no_latencies else p99,
@@ -478,7 +497,7 @@ def measure(
                 "worker_restarts": _restarts_since(log_path, log_offset),
             }
             attempts.append(run)
-            if not run["idle_workers"]:
+            if not (run["idle_workers"] or run["inconsistent_latencies"]):
                 break
         runs.append(run)
     result = _median_run(runs)
@@ -492,7 +511,10 @@ def measure(
         "socket errors": measurement.socket_errors,
         "worker restarts (max_requests)": measurement.worker_restarts,
         "idle worker (wrk's connections all on the other), even after retries": measurement.idle_workers,
-        "runs retried for an idle worker": retried,
+        "latencies that wrk reported inconsistently (see _impossible_latencies), even after retries": int(
+            measurement.inconsistent_latencies
+        ),
+        "runs retried for an idle worker or inconsistent latencies": retried,
     }
     notes = [f"{count} {problem}" for problem, count in problems.items() if count]
     if measurement.other_work_cpu_share > OTHER_WORK_NOTE_SHARE:
