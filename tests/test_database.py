@@ -11,9 +11,12 @@ from sqlalchemy import Engine, inspect, select, text
 
 import sandbox_api.models  # noqa: F401
 from sandbox_api import create_app
+from sandbox_api.auth import ANONYMOUS
+from sandbox_api.cases.service import case_is_visible
 from sandbox_api.config import TestConfig
 from sandbox_api.db import Base, make_engine
 from sandbox_api.keys.models import Role
+from sandbox_api.lessons.models import Lesson
 from sandbox_api.search import include_in_migrations
 from sandbox_api.taxonomies import data
 from sandbox_api.taxonomies.models import Capability, Principle, RiskDomain, RiskSubdomain, Sector
@@ -224,3 +227,14 @@ def test_postgresql_runs_list_pages_on_generic_plans_and_plans_searches_for_thei
     assert not [
         row for row in prepared if "tsquery" in row.statement or "lesson_sectors.sector_code =" in row.statement
     ]
+
+
+def test_sqlite_reads_whether_a_public_case_is_visible_from_an_index_alone(fresh_engine):
+    if fresh_engine.dialect.name != "sqlite":
+        pytest.skip("the plan is SQLite's")
+    # The look-up that every public list of lessons, risks and outcomes makes for each matching record.
+    statement = select(Lesson.id).where(case_is_visible(Lesson.case_id, ANONYMOUS))
+    compiled = statement.compile(fresh_engine, compile_kwargs={"literal_binds": True})
+    with fresh_engine.connect() as connection:
+        plan = [row.detail for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}")]
+    assert "SEARCH cases USING COVERING INDEX ix_cases_id_published (id=? AND published=?)" in plan
