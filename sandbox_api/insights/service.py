@@ -29,6 +29,7 @@ RECURRING_TOTALS = (
     "materialised_count",
 )
 OUTCOME_COUNTS = ("outcome_count", "attained_count", "not_attained_count", "unknown_count")
+ATTAINMENT_COUNTS = {True: "attained_count", False: "not_attained_count", None: "unknown_count"}
 FILTERS = ("sector", "capability", "sandbox_type", "status", "started_from", "started_to")
 
 
@@ -262,20 +263,15 @@ def lesson_transfers(*, session: Session, query: dict, caller: Caller) -> dict:
 def outcome_attainment(*, session: Session, query: dict, caller: Caller) -> dict:
     scope = cases_in_scope(query=query, caller=caller)
     sector, source = _sector_dimension(scope, query["by"])
-    attained = Outcome.attained.expression
+    attained = Outcome.attained.expression.label("attained")
     # Counted per method, the column itself, and folded into grades here: grouping by the grade, a CASE
     # over the method, cost PostgreSQL a fifth of the query (and needed an outer query to group by it).
+    # Grouped by whether each outcome was attained too, so that expression is computed once per outcome, not
+    # once per count: at 100,000 cases SQLite took 500 ms where it took 810 (PostgreSQL unchanged).
     counts = session.execute(
-        select(
-            sector.label("sector"),
-            Outcome.method,
-            func.count().label("outcome_count"),
-            func.count().filter(attained.is_(True)).label("attained_count"),
-            func.count().filter(attained.is_(False)).label("not_attained_count"),
-            func.count().filter(attained.is_(None)).label("unknown_count"),
-        )
+        select(sector.label("sector"), Outcome.method, attained, func.count().label("outcome_count"))
         .select_from(source.join(Outcome, Outcome.case_id == scope.c.id))
-        .group_by(sector, Outcome.method)
+        .group_by(sector, Outcome.method, attained)
     )
     cells: dict[tuple[str, str], dict] = {}
     for row in counts:
@@ -284,8 +280,8 @@ def outcome_attainment(*, session: Session, query: dict, caller: Caller) -> dict
             (row.sector, grade),
             {"sector": row.sector, "evidence_grade": grade, **dict.fromkeys(OUTCOME_COUNTS, 0)},
         )
-        for name in OUTCOME_COUNTS:
-            cell[name] += getattr(row, name)
+        cell["outcome_count"] += row.outcome_count
+        cell[ATTAINMENT_COUNTS[row.attained]] += row.outcome_count
     return {"filters": _echo(query), "by": query["by"], "cells": [cells[key] for key in sorted(cells)]}
 
 
