@@ -142,9 +142,9 @@ class Case(Base):
         Index(
             "ix_cases_id_published_lead_agency_id_primary_sector", "id", "published", "lead_agency_id", "primary_sector"
         ),
-        # Whether a case is published, for the public's look-ups by id (a risk's, outcome's or lesson's case):
-        # SQLite takes, without weighing costs, the first unique index whose columns are all given, and
-        # otherwise the primary key's, which reads the case's row too. About a fifth of a search of lessons.
+        # Whether a case is published, for the public's look-ups by id (a risk's, outcome's or lesson's case).
+        # SQLite takes, without weighing costs, the first unique index whose columns are all given: without
+        # this one, the primary key's, and then it reads the case's row too (a fifth of a search of lessons).
         Index("ix_cases_id_published", "id", "published", unique=True),
     )
 
