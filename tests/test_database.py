@@ -1,20 +1,25 @@
 """The database: migrations up and down without drift, SQLite settings, concurrent writers."""
 
 import threading
+import uuid
 from collections.abc import Iterator
+from datetime import date
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy.sql.visitors import iterate
 
 import sandbox_api.models  # noqa: F401
 from sandbox_api import create_app
-from sandbox_api.auth import ANONYMOUS
+from sandbox_api.auth import ANONYMOUS, Caller
+from sandbox_api.cases.models import Case
 from sandbox_api.cases.service import case_is_visible
 from sandbox_api.config import TestConfig
 from sandbox_api.db import Base, make_engine
+from sandbox_api.insights.service import cases_in_scope
 from sandbox_api.keys.models import Role
 from sandbox_api.lessons.models import Lesson
 from sandbox_api.search import include_in_migrations
@@ -238,3 +243,22 @@ def test_sqlite_reads_whether_a_public_case_is_visible_from_an_index_alone(fresh
     with fresh_engine.connect() as connection:
         plan = [row.detail for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}")]
     assert "SEARCH cases USING COVERING INDEX ix_cases_id_published (id=? AND published=?)" in plan
+
+
+def test_one_index_covers_every_column_an_insight_reads_of_the_cases_it_aggregates(fresh_engine):
+    # Every filter an insight takes, as an agency sees it, with the columns the insights read of each case:
+    # the database can choose them from that index alone, without reading the cases' wide rows.
+    query = {
+        "sector": ["health"],
+        "capability": ["generative_ai"],
+        "sandbox_type": ["regulatory_sandbox"],
+        "status": ["active"],
+        "started_from": date(2025, 1, 1),
+        "started_to": date(2026, 12, 31),
+    }
+    caller = Caller(role=Role.AGENCY, agency_id=uuid.uuid4())
+    scope = cases_in_scope(Case.status, Case.lead_agency_id, Case.review_overdue, query=query, caller=caller)
+    read = {column.name for column in iterate(scope.element) if getattr(column, "table", None) is Case.__table__}
+    indexes = {index["name"]: index["column_names"] for index in inspect(fresh_engine).get_indexes("cases")}
+    assert read <= set(indexes["ix_cases_id_scope"]), read - set(indexes["ix_cases_id_scope"])
+    assert indexes["ix_cases_id_scope"][0] == "id"

@@ -137,10 +137,20 @@ class Case(Base):
         # PostgreSQL they carry `published`, so the public list's page is found without reading rows.
         Index("ix_cases_status_created_at_id", "status", "created_at", "id", postgresql_include=["published"]),
         Index("ix_cases_created_at_id", "created_at", "id", postgresql_include=["published"]),
-        # Covers what a look-up of a case by id most often needs, so the wide rows stay unread: whether the
-        # caller may see it (visibility), and its primary sector (a lesson's origin, the insights' sector).
+        # Covers what a look-up of a case by id most often needs, so the wide rows (with their stored
+        # document) stay unread: whether the caller may see it (visibility), its primary sector (a lesson's
+        # origin, the insights' sector), and what the insights filter and count their cases by.
         Index(
-            "ix_cases_id_published_lead_agency_id_primary_sector", "id", "published", "lead_agency_id", "primary_sector"
+            "ix_cases_id_scope",
+            "id",
+            "published",
+            "lead_agency_id",
+            "primary_sector",
+            "status",
+            "sandbox_type",
+            "actual_start",
+            "planned_start",
+            "next_review_due",
         ),
         # Whether a case is published, for the public's look-ups by id (a risk's, outcome's or lesson's case).
         # SQLite takes, without weighing costs, the first unique index whose columns are all given: without
