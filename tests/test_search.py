@@ -101,6 +101,49 @@ def test_a_draft_is_found_only_by_its_agency_and_naio(client, owner_a, owner_b, 
     assert client.get(f"/api/v1/cases/{draft['id']}/risks", query_string={"q": "zygomorphic"}).status_code == 404
 
 
+def test_lessons_across_cases_page_by_relevance_then_id_over_visible_cases_only(client, owner_a, owner_b, naio):
+    public = new_case(owner_a, title="Public pilot", primary_sector="health", sectors=["health"])
+    other = new_case(owner_b, title="Other pilot", primary_sector="education", sectors=["education"])
+    draft = new_case(owner_b, title="Draft pilot", primary_sector="health", sectors=["health"])
+    for case, actor in ((public, owner_a), (other, owner_b)):
+        publish(naio, actor, case)
+    posted = []
+    for case, actor, title in (
+        (public, owner_a, "Quokka in the title"),
+        *((public, owner_a, f"Same text {n}") for n in range(3)),
+        *((other, owner_b, f"Same text {n}") for n in range(3, 5)),
+        (draft, owner_b, "Quokka in a draft"),
+        (draft, owner_b, "Same text in a draft"),
+    ):
+        statement = "A quokka was seen." if title.startswith("Same") else "Answers reviewed first."
+        response = actor.post(
+            f"/api/v1/cases/{case['id']}/lessons", json={**LESSON, "title": title, "statement": statement}
+        )
+        assert response.status_code == 201, response.json
+        posted.append(response.json)
+    # The five lessons that say it in their statement tie: the id orders them.
+    tied = sorted(
+        lesson["id"] for lesson in posted if lesson["title"].startswith("Same text") and "draft" not in lesson["title"]
+    )
+    pages = [
+        client.get("/api/v1/lessons", query_string={"q": "quokka", "page_size": 2, "page": page})
+        for page in (1, 2, 3, 4)
+    ]
+    assert [len(page.json) for page in pages] == [2, 2, 2, 0]
+    assert all(total(page) == 6 for page in pages[:3])
+    ids = [lesson["id"] for page in pages for lesson in page.json]
+    assert ids[0] == posted[0]["id"]
+    assert ids[1:] == tied
+    # A filter on the lesson's case narrows the same order.
+    health = client.get("/api/v1/lessons", query_string={"q": "quokka", "origin_sector": "health"})
+    assert [lesson["id"] for lesson in health.json] == [
+        posted[0]["id"],
+        *sorted(lesson["id"] for lesson in posted[1:4]),
+    ]
+    # The draft's agency sees its draft's lessons in the same order.
+    assert len(owner_b.get("/api/v1/lessons", query_string={"q": "quokka"}).json) == 8
+
+
 def test_lessons_are_searched_across_cases_with_their_filters(owner_a):
     first, second = new_case(owner_a, title="First"), new_case(owner_a, title="Second")
     lessons = (
