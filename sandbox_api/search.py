@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from sandbox_api.cases.models import Case
 from sandbox_api.lessons.models import Lesson
-from sandbox_api.pagination import order_by
+from sandbox_api.pagination import RANK_FROM_INDEX, order_by
 from sandbox_api.rendering import json_object, key
 from sandbox_api.risks.models import Risk
 from sandbox_api.schemas import NO_NUL_PATTERN, sort_field
@@ -356,9 +356,13 @@ def ordered(
     if sort == RELEVANCE and case_conditions and session.get_bind().dialect.name == "postgresql":
         return _postgresql_ranked_first(statement, index, search, case_conditions)
     statement, most_relevant_first = _narrowed(statement.where(*case_conditions), session, index, search)
-    if sort == RELEVANCE:
-        return statement.order_by(most_relevant_first, index.model.id)
-    return statement.order_by(*order_by(index.model, sort))
+    if sort != RELEVANCE:
+        return statement.order_by(*order_by(index.model, sort))
+    statement = statement.order_by(most_relevant_first, index.model.id)
+    if session.get_bind().dialect.name == "sqlite":
+        # FTS5 delivers its matches in rank order: the pages are read in that order (`pagination.RANK_FROM_INDEX`).
+        return statement.execution_options(**{RANK_FROM_INDEX: True})
+    return statement
 
 
 def include_in_migrations(name: str | None, type_: str, parent_names: dict) -> bool:
