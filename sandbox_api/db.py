@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from flask import Flask, g, has_request_context, request
+from psycopg import ClientCursor
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -129,18 +130,24 @@ def _begin_sqlite_transaction(connection) -> None:
 
 
 def _prepare_only_generic_plans(cursor, statement, parameters, context) -> bool:
-    """Run a statement as its execution option `generic_plan` says: prepared at once, or never prepared.
+    """Run a statement as its execution option `generic_plan` says: prepared at once, on a generic plan, or
+    planned for its values at each execution.
 
-    PostgreSQL plans an unprepared statement for its values at every execution; psycopg would prepare
-    any statement after its fifth execution, and PostgreSQL would still plan most of them for their values
-    each time (a generic plan that has to guess LIMIT and the filters' values never looks as cheap). The
-    connection uses generic plans for what it prepares (`plan_cache_mode`), and only statements whose best
-    plan does not depend on their values are prepared: a page of a filtered list, a read by id. A search
-    is not: for a word in half the rows and for a rare one, the best plans differ by a factor of 50.
+    psycopg would prepare any statement after its fifth execution, and PostgreSQL would still plan most of
+    them for their values each time (a generic plan that has to guess LIMIT and the filters' values never
+    looks as cheap). The connection uses generic plans for what it plans once (`plan_cache_mode`), and only
+    statements whose best plan does not depend on their values are prepared: a page of a filtered list, a
+    read by id. Every other statement goes with its values written in by psycopg (client-side binding, the
+    simple query protocol), so that PostgreSQL plans it for them: `plan_cache_mode` applies to every
+    statement whose values travel apart, prepared or not. A search is planned for its word: for a word in
+    20 % of the lessons, the generic plan took 229 ms where the plan for the word took 131.
     """
     if context.execution_options.get("stream_results"):
         return False  # a server-side cursor (an export) is declared, never prepared: run as usual
-    cursor.execute(statement, parameters, prepare=bool(context.execution_options.get("generic_plan")))
+    if context.execution_options.get("generic_plan"):
+        cursor.execute(statement, parameters, prepare=True)
+    else:
+        cursor.execute(ClientCursor(cursor.connection).mogrify(statement, parameters), prepare=False)
     return True
 
 

@@ -5,6 +5,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import date
 
+import psycopg
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -210,6 +211,17 @@ def test_the_upgrade_that_stores_case_documents_renders_the_cases_already_regist
     engine.dispose()
 
 
+def _last_statement_of_the_pool(engine: Engine) -> str:
+    """The text of the last statement that the pool's one connection sent, as PostgreSQL received it."""
+    url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url) as connection:
+        (text_sent,) = connection.execute(
+            "SELECT query FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND backend_type = 'client backend'"
+        ).fetchone()
+    return text_sent
+
+
 def test_postgresql_runs_list_pages_on_generic_plans_and_plans_searches_for_their_words(fresh_engine):
     if fresh_engine.dialect.name != "postgresql":
         pytest.skip("plans are PostgreSQL's")
@@ -217,7 +229,11 @@ def test_postgresql_runs_list_pages_on_generic_plans_and_plans_searches_for_thei
     for page in (1, 1, 2):
         assert client.get(f"/api/v1/cases?status=active&page={page}").status_code == 200
     assert client.get("/api/v1/cases?q=pilot").status_code == 200
+    # Sent with its word written in, so that PostgreSQL plans it for the word: with its values sent apart,
+    # prepared or not, a statement gets a generic plan (`plan_cache_mode`).
+    assert "'pilot'" in _last_statement_of_the_pool(fresh_engine)
     assert client.get("/api/v1/lessons?for_sector=health").status_code == 200
+    assert "'health'" in _last_statement_of_the_pool(fresh_engine)
     # One request at a time: the requests and this query ran on the pool's one connection.
     assert fresh_engine.pool.checkedin() == 1
     with fresh_engine.connect() as connection:
