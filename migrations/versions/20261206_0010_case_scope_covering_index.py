@@ -2,8 +2,8 @@
 the cases an insight aggregates reads an index, not the cases' wide rows.
 
 `ix_cases_id_published_lead_agency_id_primary_sector` covered a case's visibility and primary sector; an
-insight with a filter (status, sandbox type, start dates) or the overdue reviews read each case's row, which
-carries its stored document. The new index starts with the same columns, so it replaces that one.
+insight with a filter (status, sandbox type, start dates) or the overdue reviews read each case's row, with
+its texts and search vector. The new index starts with the same columns, so it replaces that one.
 
 Revision ID: 0010
 Revises: 0009

@@ -137,9 +137,9 @@ class Case(Base):
         # PostgreSQL they carry `published`, so the public list's page is found without reading rows.
         Index("ix_cases_status_created_at_id", "status", "created_at", "id", postgresql_include=["published"]),
         Index("ix_cases_created_at_id", "created_at", "id", postgresql_include=["published"]),
-        # Covers what a look-up of a case by id most often needs, so the wide rows (with their stored
-        # document) stay unread: whether the caller may see it (visibility), its primary sector (a lesson's
-        # origin, the insights' sector), and what the insights filter and count their cases by.
+        # Covers what a look-up of a case by id most often needs, so the wide rows (texts, search vector)
+        # stay unread: whether the caller may see it (visibility), its primary sector (a lesson's origin,
+        # the insights' sector), and what the insights filter and count their cases by.
         Index(
             "ix_cases_id_scope",
             "id",
