@@ -203,9 +203,9 @@ def _within(column, start: date | None, end: date | None) -> list:
     return conditions
 
 
-def record_conditions(case_id, *, query: dict, caller: Caller) -> list[ColumnElement[bool]]:
-    """What lists of records across cases (risks, outcomes) ask of each record's case: that the caller
-    may see it, and the `sector` and `capability` filters. `case_id` is the record's column."""
+def record_conditions(case_id, *, query: dict) -> list[ColumnElement[bool]]:
+    """What the `sector` and `capability` filters of lists of records across cases (risks, outcomes) ask of
+    each record's case. `case_id` is the record's column."""
     conditions = []
     if query.get("sector"):
         conditions.append(exists().where(CaseSector.case_id == case_id, CaseSector.sector_code.in_(query["sector"])))
@@ -213,9 +213,13 @@ def record_conditions(case_id, *, query: dict, caller: Caller) -> list[ColumnEle
         conditions.append(
             exists().where(CaseCapability.case_id == case_id, CaseCapability.capability_code.in_(query["capability"]))
         )
-    if visibility(caller) is not None:
-        conditions.append(case_is_visible(case_id, caller))
     return conditions
+
+
+def record_visibility(case_id, caller: Caller) -> ColumnElement[bool] | None:
+    """Whether the caller may see the case of a record (`case_id` is the record's column), or None when it
+    sees every case."""
+    return None if visibility(caller) is None else case_is_visible(case_id, caller)
 
 
 @built_once_per_query

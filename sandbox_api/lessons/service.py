@@ -211,12 +211,8 @@ def list_statement(*, session: Session, query: dict, caller: Caller) -> Select:
             Lesson.id.in_(select(LessonSector.lesson_id).where(LessonSector.sector_code == sector)),
         )
         conditions.append(Lesson.curation != Curation.RETIRED)
-    # What the lesson's case must be: looked up last (see `search.ordered`).
-    case_conditions = []
     if query.get("origin_sector"):
-        case_conditions.append(
-            exists().where(Case.id == Lesson.case_id, Case.primary_sector.in_(query["origin_sector"]))
-        )
+        conditions.append(exists().where(Case.id == Lesson.case_id, Case.primary_sector.in_(query["origin_sector"])))
     if query.get("applies_to"):
         conditions.append(
             exists().where(LessonSector.lesson_id == Lesson.id, LessonSector.sector_code.in_(query["applies_to"]))
@@ -236,32 +232,31 @@ def list_statement(*, session: Session, query: dict, caller: Caller) -> Select:
     for name in ("kind", "curation", "transferability"):
         if query.get(name):
             conditions.append(getattr(Lesson, name).in_(query[name]))
+    # Last: SQLite tests the conditions in this order, and the filters above, on the lesson's own rows,
+    # rule out most lessons more cheaply than a look-up of each lesson's case.
     visibility = cases_service.visibility(caller)
     if sector:
         # One look-up of the lesson's case for both its origin and its visibility: at national scale that
         # look-up, once per lesson applying to the sector, is most of the cost of ranking.
-        origin = [Case.primary_sector != sector] if visibility is None else [Case.primary_sector != sector, visibility]
-        case_conditions.append(exists().where(Case.id == Lesson.case_id, *origin))
+        case_conditions = (
+            [Case.primary_sector != sector] if visibility is None else [Case.primary_sector != sector, visibility]
+        )
+        conditions.append(exists().where(Case.id == Lesson.case_id, *case_conditions))
         ordering, ranking = _ranking(sector, caller)
         # How many lessons apply to the sector, and so the best plan for ranking them, depends on the sector.
         ranked = select(Lesson, ranking).where(*conditions).execution_options(generic_plan=False)
         if "sort" in query:
-            return search.ordered(
-                ranked, session=session, index=search.LESSONS, query=query, case_conditions=case_conditions
-            )
-        ranked = ranked.where(*case_conditions)
+            return search.ordered(ranked, session=session, index=search.LESSONS, query=query)
         if "q" in query:
             # Searched and ranked: `q` narrows the lessons and explains its match, the ranking orders them.
             ranked = search.matched(ranked, session=session, index=search.LESSONS, search=query["q"])
         return ranked.order_by(*ordering)
-    if visibility is not None:
-        case_conditions.append(cases_service.case_is_visible(Lesson.case_id, caller))
     return search.ordered(
         select(Lesson).where(*conditions),
         session=session,
         index=search.LESSONS,
         query=query,
-        case_conditions=case_conditions,
+        visibility=cases_service.record_visibility(Lesson.case_id, caller),
     )
 
 

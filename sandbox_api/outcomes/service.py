@@ -56,5 +56,7 @@ def list_statement(*, session: Session, query: dict, caller: Caller) -> Select:
         conditions.append(Outcome.method.in_(sorted(methods)))
     if "attained" in query:
         conditions.append(Outcome.attained.is_(query["attained"]))
-    conditions.extend(cases_service.record_conditions(Outcome.case_id, query=query, caller=caller))
+    conditions.extend(cases_service.record_conditions(Outcome.case_id, query=query))
+    if (visible := cases_service.record_visibility(Outcome.case_id, caller)) is not None:
+        conditions.append(visible)
     return select(Outcome).where(*conditions).order_by(*order_by(Outcome, query["sort"]))

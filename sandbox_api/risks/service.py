@@ -57,10 +57,11 @@ def list_statement(*, session: Session, query: dict, caller: Caller) -> Select:
     if "materialised" in query:
         materialised = or_(Risk.status == RiskStatus.MATERIALISED, Risk.materialised_note.is_not(None))
         conditions.append(materialised if query["materialised"] else ~materialised)
+    conditions.extend(cases_service.record_conditions(Risk.case_id, query=query))
     return search.ordered(
         select(Risk).where(*conditions),
         session=session,
         index=search.RISKS,
         query=query,
-        case_conditions=cases_service.record_conditions(Risk.case_id, query=query, caller=caller),
+        visibility=cases_service.record_visibility(Risk.case_id, caller),
     )
