@@ -4,7 +4,6 @@ import json
 import math
 import threading
 import weakref
-from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -69,25 +68,13 @@ class _PageStatements:
     its state, so neither costs a round trip of its own for the state. `filter_parameters` are the
     bound parameters of that first statement: a later statement of the same shape (equal cache key) has
     its values in the same order (see `paginate`). `annotation_names` name the members that the
-    statement's annotations add to each item. `in_rank_order`, for a statement marked `RANK_FROM_INDEX`,
-    selects the rank and id of its rows in rank order, and `page` then renders the rows of `page_ids`, each
-    with its id after the state.
+    statement's annotations add to each item.
     """
 
     page: Select
     count: Select
     filter_parameters: tuple[BindParameter, ...]
     annotation_names: list[str]
-    in_rank_order: Select | None
-
-
-# An execution option of a statement ordered by a rank (ascending) and then its model's id, whose database can
-# deliver the matching rows in rank order without sorting them (a SQLite search by relevance: FTS5 ranks in
-# its index): each page is then found by reading the rows in rank order, testing the statement's conditions
-# only on the rows read, and stopping at the page's end (`page_by_rank`). Sorting by rank and id in one
-# statement, SQLite tests every condition on every match first (for a word in 4,500 lessons, 4,500 look-ups
-# of the lesson's case).
-RANK_FROM_INDEX = "rank_from_index"
 
 
 # Per statement shape (SQLAlchemy's cache key, without parameter values), schema and dialect. Building the page
@@ -154,38 +141,12 @@ def _build_page_statements(statement: Select, form: tuple, filter_parameters) ->
     # A page of filters and a sort runs on one plan for any values on PostgreSQL, unless the statement says
     # its plan depends on them (a search, a ranking); SQLite plans each statement when it first runs it.
     generic_plan = dialect == "postgresql" and statement.get_execution_options().get("generic_plan", True)
-    in_rank_order = None
-    page = _page_statement(statement, schema_class, model, generic_plan=generic_plan)
-    if statement.get_execution_options().get(RANK_FROM_INDEX):
-        rank, _ = _sort_key(statement._order_by_clauses[0])
-        in_rank_order = statement.with_only_columns(rank, model.id).order_by(rank)
-        annotations = [description["expr"] for description in statement.column_descriptions[1:]]
-        rows = select(model, *annotations).where(model.id.in_(bindparam("page_ids", expanding=True)))
-        page = rendered(schema_class, rows, _REGISTRY_STATE, model.id)
     return _PageStatements(
-        page=page,
+        page=_page_statement(statement, schema_class, model, generic_plan=generic_plan),
         count=select(func.count(), _REGISTRY_STATE).select_from(matching),
         filter_parameters=tuple(filter_parameters),
         annotation_names=annotation_names(statement),
-        in_rank_order=in_rank_order,
     )
-
-
-def page_by_rank(rows: Iterable[tuple], *, offset: int, limit: int) -> list:
-    """The ids of the page at `offset`, ordered by rank, then id, from `rows` of (rank, id) in rank order.
-
-    The rows are read until the page is full and the next row's rank differs from the page's last: rows of
-    equal rank are ordered by id, so a tie across the page's end is read whole, and the rows read are then
-    sorted by rank and id.
-    """
-    needed = offset + limit
-    ranked: list[tuple] = []
-    for rank, row_id in rows:
-        if len(ranked) >= needed and rank != ranked[needed - 1][0]:
-            break
-        ranked.append((rank, row_id))
-    ranked.sort()
-    return [row_id for _, row_id in ranked[offset:needed]]
 
 
 # What `_page_statements_for` found for each statement object still in use, per form: a statement built
@@ -232,15 +193,9 @@ def paginate(
     """
     connection = session.connection()
     statements, parameters, total_key = _page_statements_for(statement, (schema_class, connection.dialect.name))
-    offset = (page - 1) * page_size
-    if statements.in_rank_order is None:
-        rows = connection.execute(statements.page, {**parameters, "page_limit": page_size, "page_offset": offset}).all()
-    else:
-        with connection.execute(statements.in_rank_order, parameters) as in_rank_order:
-            ids = page_by_rank(in_rank_order, offset=offset, limit=page_size)
-        # Each row is its JSON, the state, its id, then its annotations: put in the page's order, without the id.
-        by_id = {row[2]: row for row in connection.execute(statements.page, {**parameters, "page_ids": ids})}
-        rows = [(by_id[row_id][0], by_id[row_id][1], *by_id[row_id][3:]) for row_id in ids]
+    rows = connection.execute(
+        statements.page, {**parameters, "page_limit": page_size, "page_offset": (page - 1) * page_size}
+    ).all()
     total = None
     if rows:
         with _totals_lock:

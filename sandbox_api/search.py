@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from sandbox_api.cases.models import Case
 from sandbox_api.lessons.models import Lesson
-from sandbox_api.pagination import RANK_FROM_INDEX, order_by
+from sandbox_api.pagination import order_by
 from sandbox_api.rendering import json_object, key
 from sandbox_api.risks.models import Risk
 from sandbox_api.schemas import NO_NUL_PATTERN, sort_field
@@ -312,15 +312,19 @@ def _postgresql_ranked_first(
 
 def matching(index: SearchIndex, search: SearchQuery, *, session: Session) -> ColumnElement[bool]:
     """Whether the row of `index.model` in the enclosing query matches `search`: a condition, with no rank."""
-    if session.get_bind().dialect.name == "postgresql":
+    if _dialect(session) == "postgresql":
         return _search_vector(index).op("@@")(_tsquery(search))
     fts = table(index.fts, column("rowid"), column(index.fts))
     matched = select(fts.c.rowid).where(_fts5_match(fts, index, search))
     return literal_column(f"{index.table_name}.rowid").in_(matched)
 
 
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
 def _narrowed(statement: Select, session: Session, index: SearchIndex, search: SearchQuery):
-    if session.get_bind().dialect.name == "postgresql":
+    if _dialect(session) == "postgresql":
         return _postgresql(statement, index, search)
     return _sqlite(statement, index, search)
 
@@ -347,32 +351,24 @@ def ordered(
     A list becomes searchable by taking `SearchableQuerySchema` and `search_sort_field` in its query schema
     and ending its statement with this instead of `order_by`. Visibility is tested last: SQLite tests
     conditions in the order given, and a record's own columns rule out more, more cheaply, than a look-up of
-    its case; PostgreSQL, ranking by relevance, looks it up after ranking (`_postgresql_ranked_first`).
+    its case; PostgreSQL, ranking a search with no filters by relevance, looks it up after ranking
+    (`_postgresql_ranked_first`).
     """
     search, sort = query.get("q"), query["sort"]
     if search is not None:
         # The best plan for a word in half the rows is not the best for a rare one: planned for each query.
         statement = statement.execution_options(generic_plan=False)
         unfiltered = statement.whereclause is None
-        if (
-            sort == RELEVANCE
-            and unfiltered
-            and visibility is not None
-            and session.get_bind().dialect.name == "postgresql"
-        ):
+        if sort == RELEVANCE and unfiltered and visibility is not None and _dialect(session) == "postgresql":
             return _postgresql_ranked_first(statement, index, search, visibility)
     if visibility is not None:
         statement = statement.where(visibility)
     if search is None:
         return statement.order_by(*order_by(index.model, sort))
     statement, most_relevant_first = _narrowed(statement, session, index, search)
-    if sort != RELEVANCE:
-        return statement.order_by(*order_by(index.model, sort))
-    statement = statement.order_by(most_relevant_first, index.model.id)
-    if session.get_bind().dialect.name == "sqlite":
-        # FTS5 delivers its matches in rank order: the pages are read in that order (`pagination.RANK_FROM_INDEX`).
-        return statement.execution_options(**{RANK_FROM_INDEX: True})
-    return statement
+    if sort == RELEVANCE:
+        return statement.order_by(most_relevant_first, index.model.id)
+    return statement.order_by(*order_by(index.model, sort))
 
 
 def include_in_migrations(name: str | None, type_: str, parent_names: dict) -> bool:

@@ -10,7 +10,6 @@ from sqlalchemy import select
 from sandbox_api import search
 from sandbox_api.cases.models import Case
 from sandbox_api.db import db
-from sandbox_api.pagination import page_by_rank
 from tests.conftest import case_body, publish
 
 RISK = {"title": "Hallucinated answers", "domain": "3", "subdomain": "3.1", "likelihood": 4, "impact": 3}
@@ -143,24 +142,6 @@ def test_lessons_across_cases_page_by_relevance_then_id_over_visible_cases_only(
     ]
     # The draft's agency sees its draft's lessons in the same order.
     assert len(owner_b.get("/api/v1/lessons", query_string={"q": "quokka"}).json) == 8
-
-
-def test_a_page_read_in_rank_order_takes_a_tie_across_its_end_whole_and_orders_it_by_id():
-    # How SQLite pages a search by relevance: FTS5 gives (rank, id) in rank order, ties in its own order.
-    in_rank_order = [(-3.0, "e"), (-2.0, "d"), (-2.0, "a"), (-2.0, "c"), (-1.0, "b"), (-1.0, "f")]
-    read = []
-
-    def reading():
-        for row in in_rank_order:
-            read.append(row)
-            yield row
-
-    assert page_by_rank(reading(), offset=0, limit=2) == ["e", "a"]
-    # The tie is read to its end (and one row more, to see that it ended), not beyond.
-    assert read == in_rank_order[:5]
-    assert page_by_rank(iter(in_rank_order), offset=2, limit=2) == ["c", "d"]
-    assert page_by_rank(iter(in_rank_order), offset=4, limit=2) == ["b", "f"]
-    assert page_by_rank(iter(in_rank_order), offset=6, limit=2) == []
 
 
 def test_lessons_are_searched_across_cases_with_their_filters(owner_a):
