@@ -310,6 +310,10 @@ def _postgresql_ranked_first(
     )
 
 
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
 def matching(index: SearchIndex, search: SearchQuery, *, session: Session) -> ColumnElement[bool]:
     """Whether the row of `index.model` in the enclosing query matches `search`: a condition, with no rank."""
     if _dialect(session) == "postgresql":
@@ -317,10 +321,6 @@ def matching(index: SearchIndex, search: SearchQuery, *, session: Session) -> Co
     fts = table(index.fts, column("rowid"), column(index.fts))
     matched = select(fts.c.rowid).where(_fts5_match(fts, index, search))
     return literal_column(f"{index.table_name}.rowid").in_(matched)
-
-
-def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
 
 
 def _narrowed(statement: Select, session: Session, index: SearchIndex, search: SearchQuery):

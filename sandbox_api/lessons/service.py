@@ -71,8 +71,8 @@ def _visible_adoptions(caller: Caller, *conditions) -> Select:
     statement = (
         select(func.count()).select_from(LessonAdoption).where(LessonAdoption.lesson_id == Lesson.id, *conditions)
     )
-    if cases_service.visibility(caller) is not None:
-        statement = statement.where(cases_service.case_is_visible(LessonAdoption.adopting_case_id, caller))
+    if (visible := cases_service.record_visibility(LessonAdoption.adopting_case_id, caller)) is not None:
+        statement = statement.where(visible)
     return statement
 
 
