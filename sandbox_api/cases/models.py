@@ -4,7 +4,7 @@ import enum
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, and_, case, select
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, and_, case, func, select
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from sandbox_api.db import Base, JSONDocument, UTCDateTime, str_enum, utcnow
@@ -233,6 +233,9 @@ class Case(Base):
         ),
         deferred=True,
     )
+    # When a pilot started, or is planned to: the insights' date range. PostgreSQL keeps statistics on this
+    # expression (migration `0011`), so that it knows how many cases a date range keeps.
+    started_on: Mapped[date | None] = column_property(func.coalesce(actual_start, planned_start), deferred=True)
     review_overdue: Mapped[bool] = column_property(
         and_(next_review_due.is_not(None), next_review_due < utc_today(), status.in_(REVIEWABLE_STATUSES)),
         deferred=True,

@@ -72,11 +72,10 @@ def _filter_conditions(query: dict) -> list[ColumnElement[bool]]:
         if query.get(name):
             conditions.append(getattr(Case, name).in_(query[name]))
     # A pilot that has not started yet is placed at its planned start.
-    started = func.coalesce(Case.actual_start, Case.planned_start)
     if query.get("started_from") is not None:
-        conditions.append(started >= query["started_from"])
+        conditions.append(Case.started_on >= query["started_from"])
     if query.get("started_to") is not None:
-        conditions.append(started <= query["started_to"])
+        conditions.append(Case.started_on <= query["started_to"])
     return conditions
 
 
