@@ -658,6 +658,8 @@ def ensure_sqlite(*, force: bool = False) -> str:
     engine = create_engine(sqlite_url(building))
     event.listen(engine, "connect", _fast_sqlite_build)
     counts = _populate(engine)
+    # The statistics that the registry's own writes keep (`db._refresh_sqlite_statistics`), measured once
+    # after the bulk load.
     with engine.connect() as connection:
         connection.exec_driver_sql("ANALYZE")
         connection.commit()

@@ -24,6 +24,7 @@ from sqlalchemy import (
     event,
     literal_column,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -98,6 +99,16 @@ def _bump_registry_version(session: Session) -> None:
     if session.info.get("wrote"):
         session.execute(update(RegistryVersion).values(value=secrets.randbits(63)))
         session.add_all(session.info.pop("insert_in_commit_order", []))
+
+
+def _refresh_sqlite_statistics(session: Session) -> None:
+    # SQLite plans from the statistics that ANALYZE stores in the file, and nothing else runs it: without
+    # them, at 100,000 cases, the insights took 2-7 times as long (the risk heatmap 1.5 s, not 0.5). Its
+    # `PRAGMA optimize` analyzes each table that this connection's queries have read and whose statistics
+    # are missing or date from when it had a 25th of its rows (in full up to SQLite 3.45, on a sample from
+    # 3.46), and is otherwise a no-op.
+    if session.info.get("wrote"):
+        session.execute(text("PRAGMA optimize"))
 
 
 def _forget_writes(session: Session, *_args) -> None:
@@ -206,6 +217,8 @@ class Database:
         event.listen(self._sessions, "after_flush", _note_orm_write)
         event.listen(self._sessions, "do_orm_execute", _note_statement_write)
         event.listen(self._sessions, "before_commit", _bump_registry_version)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self._sessions, "before_commit", _refresh_sqlite_statistics)
         event.listen(self._sessions, "after_commit", _forget_writes)
         event.listen(self._sessions, "after_rollback", _forget_writes)
         app.extensions["db"] = self

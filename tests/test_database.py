@@ -299,3 +299,34 @@ def test_postgresql_knows_how_many_cases_an_insights_date_range_keeps(connection
     assert estimated_cases({"started_to": date(2025, 12, 31)}) >= 27
     assert estimated_cases({"started_from": date(2025, 1, 21)}) <= 13
     assert estimated_cases({"started_from": date(2026, 1, 1)}) <= 2
+
+
+def _sqlite_statistics(engine: Engine, index: str) -> list[int] | None:
+    """The row count and rows per key of `index` that ANALYZE last measured, or None."""
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("sqlite_stat1"):
+            return None
+        stat = connection.scalar(text("SELECT stat FROM sqlite_stat1 WHERE idx = :index"), {"index": index})
+    return [int(number) for number in stat.split()] if stat else None
+
+
+def test_sqlite_measures_its_tables_for_the_planner_as_the_registry_grows(fresh_engine):
+    if fresh_engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's autovacuum analyzes its tables")
+    app = _committed_app(fresh_engine)
+    client = app.test_client()
+    admin = _key(app, Role.ADMIN)
+    assert client.post("/api/v1/agencies", json={"slug": "moe", "name": "MOE", "kind": "ministry"}, headers=admin)
+    owner = _key(app, Role.AGENCY, "moe")
+    measured = {}
+    for count in range(1, 61):
+        assert client.post("/api/v1/cases", json=case_body(), headers=owner).status_code == 201
+        measured[count] = _sqlite_statistics(fresh_engine, "ix_cases_sandbox_type")
+        # A read that plans with the index, on the pool's one connection, before the next write.
+        assert client.get("/api/v1/cases?sandbox_type=flagship_project", headers=owner).status_code == 200
+    # Measured at the first write after a read of the table (two cases then, of one sandbox type), not
+    # again at each write, and again once the table had grown 25 times.
+    assert measured[1] is None
+    assert measured[2] == measured[10] == [2, 2]
+    rows, per_sandbox_type = measured[60]
+    assert 40 <= rows <= 60 and per_sandbox_type == rows
