@@ -316,7 +316,8 @@ def test_sqlite_measures_its_tables_for_the_planner_as_the_registry_grows(fresh_
     app = _committed_app(fresh_engine)
     client = app.test_client()
     admin = _key(app, Role.ADMIN)
-    assert client.post("/api/v1/agencies", json={"slug": "moe", "name": "MOE", "kind": "ministry"}, headers=admin)
+    agency = {"slug": "moe", "name": "MOE", "kind": "ministry"}
+    assert client.post("/api/v1/agencies", json=agency, headers=admin).status_code == 201
     owner = _key(app, Role.AGENCY, "moe")
     measured = {}
     for count in range(1, 61):
