@@ -26,6 +26,7 @@ test: install
 lint: install
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m ruff format --check .
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/python -m ruff check --fix .

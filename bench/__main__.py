@@ -734,7 +734,7 @@ def capture_bare_payload(database_url: str) -> str:
     """Write the registry's real first page of the filtered list to .bench/; return the id of its first case."""
     from sandbox_api import create_app
     from sandbox_api.config import Config
-    from sandbox_api.db import db
+    from sandbox_api.storage.db import db
 
     settings = type("BenchConfig", (Config,), {"DATABASE_URL": database_url, "DATABASE_POOL_SIZE": 1})
     app = create_app(settings)

@@ -85,7 +85,7 @@ def _timed(call: Callable[[], Any], requests: int) -> tuple[float, float]:
 
 def _count_statements(app: Flask, call: Callable[[], Any]) -> tuple[int, float, list[str]]:
     """Statements one request sends, and the time spent between sending each and its cursor returning."""
-    from sandbox_api.db import db
+    from sandbox_api.storage.db import db
 
     seen: list[tuple[str, float]] = []
     started: dict[int, float] = {}

@@ -7,8 +7,8 @@ from sqlalchemy import create_engine, pool
 
 import sandbox_api.models  # noqa: F401  (registers every table on the metadata)
 from sandbox_api.config import Config
-from sandbox_api.db import Base
-from sandbox_api.search import include_in_migrations
+from sandbox_api.storage.db import Base
+from sandbox_api.storage.search import include_in_migrations
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):

@@ -5,11 +5,13 @@ from flask_cors import CORS
 from flask_swagger_ui import get_swaggerui_blueprint
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from sandbox_api import audit, auth, idempotency, openapi_links, ratelimit, security_headers
-from sandbox_api.api import BEARER_SCHEME, Api
 from sandbox_api.config import Config
-from sandbox_api.db import db
 from sandbox_api.errors import UnsupportedMediaType
+from sandbox_api.http import idempotency, openapi_links, ratelimit, security_headers
+from sandbox_api.http.api import BEARER_SCHEME, Api
+from sandbox_api.keys import service as keys_service
+from sandbox_api.policy import audit, auth
+from sandbox_api.storage.db import db
 
 API_DESCRIPTION = """\
 The registry where Malaysia's public agencies record their AI sandbox pilots, with the risks they met,
@@ -75,7 +77,7 @@ def register_extensions(app: Flask, *, engine=None, connection=None) -> None:
     db.init_app(app, engine=engine, connection=connection)
     security_headers.init_app(app)
     app.before_request(ratelimit.refuse_locked_out_addresses)
-    auth.init_app(app)
+    auth.init_app(app, keys=keys_service)
     ratelimit.init_app(app)
     app.before_request(refuse_bodies_that_are_not_json)
     idempotency.init_app(app)

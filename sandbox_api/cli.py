@@ -5,11 +5,11 @@ from datetime import timedelta
 import click
 from flask.cli import AppGroup
 
-from sandbox_api.db import db, utcnow
 from sandbox_api.demo import load
 from sandbox_api.keys import service as keys_service
-from sandbox_api.keys.models import Role
 from sandbox_api.keys.schemas import MAX_LIFETIME_DAYS
+from sandbox_api.policy.auth import Role
+from sandbox_api.storage.db import db, utcnow
 
 keys_cli = AppGroup("keys", help="Create, rotate and revoke API keys (also at /api/v1/keys, for admin keys).")
 demo_cli = AppGroup("demo", help="Demo data.")

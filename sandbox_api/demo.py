@@ -9,17 +9,16 @@ from sqlalchemy.orm import Session
 from sandbox_api.agencies import service as agencies_service
 from sandbox_api.agencies.models import Agency
 from sandbox_api.agencies.schemas import AgencySchema
-from sandbox_api.auth import Caller
 from sandbox_api.cases import service as cases_service
 from sandbox_api.cases.children import ChildResource
 from sandbox_api.cases.models import Case, LifecycleAction
 from sandbox_api.cases.schemas import CaseSchema
 from sandbox_api.events import service as events_service
-from sandbox_api.keys.models import Role
 from sandbox_api.lessons import service as lessons_service
 from sandbox_api.lessons.models import Curation, Lesson, LessonAdoption
 from sandbox_api.lessons.schemas import AdoptionSchema
 from sandbox_api.outcomes import service as outcomes_service
+from sandbox_api.policy.auth import Caller, Role
 from sandbox_api.risks import service as risks_service
 
 # The demo data is written in the API's input format, except that every `..._id` names an agency by

@@ -2,11 +2,11 @@
 
 from sandbox_api.agencies.models import Agency
 from sandbox_api.cases.models import Case, CasePartner, CaseSector, ReferenceCounter
-from sandbox_api.events.models import Event
-from sandbox_api.idempotency import IdempotencyRecord
+from sandbox_api.http.idempotency import IdempotencyRecord
 from sandbox_api.keys.models import ApiKey
 from sandbox_api.lessons.models import Lesson, LessonAdoption
 from sandbox_api.outcomes.models import Outcome
+from sandbox_api.policy.audit import Event
 from sandbox_api.risks.models import Risk
 from sandbox_api.taxonomies.models import Capability, Principle, RiskDomain, RiskSubdomain, Sector
 

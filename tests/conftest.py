@@ -18,9 +18,9 @@ from sandbox_api import create_app
 from sandbox_api.cases import documents
 from sandbox_api.cases.models import Case, CaseDocument
 from sandbox_api.config import TestConfig
-from sandbox_api.db import db, make_engine
 from sandbox_api.keys import service as keys_service
-from sandbox_api.keys.models import Role
+from sandbox_api.policy.auth import Role
+from sandbox_api.storage.db import db, make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from sandbox_api.events.models import Event
+from sandbox_api.policy.audit import Event
 from tests.conftest import case_body, publish
 from tests.test_lessons import LESSON
 from tests.test_risks_outcomes import OUTCOME, RISK

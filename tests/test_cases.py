@@ -7,8 +7,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from sandbox_api.api import Blueprint
 from sandbox_api.cases.schemas import CaseListQuerySchema
+from sandbox_api.http.api import Blueprint
 from tests.conftest import case_body, create_agency, publish
 
 

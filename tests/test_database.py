@@ -15,15 +15,14 @@ from sqlalchemy.sql.visitors import iterate
 
 import sandbox_api.models  # noqa: F401
 from sandbox_api import create_app
-from sandbox_api.auth import ANONYMOUS, Caller
 from sandbox_api.cases.models import Case
 from sandbox_api.cases.service import case_is_visible
 from sandbox_api.config import TestConfig
-from sandbox_api.db import Base, make_engine
 from sandbox_api.insights.service import cases_in_scope
-from sandbox_api.keys.models import Role
 from sandbox_api.lessons.models import Lesson
-from sandbox_api.search import include_in_migrations
+from sandbox_api.policy.auth import ANONYMOUS, Caller, Role
+from sandbox_api.storage.db import Base, make_engine
+from sandbox_api.storage.search import include_in_migrations
 from sandbox_api.taxonomies import data
 from sandbox_api.taxonomies.models import Capability, Principle, RiskDomain, RiskSubdomain, Sector
 from tests.conftest import (
@@ -133,8 +132,8 @@ def _committed_app(engine: Engine):
 
 
 def _key(app, role: Role, agency_slug: str | None = None) -> dict:
-    from sandbox_api.db import db
     from sandbox_api.keys import service as keys_service
+    from sandbox_api.storage.db import db
 
     with app.app_context(), db.transaction() as session:
         agency_id = keys_service.agency_id_for_slug(session=session, slug=agency_slug) if agency_slug else None

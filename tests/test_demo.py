@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from sandbox_api.db import db
 from sandbox_api.demo import load
+from sandbox_api.storage.db import db
 
 PUBLIC_PILOTS = {"Education GPT", "AI at Work 2.0"}
 

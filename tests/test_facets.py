@@ -5,7 +5,7 @@ import json
 import pytest
 from sqlalchemy import event
 
-from sandbox_api import facets
+from sandbox_api.storage import facets
 from tests.conftest import case_body, publish
 
 CASE_FACETS = (

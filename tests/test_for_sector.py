@@ -2,7 +2,7 @@
 
 import pytest
 
-from sandbox_api.keys.models import Role
+from sandbox_api.policy.auth import Role
 from tests.conftest import Actor, case_body, create_agency, make_key, publish
 
 FOR_HEALTH = "/api/v1/lessons?for_sector=health"

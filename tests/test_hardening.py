@@ -12,8 +12,8 @@ from flask import Flask
 
 from sandbox_api import create_app
 from sandbox_api.config import TestConfig
-from sandbox_api.keys.models import Role
-from sandbox_api.ratelimit import EXTENSION, SweptMemoryStorage
+from sandbox_api.http.ratelimit import EXTENSION, SweptMemoryStorage
+from sandbox_api.policy.auth import Role
 from tests.conftest import make_key
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL")

@@ -2,7 +2,7 @@
 
 import json
 
-from sandbox_api.keys.models import Role
+from sandbox_api.policy.auth import Role
 from tests.conftest import case_body
 from tests.test_database import _committed_app, _in_parallel, _key, fresh_engine, fresh_url  # noqa: F401
 from tests.test_risks_outcomes import RISK

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from sandbox_api.db import db, utcnow
 from sandbox_api.keys.models import ApiKey
+from sandbox_api.storage.db import db, utcnow
 
 
 def run_cli(app, *args):

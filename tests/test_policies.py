@@ -3,8 +3,8 @@
 import pytest
 from flask.views import MethodView
 
-from sandbox_api.api import Blueprint
-from sandbox_api.auth import PUBLIC, endpoint_policy
+from sandbox_api.http.api import Blueprint
+from sandbox_api.policy.auth import PUBLIC, endpoint_policy
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 

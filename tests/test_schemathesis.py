@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 
 from sandbox_api import create_app
 from sandbox_api.config import TestConfig
-from sandbox_api.keys.models import Role
+from sandbox_api.policy.auth import Role
 from tests.conftest import case_body, make_key
 
 EXAMPLES_PER_OPERATION = 30

@@ -7,9 +7,10 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from sandbox_api import search
+from sandbox_api.cases import service as cases_service
 from sandbox_api.cases.models import Case
-from sandbox_api.db import db
+from sandbox_api.storage import search
+from sandbox_api.storage.db import db
 from tests.conftest import case_body, publish
 
 RISK = {"title": "Hallucinated answers", "domain": "3", "subdomain": "3.1", "likelihood": 4, "impact": 3}
@@ -207,7 +208,7 @@ def test_a_write_is_searchable_in_its_own_transaction_and_a_rollback_leaves_the_
         session = db.new_session(write=True)
         session.get(Case, uuid.UUID(case["id"])).title = "Numbat counter"
         session.flush()
-        statement = search.ordered(select(Case), session=session, index=search.CASES, query=query)
+        statement = search.ordered(select(Case), session=session, index=cases_service.SEARCH_INDEX, query=query)
         assert session.scalars(statement.with_only_columns(Case.title)).all() == ["Numbat counter"]
         session.rollback()
         session.close()

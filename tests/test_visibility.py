@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from sandbox_api.auth import endpoint_policy
+from sandbox_api.policy.auth import endpoint_policy
 from tests.conftest import case_body, publish
 from tests.test_lessons import LESSON
 from tests.test_risks_outcomes import OUTCOME, RISK

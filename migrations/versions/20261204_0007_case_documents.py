@@ -1,4 +1,9 @@
-"""Each case's rendered JSON in `case_documents`, filled for the cases already registered.
+"""Each case's rendered JSON in `case_documents`.
+
+Only the table: the documents are the application's to render (sandbox_api/cases/documents.py), which fills
+them when it starts, since a migration must not change when the code does. A migration that rendered them
+with the models of its day would render with today's models, and fail on a database whose columns are
+those of its own moment (a column the models gained later: `no such column`).
 
 Revision ID: 0007
 Revises: 0006
@@ -10,8 +15,6 @@ from typing import Sequence, Union
 
 import sqlalchemy as sa
 from alembic import op
-
-from sandbox_api.cases import documents
 
 # revision identifiers, used by Alembic.
 revision: str = "0007"
@@ -30,7 +33,6 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("case_id", name=op.f("pk_case_documents")),
     )
-    documents.refresh(op.get_bind())
 
 
 def downgrade() -> None:

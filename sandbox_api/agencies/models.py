@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sandbox_api.db import Base, UTCDateTime, str_enum, utcnow
+from sandbox_api.storage.db import Base, UTCDateTime, str_enum, utcnow
 
 
 class AgencyKind(enum.StrEnum):

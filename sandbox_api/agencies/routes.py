@@ -5,13 +5,12 @@ from flask.views import MethodView
 
 from sandbox_api.agencies import service
 from sandbox_api.agencies.schemas import AgencyListQuerySchema, AgencySchema
-from sandbox_api.api import Blueprint
-from sandbox_api.auth import PUBLIC, allow
-from sandbox_api.db import db
-from sandbox_api.idempotency import commit_and_respond
-from sandbox_api.keys.models import Role
-from sandbox_api.pagination import PAGINATION_HEADERS, paginate
-from sandbox_api.rendering import json_response
+from sandbox_api.http.api import Blueprint
+from sandbox_api.http.idempotency import commit_and_respond
+from sandbox_api.http.pagination import PAGINATION_HEADERS, paginate
+from sandbox_api.http.responses import json_response
+from sandbox_api.policy.auth import PUBLIC, Role, allow
+from sandbox_api.storage.db import db
 
 blp = Blueprint(
     "agencies", __name__, url_prefix="/api/v1/agencies", description="Agencies that lead or partner in pilots."

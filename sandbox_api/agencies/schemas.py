@@ -4,7 +4,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from sandbox_api.agencies.models import AgencyKind
-from sandbox_api.schemas import (
+from sandbox_api.wire.fields import (
     ListQuerySchema,
     choice,
     created_at_field,

@@ -5,14 +5,14 @@ import uuid
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
-from sandbox_api import audit
 from sandbox_api.agencies.models import Agency
 from sandbox_api.agencies.schemas import AgencySchema
 from sandbox_api.cases.models import Case, CasePartner
 from sandbox_api.errors import Conflict, NotFound, Unprocessable
 from sandbox_api.keys.models import ApiKey
-from sandbox_api.pagination import order_by
-from sandbox_api.rendering import render_one
+from sandbox_api.policy import audit
+from sandbox_api.storage.rendering import render_one
+from sandbox_api.storage.statements import order_by
 
 
 def get(*, session: Session, agency_id: uuid.UUID, for_update: bool = False) -> Agency:

@@ -7,13 +7,13 @@ import marshmallow as ma
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from sandbox_api import search
-from sandbox_api.auth import Caller
 from sandbox_api.cases import service as cases_service
 from sandbox_api.cases.models import Case
 from sandbox_api.errors import NotFound
-from sandbox_api.pagination import order_by
-from sandbox_api.rendering import render_one
+from sandbox_api.policy.auth import Caller
+from sandbox_api.storage import search
+from sandbox_api.storage.rendering import render_one
+from sandbox_api.storage.statements import order_by
 
 NOT_FILTERS = frozenset({"page", "page_size", "sort", "q"})
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from sandbox_api.cases.models import Case, CaseCapability, CaseDocument, CasePartner, CasePrinciple, CaseSector
 from sandbox_api.cases.schemas import StoredCaseSchema
-from sandbox_api.rendering import StoredDocument, representation
+from sandbox_api.storage.rendering import StoredDocument, representation
 
 Case.stored_document = StoredDocument(StoredCaseSchema, "document")
 

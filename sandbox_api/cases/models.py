@@ -7,9 +7,9 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, and_, case, func, select
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
-from sandbox_api.db import Base, JSONDocument, UTCDateTime, str_enum, utcnow
-from sandbox_api.facets import Facet, linked
-from sandbox_api.rendering import json_array_of, json_object, key, utc_today, uuid_text
+from sandbox_api.storage.db import Base, JSONDocument, UTCDateTime, str_enum, utcnow
+from sandbox_api.storage.facets import Facet, linked
+from sandbox_api.storage.sql import json_array_of, json_object, key, utc_today, uuid_text
 
 
 class SandboxType(enum.StrEnum):
@@ -92,6 +92,16 @@ class CaseDocument(Base):
 
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
     document: Mapped[str] = mapped_column(Text)
+
+
+class StoredDocumentVersion(Base):
+    """Which rendering made a kind of stored document (`case_documents`): a fingerprint of its SQL, so that
+    the application rebuilds them when it starts with another (cases/documents.py)."""
+
+    __tablename__ = "stored_document_versions"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
 
 
 class CaseSector(Base):

@@ -3,8 +3,6 @@
 from flask import url_for
 from flask.views import MethodView
 
-from sandbox_api.api import Blueprint
-from sandbox_api.auth import PUBLIC, allow, current_caller
 from sandbox_api.cases import service, similarity
 from sandbox_api.cases.examples import SIMILAR_CASES_EXAMPLE
 from sandbox_api.cases.models import CASE_FACETS
@@ -17,14 +15,15 @@ from sandbox_api.cases.schemas import (
     SimilarCaseSchema,
     TransitionSchema,
 )
-from sandbox_api.db import db
 from sandbox_api.events import service as events_service
 from sandbox_api.events.schemas import EventSchema, HistoryQuerySchema
-from sandbox_api.facets import FACETS_HEADER, with_facets
-from sandbox_api.idempotency import commit_and_respond
-from sandbox_api.keys.models import Role
-from sandbox_api.pagination import PAGINATION_HEADERS, paginate
-from sandbox_api.rendering import json_response
+from sandbox_api.http.api import Blueprint
+from sandbox_api.http.facets import FACETS_HEADER, with_facets
+from sandbox_api.http.idempotency import commit_and_respond
+from sandbox_api.http.pagination import PAGINATION_HEADERS, paginate
+from sandbox_api.http.responses import json_response
+from sandbox_api.policy.auth import PUBLIC, Role, allow, current_caller
+from sandbox_api.storage.db import db
 
 blp = Blueprint(
     "cases", __name__, url_prefix="/api/v1/cases", description="Sandbox pilots: their scope, status and governance."

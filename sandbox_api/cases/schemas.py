@@ -14,8 +14,9 @@ from sandbox_api.cases.models import (
     RiskTier,
     SandboxType,
 )
-from sandbox_api.facets import facets_field
-from sandbox_api.schemas import (
+from sandbox_api.http.facets import facets_field
+from sandbox_api.taxonomies.data import CAPABILITIES, PRINCIPLES, RISK_SUBDOMAINS, SECTORS
+from sandbox_api.wire.fields import (
     LONG_TEXT,
     MAX_LIST_ITEMS,
     NO_NUL,
@@ -32,8 +33,7 @@ from sandbox_api.schemas import (
     updated_at_field,
     url,
 )
-from sandbox_api.search import SearchableQuerySchema, match_field, search_sort_field
-from sandbox_api.taxonomies.data import CAPABILITIES, PRINCIPLES, RISK_SUBDOMAINS, SECTORS
+from sandbox_api.wire.search import SearchableQuerySchema, match_field, search_sort_field
 
 # ISO 3166-2 subdivision (MY-14) or ISO 3166-1 alpha-2 country (SG).
 LOCATION_PATTERN = r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$"

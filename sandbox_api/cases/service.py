@@ -8,9 +8,7 @@ from sqlalchemy import ColumnElement, Select, exists, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from sandbox_api import audit, search
 from sandbox_api.agencies.models import Agency
-from sandbox_api.auth import Caller
 from sandbox_api.cases.models import (
     Case,
     CaseCapability,
@@ -22,11 +20,15 @@ from sandbox_api.cases.models import (
     ReferenceCounter,
 )
 from sandbox_api.cases.schemas import CaseSchema, PublicCaseSchema
-from sandbox_api.db import replace_codes, utcnow
 from sandbox_api.errors import Conflict, Forbidden, NotFound, Unprocessable
-from sandbox_api.keys.models import Role
-from sandbox_api.rendering import render_one
-from sandbox_api.statements import built_once_per_query
+from sandbox_api.policy import audit
+from sandbox_api.policy.auth import Caller, Role
+from sandbox_api.storage import search
+from sandbox_api.storage.db import replace_codes, utcnow
+from sandbox_api.storage.rendering import render_one
+from sandbox_api.storage.statements import built_once_per_query
+
+SEARCH_INDEX = search.SearchIndex(Case, ("title", "summary", "description", "reference", "participants_description"))
 
 PERSONAL_CATEGORIES = {"personal", "sensitive_personal", "children"}
 
@@ -248,7 +250,7 @@ def list_statement(*, session: Session, query: dict, caller: Caller) -> Select:
         conditions.append(Case.review_overdue if query["review_overdue"] else ~Case.review_overdue)
     for name in ("planned_start", "planned_end", "actual_start", "actual_end", "next_review_due"):
         conditions.extend(_within(getattr(Case, name), query.get(f"{name}_from"), query.get(f"{name}_to")))
-    return search.ordered(select(Case).where(*conditions), session=session, index=search.CASES, query=query)
+    return search.ordered(select(Case).where(*conditions), session=session, index=SEARCH_INDEX, query=query)
 
 
 def next_reference(session: Session, year: int) -> str:

@@ -6,13 +6,13 @@ import uuid
 from sqlalchemy import Integer, Select, String, Text, cast, func, literal, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
-from sandbox_api import search
-from sandbox_api.auth import Caller
 from sandbox_api.cases import service as cases_service
 from sandbox_api.cases.models import Case, CaseCapability, CasePrinciple, CaseSector
-from sandbox_api.rendering import json_array_of, json_object, key
+from sandbox_api.policy.auth import Caller
 from sandbox_api.risks.models import Risk
-from sandbox_api.stop_words import ENGLISH_STOP_WORDS
+from sandbox_api.storage import search
+from sandbox_api.storage.sql import json_array_of, json_object, key
+from sandbox_api.storage.stop_words import ENGLISH_STOP_WORDS
 
 # Points per shared term. A capability says most about what a pilot does; a risk subdomain met by both
 # says they ran into the same problem; sectors are shared by many unrelated pilots; principles are few;
@@ -44,7 +44,7 @@ def _target_codes(case_column, code_column, target_id: uuid.UUID) -> Select:
 
 
 def _word_condition(session: Session, word: str):
-    return search.matching(search.CASES, search.parse(word), session=session)
+    return search.matching(cases_service.SEARCH_INDEX, search.parse(word), session=session)
 
 
 def distinctive_words(session: Session, target: Case, caller: Caller) -> list[str]:

@@ -2,12 +2,12 @@
 
 from flask.views import MethodView
 
-from sandbox_api.api import Blueprint
-from sandbox_api.auth import PUBLIC, current_caller
-from sandbox_api.db import db
 from sandbox_api.events import service
 from sandbox_api.events.schemas import FeedQuerySchema, FeedSchema
-from sandbox_api.rendering import json_response
+from sandbox_api.http.api import Blueprint
+from sandbox_api.http.responses import json_response
+from sandbox_api.policy.auth import PUBLIC, current_caller
+from sandbox_api.storage.db import db
 
 blp = Blueprint(
     "changes",

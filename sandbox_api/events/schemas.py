@@ -3,8 +3,8 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from sandbox_api.keys.models import Role
-from sandbox_api.schemas import ListQuerySchema, Timestamp, choice, sort_field, text
+from sandbox_api.policy.auth import Role
+from sandbox_api.wire.fields import ListQuerySchema, Timestamp, choice, sort_field, text
 
 FEED_DEFAULT_LIMIT = 100
 FEED_MAX_LIMIT = 1000

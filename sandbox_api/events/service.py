@@ -8,21 +8,20 @@ import uuid
 from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import Session
 
-from sandbox_api.auth import ANONYMOUS, Caller
 from sandbox_api.cases import service as cases_service
 from sandbox_api.errors import Unprocessable
-from sandbox_api.events.models import Event
 from sandbox_api.events.schemas import EventSchema, PublicEventSchema
-from sandbox_api.keys.models import Role
 from sandbox_api.lessons.models import Lesson, LessonAdoption
 from sandbox_api.lessons.schemas import AdoptionSchema, LessonSchema
 from sandbox_api.lessons.service import adoption_is_visible
 from sandbox_api.outcomes.models import Outcome
 from sandbox_api.outcomes.schemas import OutcomeSchema
-from sandbox_api.pagination import order_by
-from sandbox_api.rendering import render_list, render_rows
+from sandbox_api.policy.audit import Event
+from sandbox_api.policy.auth import ANONYMOUS, Caller, Role
 from sandbox_api.risks.models import Risk
 from sandbox_api.risks.schemas import RiskSchema
+from sandbox_api.storage.rendering import render_list, render_rows
+from sandbox_api.storage.statements import order_by
 
 CURSOR_PREFIX = "event:"
 

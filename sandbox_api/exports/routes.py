@@ -9,10 +9,7 @@ import marshmallow as ma
 from flask import Response, request
 from flask.views import MethodView
 
-from sandbox_api.api import Blueprint
-from sandbox_api.auth import PUBLIC, current_caller
 from sandbox_api.cases.schemas import CaseSchema
-from sandbox_api.db import db
 from sandbox_api.exports import service
 from sandbox_api.exports.schemas import (
     EXAMPLE_RESOURCES,
@@ -22,9 +19,12 @@ from sandbox_api.exports.schemas import (
     OutcomeExportQuerySchema,
     RiskExportQuerySchema,
 )
+from sandbox_api.http.api import Blueprint
 from sandbox_api.lessons.schemas import LessonInCaseSchema
 from sandbox_api.outcomes.schemas import OutcomeInCaseSchema
+from sandbox_api.policy.auth import PUBLIC, current_caller
 from sandbox_api.risks.schemas import RiskInCaseSchema
+from sandbox_api.storage.db import db
 
 blp = Blueprint(
     "exports",

@@ -8,7 +8,7 @@ from sandbox_api.cases.schemas import CaseListQuerySchema
 from sandbox_api.lessons.schemas import LessonListQuerySchema
 from sandbox_api.outcomes.schemas import OutcomeAcrossCasesQuerySchema
 from sandbox_api.risks.schemas import RiskAcrossCasesQuerySchema
-from sandbox_api.schemas import choice
+from sandbox_api.wire.fields import choice
 
 
 class ExportFormat(enum.StrEnum):

@@ -11,16 +11,16 @@ import marshmallow as ma
 from sqlalchemy import Result, Select
 from sqlalchemy.orm import Session
 
-from sandbox_api.auth import Caller
 from sandbox_api.cases import service as cases_service
 from sandbox_api.lessons import service as lessons_service
 from sandbox_api.lessons.schemas import LessonInCaseSchema
 from sandbox_api.outcomes import service as outcomes_service
 from sandbox_api.outcomes.schemas import OutcomeInCaseSchema
-from sandbox_api.rendering import annotate, annotation_names, rendered
+from sandbox_api.policy.auth import Caller
 from sandbox_api.risks import service as risks_service
 from sandbox_api.risks.schemas import RiskInCaseSchema
-from sandbox_api.schemas import NO_NUL
+from sandbox_api.storage.rendering import annotate, annotation_names, rendered
+from sandbox_api.wire.fields import NO_NUL
 
 # Rows fetched from the database at a time, and written out at a time: the memory an export holds.
 BATCH_ROWS = 500

@@ -3,10 +3,10 @@
 from flask.views import MethodView
 from sqlalchemy import text
 
-from sandbox_api.api import Blueprint
-from sandbox_api.auth import PUBLIC
-from sandbox_api.db import db
 from sandbox_api.health.schemas import HealthSchema
+from sandbox_api.http.api import Blueprint
+from sandbox_api.policy.auth import PUBLIC
+from sandbox_api.storage.db import db
 
 blp = Blueprint("health", __name__, url_prefix="/health", description="Probes for orchestrators and load balancers.")
 

@@ -2,9 +2,7 @@
 
 from flask.views import MethodView
 
-from sandbox_api.api import Blueprint
-from sandbox_api.auth import PUBLIC, current_caller
-from sandbox_api.db import db
+from sandbox_api.http.api import Blueprint
 from sandbox_api.insights import service
 from sandbox_api.insights.schemas import (
     CaseStatusInsightSchema,
@@ -17,6 +15,8 @@ from sandbox_api.insights.schemas import (
     RiskHeatmapSchema,
     SectorInsightQuerySchema,
 )
+from sandbox_api.policy.auth import PUBLIC, current_caller
+from sandbox_api.storage.db import db
 
 blp = Blueprint(
     "insights",

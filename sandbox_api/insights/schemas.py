@@ -5,8 +5,8 @@ from marshmallow import validate
 
 from sandbox_api.cases.models import CaseStatus, SandboxType
 from sandbox_api.lessons.models import AdoptionResult
-from sandbox_api.schemas import choice, filter_values, term
 from sandbox_api.taxonomies.data import CAPABILITIES, RISK_DOMAINS, RISK_SUBDOMAINS, SECTORS
+from sandbox_api.wire.fields import choice, filter_values, term
 
 EVIDENCE_GRADES = ("A", "B", "C", "D")
 SECTOR_DIMENSIONS = ("sector", "primary_sector")

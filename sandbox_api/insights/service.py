@@ -9,14 +9,14 @@ from sqlalchemy import ColumnElement, Select, Subquery, desc, distinct, exists, 
 from sqlalchemy.orm import Session
 
 from sandbox_api.agencies.models import Agency
-from sandbox_api.auth import Caller
 from sandbox_api.cases import service as cases_service
 from sandbox_api.cases.models import Case, CaseCapability, CaseSector
-from sandbox_api.db import registry_state
 from sandbox_api.lessons.models import AdoptionResult, Lesson, LessonAdoption
 from sandbox_api.outcomes.models import EVIDENCE_GRADES, Outcome
+from sandbox_api.policy.auth import Caller
 from sandbox_api.risks.models import Risk, RiskStatus
-from sandbox_api.statements import question_key
+from sandbox_api.storage.db import registry_state
+from sandbox_api.storage.statements import question_key
 from sandbox_api.taxonomies.models import RiskSubdomain
 
 RECURRING_TOTALS = (

@@ -1,19 +1,13 @@
 """API keys: only a hash of the secret is stored."""
 
-import enum
 import uuid
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sandbox_api.db import Base, UTCDateTime, str_enum, utcnow
-
-
-class Role(enum.StrEnum):
-    ADMIN = "admin"
-    NAIO = "naio"
-    AGENCY = "agency"
+from sandbox_api.policy.auth import Role
+from sandbox_api.storage.db import Base, UTCDateTime, str_enum, utcnow
 
 
 class ApiKey(Base):

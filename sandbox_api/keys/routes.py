@@ -6,12 +6,12 @@ from datetime import timedelta
 from flask import url_for
 from flask.views import MethodView
 
-from sandbox_api.api import Blueprint
-from sandbox_api.auth import allow
-from sandbox_api.db import db
-from sandbox_api.idempotency import commit_and_respond
+from sandbox_api.http.api import Blueprint
+from sandbox_api.http.idempotency import commit_and_respond
+from sandbox_api.http.pagination import PAGINATION_HEADERS, paginate
+from sandbox_api.http.responses import json_response
 from sandbox_api.keys import service
-from sandbox_api.keys.models import ApiKey, Role
+from sandbox_api.keys.models import ApiKey
 from sandbox_api.keys.schemas import (
     ApiKeySchema,
     CreatedApiKeySchema,
@@ -19,8 +19,8 @@ from sandbox_api.keys.schemas import (
     KeyRevocationSchema,
     KeyRotationSchema,
 )
-from sandbox_api.pagination import PAGINATION_HEADERS, paginate
-from sandbox_api.rendering import json_response
+from sandbox_api.policy.auth import Role, allow
+from sandbox_api.storage.db import db
 
 blp = Blueprint(
     "keys",

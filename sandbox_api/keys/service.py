@@ -9,14 +9,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from sandbox_api import audit
 from sandbox_api.agencies.models import Agency
-from sandbox_api.db import utcnow
 from sandbox_api.errors import Conflict, NotFound, Unprocessable
-from sandbox_api.keys.models import ApiKey, Role
+from sandbox_api.keys.models import ApiKey
 from sandbox_api.keys.schemas import MAX_LIFETIME_DAYS, ApiKeySchema
-from sandbox_api.pagination import order_by
-from sandbox_api.rendering import render_one
+from sandbox_api.policy import audit
+from sandbox_api.policy.auth import Role
+from sandbox_api.storage.db import utcnow
+from sandbox_api.storage.rendering import render_one
+from sandbox_api.storage.statements import order_by
 
 KEY_SCHEME = "sbx"
 DEFAULT_LIFETIME = timedelta(days=365)

@@ -8,11 +8,11 @@ from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueCon
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from sandbox_api.cases.models import Case
-from sandbox_api.db import Base, JSONDocument, UTCDateTime, str_enum, utcnow
-from sandbox_api.facets import Facet, linked
 from sandbox_api.outcomes.models import Outcome
-from sandbox_api.rendering import json_array_of, json_embed, json_object, key, uuid_text
 from sandbox_api.risks.models import Risk
+from sandbox_api.storage.db import Base, JSONDocument, UTCDateTime, str_enum, utcnow
+from sandbox_api.storage.facets import Facet, linked
+from sandbox_api.storage.sql import json_array_of, json_embed, json_object, key, uuid_text
 
 
 class LessonKind(enum.StrEnum):

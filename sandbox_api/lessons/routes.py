@@ -3,14 +3,13 @@
 from flask import url_for
 from flask.views import MethodView
 
-from sandbox_api.api import Blueprint
-from sandbox_api.auth import PUBLIC, allow, current_caller
 from sandbox_api.cases import service as cases_service
 from sandbox_api.cases.routes import CASE_WRITERS, LOCATION_HEADER
-from sandbox_api.db import db
-from sandbox_api.facets import FACETS_HEADER, with_facets
-from sandbox_api.idempotency import commit_and_respond
-from sandbox_api.keys.models import Role
+from sandbox_api.http.api import Blueprint
+from sandbox_api.http.facets import FACETS_HEADER, with_facets
+from sandbox_api.http.idempotency import commit_and_respond
+from sandbox_api.http.pagination import PAGINATION_HEADERS, paginate
+from sandbox_api.http.responses import json_response
 from sandbox_api.lessons import service
 from sandbox_api.lessons.models import LESSON_FACETS
 from sandbox_api.lessons.schemas import (
@@ -22,8 +21,8 @@ from sandbox_api.lessons.schemas import (
     LessonListQuerySchema,
     LessonSchema,
 )
-from sandbox_api.pagination import PAGINATION_HEADERS, paginate
-from sandbox_api.rendering import json_response
+from sandbox_api.policy.auth import PUBLIC, Role, allow, current_caller
+from sandbox_api.storage.db import db
 
 blp = Blueprint(
     "lessons",

@@ -3,9 +3,10 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from sandbox_api.facets import facets_field
+from sandbox_api.http.facets import facets_field
 from sandbox_api.lessons.models import LESSON_FACETS, AdoptionResult, Curation, LessonKind, Transferability
-from sandbox_api.schemas import (
+from sandbox_api.taxonomies.data import PRINCIPLES, RISK_DOMAINS, SECTORS
+from sandbox_api.wire.fields import (
     LONG_TEXT,
     MAX_LIST_ITEMS,
     ListQuerySchema,
@@ -22,8 +23,7 @@ from sandbox_api.schemas import (
     updated_at_field,
     url,
 )
-from sandbox_api.search import SearchableQuerySchema, match_field, search_sort_field
-from sandbox_api.taxonomies.data import PRINCIPLES, RISK_DOMAINS, SECTORS
+from sandbox_api.wire.search import SearchableQuerySchema, match_field, search_sort_field
 
 
 class EvidenceSchema(ma.Schema):

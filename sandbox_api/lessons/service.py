@@ -6,12 +6,9 @@ from collections import defaultdict
 from sqlalchemy import ColumnElement, Select, Text, and_, case, cast, exists, func, literal, select
 from sqlalchemy.orm import Session
 
-from sandbox_api import audit, search
-from sandbox_api.auth import Caller
 from sandbox_api.cases import service as cases_service
 from sandbox_api.cases.children import ChildResource
 from sandbox_api.cases.models import Case
-from sandbox_api.db import replace_codes
 from sandbox_api.errors import Conflict, NotFound, Unprocessable
 from sandbox_api.lessons.models import (
     AdoptionResult,
@@ -25,10 +22,16 @@ from sandbox_api.lessons.models import (
 )
 from sandbox_api.lessons.schemas import AdoptionSchema, LessonSchema
 from sandbox_api.outcomes.models import EVIDENCE_GRADES, Outcome
-from sandbox_api.pagination import order_by
-from sandbox_api.rendering import json_array, json_object, key, render_one, text_list_agg
+from sandbox_api.policy import audit
+from sandbox_api.policy.auth import Caller
 from sandbox_api.risks.models import Risk
-from sandbox_api.statements import built_once_per_query
+from sandbox_api.storage import search
+from sandbox_api.storage.db import replace_codes
+from sandbox_api.storage.rendering import render_one
+from sandbox_api.storage.sql import json_array, json_object, key, text_list_agg
+from sandbox_api.storage.statements import built_once_per_query, order_by
+
+SEARCH_INDEX = search.SearchIndex(Lesson, ("title", "statement", "recommendation", "conditions"))
 
 LESSONS = ChildResource(Lesson, LessonSchema, "lesson")
 
@@ -246,15 +249,15 @@ def list_statement(*, session: Session, query: dict, caller: Caller) -> Select:
         # How many lessons apply to the sector, and so the best plan for ranking them, depends on the sector.
         ranked = select(Lesson, ranking).where(*conditions).execution_options(generic_plan=False)
         if "sort" in query:
-            return search.ordered(ranked, session=session, index=search.LESSONS, query=query)
+            return search.ordered(ranked, session=session, index=SEARCH_INDEX, query=query)
         if "q" in query:
             # Searched and ranked: `q` narrows the lessons and explains its match, the ranking orders them.
-            ranked = search.matched(ranked, session=session, index=search.LESSONS, search=query["q"])
+            ranked = search.matched(ranked, session=session, index=SEARCH_INDEX, search=query["q"])
         return ranked.order_by(*ordering)
     return search.ordered(
         select(Lesson).where(*conditions),
         session=session,
-        index=search.LESSONS,
+        index=SEARCH_INDEX,
         query=query,
         visibility=cases_service.record_visibility(Lesson.case_id, caller),
     )

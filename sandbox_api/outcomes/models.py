@@ -8,8 +8,8 @@ from sqlalchemy import Date, Float, ForeignKey, Index, String, Text, and_, case,
 from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from sandbox_api.cases.models import Case, CaseCapability, CaseSector
-from sandbox_api.db import Base, UTCDateTime, str_enum, utcnow
-from sandbox_api.facets import Facet, linked
+from sandbox_api.storage.db import Base, UTCDateTime, str_enum, utcnow
+from sandbox_api.storage.facets import Facet, linked
 
 
 class OutcomeKind(enum.StrEnum):

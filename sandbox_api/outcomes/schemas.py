@@ -3,9 +3,9 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from sandbox_api.facets import facets_field
+from sandbox_api.http.facets import facets_field
 from sandbox_api.outcomes.models import EVIDENCE_GRADES, OUTCOME_FACETS, Direction, Method, OutcomeKind
-from sandbox_api.schemas import (
+from sandbox_api.wire.fields import (
     LONG_TEXT,
     ListQuerySchema,
     case_capability_filter,

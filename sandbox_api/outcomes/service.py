@@ -3,15 +3,14 @@
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from sandbox_api.auth import Caller
 from sandbox_api.cases import service as cases_service
 from sandbox_api.cases.children import ChildResource
 from sandbox_api.cases.models import Case
 from sandbox_api.errors import Unprocessable
 from sandbox_api.outcomes.models import EVIDENCE_GRADES, Outcome, OutcomeKind
 from sandbox_api.outcomes.schemas import OutcomeSchema
-from sandbox_api.pagination import order_by
-from sandbox_api.statements import built_once_per_query
+from sandbox_api.policy.auth import Caller
+from sandbox_api.storage.statements import built_once_per_query, order_by
 
 OUTCOMES = ChildResource(Outcome, OutcomeSchema, "outcome")
 

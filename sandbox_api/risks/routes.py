@@ -3,15 +3,14 @@
 from flask import url_for
 from flask.views import MethodView
 
-from sandbox_api.api import Blueprint
-from sandbox_api.auth import PUBLIC, current_caller
 from sandbox_api.cases import service as cases_service
 from sandbox_api.cases.routes import CASE_WRITERS, LOCATION_HEADER
-from sandbox_api.db import db
-from sandbox_api.facets import FACETS_HEADER, with_facets
-from sandbox_api.idempotency import commit_and_respond
-from sandbox_api.pagination import PAGINATION_HEADERS, paginate
-from sandbox_api.rendering import json_response
+from sandbox_api.http.api import Blueprint
+from sandbox_api.http.facets import FACETS_HEADER, with_facets
+from sandbox_api.http.idempotency import commit_and_respond
+from sandbox_api.http.pagination import PAGINATION_HEADERS, paginate
+from sandbox_api.http.responses import json_response
+from sandbox_api.policy.auth import PUBLIC, current_caller
 from sandbox_api.risks import service
 from sandbox_api.risks.examples import RISKS_EXAMPLE
 from sandbox_api.risks.models import RISK_FACETS
@@ -23,6 +22,7 @@ from sandbox_api.risks.schemas import (
     RiskListQuerySchema,
     RiskSchema,
 )
+from sandbox_api.storage.db import db
 
 blp = Blueprint(
     "risks",

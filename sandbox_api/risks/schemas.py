@@ -3,9 +3,10 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from sandbox_api.facets import facets_field
+from sandbox_api.http.facets import facets_field
 from sandbox_api.risks.models import RISK_FACETS, RiskStatus
-from sandbox_api.schemas import (
+from sandbox_api.taxonomies.data import PRINCIPLES, RISK_DOMAINS, RISK_SUBDOMAINS
+from sandbox_api.wire.fields import (
     LONG_TEXT,
     ListQuerySchema,
     case_capability_filter,
@@ -21,8 +22,7 @@ from sandbox_api.schemas import (
     text,
     updated_at_field,
 )
-from sandbox_api.search import SearchableQuerySchema, match_field, search_sort_field
-from sandbox_api.taxonomies.data import PRINCIPLES, RISK_DOMAINS, RISK_SUBDOMAINS
+from sandbox_api.wire.search import SearchableQuerySchema, match_field, search_sort_field
 
 
 def _rating(description: str, **kwargs) -> ma.fields.Integer:

@@ -3,17 +3,18 @@
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from sandbox_api import search
-from sandbox_api.auth import Caller
 from sandbox_api.cases import service as cases_service
 from sandbox_api.cases.children import ChildResource
 from sandbox_api.cases.models import Case
 from sandbox_api.errors import Unprocessable
+from sandbox_api.policy.auth import Caller
 from sandbox_api.risks.models import Risk, RiskStatus
 from sandbox_api.risks.schemas import RiskSchema
-from sandbox_api.statements import built_once_per_query
+from sandbox_api.storage import search
+from sandbox_api.storage.statements import built_once_per_query
 
-RISKS = ChildResource(Risk, RiskSchema, "risk", search.RISKS)
+SEARCH_INDEX = search.SearchIndex(Risk, ("title", "description", "mitigation", "materialised_note"))
+RISKS = ChildResource(Risk, RiskSchema, "risk", SEARCH_INDEX)
 
 
 def _check_consistency(risk: Risk) -> None:
@@ -61,7 +62,7 @@ def list_statement(*, session: Session, query: dict, caller: Caller) -> Select:
     return search.ordered(
         select(Risk).where(*conditions),
         session=session,
-        index=search.RISKS,
+        index=SEARCH_INDEX,
         query=query,
         visibility=cases_service.record_visibility(Risk.case_id, caller),
     )

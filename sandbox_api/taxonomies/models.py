@@ -3,7 +3,7 @@
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sandbox_api.db import Base
+from sandbox_api.storage.db import Base
 
 
 class Term:

@@ -2,9 +2,9 @@
 
 from flask.views import MethodView
 
-from sandbox_api.api import Blueprint
-from sandbox_api.auth import PUBLIC
-from sandbox_api.db import db
+from sandbox_api.http.api import Blueprint
+from sandbox_api.policy.auth import PUBLIC
+from sandbox_api.storage.db import db
 from sandbox_api.taxonomies import service
 from sandbox_api.taxonomies.schemas import TaxonomySchema
 

@@ -11,39 +11,39 @@ migration `0004` and the README's *Search* section.
 import re
 from dataclasses import dataclass
 
-import marshmallow as ma
 from sqlalchemy import ColumnElement, Select, Text, cast, column, func, literal_column, select, table
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Session
 
-from sandbox_api.cases.models import Case
-from sandbox_api.lessons.models import Lesson
-from sandbox_api.pagination import order_by
-from sandbox_api.rendering import json_object, key
-from sandbox_api.risks.models import Risk
-from sandbox_api.schemas import NO_NUL_PATTERN, sort_field
+from sandbox_api.storage.sql import json_object, key
+from sandbox_api.storage.statements import order_by
 
 MAX_QUERY_LENGTH = 200
+
+
 MAX_TERMS = 16
+
+
 MIN_PREFIX_LENGTH = 3
+
+
 RELEVANCE = "relevance"
+
+
 SNIPPET_WORDS = 16
+
+
 # Private-use characters mark the matched words while the snippet's text is escaped; they then become
 # the only markup in it. Nobody types them, and a stray one would only add a `<mark>`.
 _START, _STOP = 0xE000, 0xE001
+
+
 # What both engines' tokenizers treat as one token: a run of letters and digits (the underscore and all
 # punctuation separate tokens).
 _TOKEN = re.compile(r"[^\W_]+")
-_CHUNK = re.compile(r'"([^"]*)(?:"|$)|([^\s"]+)')
 
-QUERY_DESCRIPTION = f"""Full-text search: only items whose text matches, most relevant first unless `sort` is
-given. Words must all match, in any field and order; `"a quoted phrase"` matches those words in that
-order; `word*` matches words that begin with `word` (at least {MIN_PREFIX_LENGTH} letters). Everything else
-(punctuation, `AND`, `OR`, `NOT`, `-`, column names) is plain text, not an operator. At most {MAX_TERMS}
-words or phrases. English words are matched by their stem (`trained` finds `training`). Malay has no
-stemmer in either database: a Malay word matches the same word, ignoring case (and, on SQLite, accents),
-but not its affixed forms (`pelajar` does not find `pelajaran`); use a prefix (`pelajar*`) to find both.
-Common English words like `the` are ignored on PostgreSQL. Each item then carries `match`."""
+
+_CHUNK = re.compile(r'"([^"]*)(?:"|$)|([^\s"]+)')
 
 
 @dataclass(frozen=True)
@@ -91,87 +91,6 @@ def parse(text: str) -> SearchQuery:
     return SearchQuery(tuple(terms))
 
 
-class SearchText(ma.fields.String):
-    """The `q` query parameter, loaded as a `SearchQuery`."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            metadata={
-                "description": QUERY_DESCRIPTION,
-                "maxLength": MAX_QUERY_LENGTH,
-                "minLength": 1,
-                "pattern": NO_NUL_PATTERN,
-            }
-        )
-
-    def _deserialize(self, value, attr, data, **kwargs) -> SearchQuery:
-        text = super()._deserialize(value, attr, data, **kwargs)
-        if len(text) > MAX_QUERY_LENGTH:
-            raise ma.ValidationError(f"Longer than {MAX_QUERY_LENGTH} characters.")
-        if "\x00" in text:
-            raise ma.ValidationError("Must not contain NUL characters.")
-        try:
-            return parse(text)
-        except ValueError as error:
-            raise ma.ValidationError(str(error)) from None
-
-
-def search_sort_field(names: tuple[str, ...], default: str) -> ma.fields.String:
-    """`sort` of a searchable list: its fields, or `relevance`, the default when `q` is given."""
-    field = sort_field(names, default)
-    field.validators[0].choices = [*field.validators[0].choices, RELEVANCE]
-    field.metadata["enum"] = [*field.metadata["enum"], RELEVANCE]
-    field.metadata["description"] = (
-        f"Order of the items: a field name, or `-name` for descending, or `{RELEVANCE}` (most relevant first, "
-        f"only with `q`). Default: `{RELEVANCE}` with `q`, else `{default}`. The id breaks ties, so the order "
-        "is always the same."
-    )
-    return field
-
-
-class SearchableQuerySchema(ma.Schema):
-    """A list's query with `q`; sorting by relevance is the default with `q`, and refused without it."""
-
-    q = SearchText()
-
-    @ma.post_load(pass_original=True)
-    def relevance_by_default(self, data: dict, original, **kwargs) -> dict:
-        if "q" in data and "sort" not in original:
-            data["sort"] = RELEVANCE
-        if data.get("sort") == RELEVANCE and "q" not in data:
-            raise ma.ValidationError(f"`sort={RELEVANCE}` needs `q`.", "sort")
-        return data
-
-
-class MatchSchema(ma.Schema):
-    """Why a searched item matched."""
-
-    rank = ma.fields.Float(
-        dump_only=True,
-        metadata={
-            "description": "Relevance, higher is better; comparable only between the items of one response (its "
-            "scale differs between databases and between queries)."
-        },
-    )
-    snippet = ma.fields.String(
-        dump_only=True,
-        metadata={
-            "description": "A short extract of the text where it matched, the matched words between `<mark>` and "
-            "`</mark>`. The text is the registry's data with `&`, `<` and `>` escaped as HTML entities, so the "
-            "only markup is those two tags.",
-            "maxLength": 4000,
-        },
-    )
-
-
-def match_field() -> ma.fields.Nested:
-    return ma.fields.Nested(
-        MatchSchema,
-        dump_only=True,
-        metadata={"description": "Present only when the list was searched with `q`: how the item matched it."},
-    )
-
-
 @dataclass(frozen=True)
 class SearchIndex:
     """A searchable model: its searched columns (weights A, B, C as in the migration `0004`)."""
@@ -186,11 +105,6 @@ class SearchIndex:
     @property
     def fts(self) -> str:
         return f"{self.table_name}_fts"
-
-
-CASES = SearchIndex(Case, ("title", "summary", "description", "reference", "participants_description"))
-LESSONS = SearchIndex(Lesson, ("title", "statement", "recommendation", "conditions"))
-RISKS = SearchIndex(Risk, ("title", "description", "mitigation", "materialised_note"))
 
 
 def _safe_snippet(snippet, character) -> object:
@@ -371,6 +285,10 @@ def ordered(
     return statement.order_by(*order_by(index.model, sort))
 
 
+# An FTS5 table of a search index (`SearchIndex.fts`) and its shadow tables.
+_FTS_TABLE = re.compile(r"\w+_fts(_\w+)?")
+
+
 def include_in_migrations(name: str | None, type_: str, parent_names: dict) -> bool:
     """Alembic's `include_name`: the search indexes are the migration's, not the models'.
 
@@ -381,7 +299,7 @@ def include_in_migrations(name: str | None, type_: str, parent_names: dict) -> b
     if name is None:
         return True
     if type_ == "table":
-        return not any(name == index.fts or name.startswith(f"{index.fts}_") for index in (CASES, LESSONS, RISKS))
+        return _FTS_TABLE.fullmatch(name) is None
     if type_ == "column":
         return name != "search_vector"
     if type_ == "index":

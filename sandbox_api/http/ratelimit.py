@@ -18,8 +18,8 @@ from limits import RateLimitItem, WindowStats, parse, parse_many
 from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
-from sandbox_api import auth
 from sandbox_api.errors import Problem
+from sandbox_api.policy import auth
 
 EXTENSION = "sandbox_rate_limits"
 BUDGET_SCOPE = "budget"

@@ -10,9 +10,9 @@ from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, dele
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sandbox_api.auth import current_caller
-from sandbox_api.db import Base, UTCDateTime, db, utcnow
 from sandbox_api.errors import Conflict, Unprocessable
+from sandbox_api.policy.auth import current_caller
+from sandbox_api.storage.db import Base, UTCDateTime, db, utcnow
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"

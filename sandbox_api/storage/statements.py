@@ -1,15 +1,23 @@
 """List statements built once per query: the same filters, sort and caller get the same statement."""
 
 import threading
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Hashable
+from typing import Any, Protocol
 
 from cachetools import LRUCache, cached
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
-if TYPE_CHECKING:  # auth imports the pagination that imports this module
-    from sandbox_api.auth import Caller
+
+class Asker(Protocol):
+    """Who asks, as far as a statement depends on it (`policy.auth.Caller`): its role and agency."""
+
+    @property
+    def role(self) -> Hashable: ...
+
+    @property
+    def agency_id(self) -> Hashable: ...
+
 
 # Query arguments that choose a page of the list, not the list: the page's own statement binds them.
 PAGE_ARGUMENTS = frozenset({"page", "page_size"})
@@ -26,9 +34,7 @@ def frozen(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
-def question_key(
-    *, session: Session, query: dict, caller: "Caller", leaving_out: frozenset[str] = frozenset()
-) -> tuple:
+def question_key(*, session: Session, query: dict, caller: Asker, leaving_out: frozenset[str] = frozenset()) -> tuple:
     """What a request asks, as a hashable key: the database's dialect, the caller's role and agency, and
     the query's arguments (but those `leaving_out`), whatever order they came in."""
     arguments = tuple(sorted((name, frozen(value)) for name, value in query.items() if name not in leaving_out))
@@ -45,7 +51,14 @@ def built_once_per_query(build: ListStatement) -> ListStatement:
     database (a value that the data decides, such as an agency's slug, goes into the SQL as a subquery).
     """
 
-    def key(*, session: Session, query: dict, caller: "Caller") -> tuple:
+    def key(*, session: Session, query: dict, caller: Asker) -> tuple:
         return question_key(session=session, query=query, caller=caller, leaving_out=PAGE_ARGUMENTS)
 
     return cached(LRUCache(maxsize=STATEMENTS_PER_BUILDER), key=key, lock=threading.Lock())(build)
+
+
+def order_by(model, sort: str) -> tuple:
+    """ORDER BY for a `sort` value like `-created_at`, with the id as the last tie-breaker."""
+    descending = sort.startswith("-")
+    column = getattr(model, sort.lstrip("-"))
+    return (column.desc() if descending else column.asc(), model.id.desc() if descending else model.id.asc())

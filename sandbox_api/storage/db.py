@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from sandbox_api.rendering import utc_today
+from sandbox_api.storage.sql import utc_today
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

@@ -1,27 +1,12 @@
-"""Facets, Datasette-style: counts per value of named fields over a whole filtered list, in `X-Facets`."""
+"""Facets, Datasette-style: counts per value of named fields over a whole filtered list."""
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-import marshmallow as ma
-from flask import Response
-from marshmallow import validate
 from sqlalchemy import ColumnElement, Select, desc, func
 from sqlalchemy.orm import Session, aliased
 
 MAX_FACET_VALUES = 30
-HEADER = "X-Facets"
-
-FACETS_HEADER = {
-    HEADER: {
-        "description": "Sent when `facets` is given: for each facet named, the counts per value over the whole "
-        'filtered list (not just this page), as JSON: `{"sector": [{"value": "education", "count": 123}, ...]}`. '
-        f"Highest count first, then value; at most {MAX_FACET_VALUES} values per facet; a missing value is "
-        "`null`. A row with several values (e.g. a case's `sectors`) counts once under each.",
-        "schema": {"type": "string"},
-    }
-}
 
 
 @dataclass(frozen=True)
@@ -42,20 +27,6 @@ def linked(model, *, value: str, on: Callable[[object], ColumnElement[bool]]) ->
     return Facet(getattr(table, value), ((table, on(table)),))
 
 
-def facets_field(facets: Mapping[str, Facet]) -> ma.fields.List:
-    """The `facets` query parameter of a list that may be faceted by `facets`."""
-    names = list(facets)
-    return ma.fields.List(
-        ma.fields.String(validate=validate.OneOf(names), metadata={"enum": names}),
-        load_default=list,
-        validate=validate.Length(max=len(names)),
-        metadata={
-            "description": f"Count the filtered list's rows per value of this field, answered in the `{HEADER}` "
-            "header. Repeat the parameter for several fields."
-        },
-    )
-
-
 def counts(session: Session, statement: Select, facets: Mapping[str, Facet], names: list[str]) -> dict[str, list]:
     """For each facet named, `[{"value", "count"}]` over every row that `statement` (a `select(Model)`) selects;
     one GROUP BY per facet, whatever the page."""
@@ -74,12 +45,3 @@ def counts(session: Session, statement: Select, facets: Mapping[str, Facet], nam
         )
         found[name] = [{"value": value, "count": n} for value, n in session.execute(grouped)]
     return found
-
-
-def with_facets(
-    response: Response, *, session: Session, statement: Select, facets: Mapping[str, Facet], names: list[str]
-) -> Response:
-    """`response` (a page of `statement`) with the `X-Facets` header when any facet was asked for."""
-    if names:
-        response.headers[HEADER] = json.dumps(counts(session, statement, facets, names), default=str)
-    return response

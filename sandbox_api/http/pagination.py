@@ -27,9 +27,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import operators
 
-from sandbox_api.db import registry_state
-from sandbox_api.rendering import annotate, annotation_names, json_response, rendered
-from sandbox_api.statements import frozen
+from sandbox_api.http.responses import json_response
+from sandbox_api.storage.db import registry_state
+from sandbox_api.storage.rendering import annotate, annotation_names, rendered
+from sandbox_api.storage.statements import frozen
 
 # Totals of filtered lists, per process, keyed by the shape's count statement with the filter's values and
 # by the registry's state (`db.registry_state`). Every write transaction changes the version in it, so a
@@ -37,7 +38,10 @@ from sandbox_api.statements import frozen
 # cache. Counting the rows that match a filter is the largest cost of a list request
 # (shared/design/performance.md); this pays it once per filter and state.
 _totals: LRUCache = LRUCache(maxsize=4096)
+
+
 _totals_lock = threading.Lock()
+
 
 PAGINATION_HEADERS = {
     "X-Pagination": {
@@ -81,6 +85,8 @@ class _PageStatements:
 # and count statements, and SQLAlchemy's walk of each to find its compiled form, cost more than running
 # them on SQLite; built once, they find their compiled form at once (the key is memoized on them).
 _page_statements: LRUCache = LRUCache(maxsize=512)
+
+
 _page_statements_lock = threading.Lock()
 
 
@@ -226,10 +232,3 @@ def paginate(
         "Link": ", ".join(f'<{_page_url(other_args, number)}>; rel="{rel}"' for rel, number in links.items()),
     }
     return json_response(body, headers=headers)
-
-
-def order_by(model, sort: str) -> tuple:
-    """ORDER BY for a `sort` value like `-created_at`, with the id as the last tie-breaker."""
-    descending = sort.startswith("-")
-    column = getattr(model, sort.lstrip("-"))
-    return (column.desc() if descending else column.asc(), model.id.desc() if descending else model.id.asc())

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import marshmallow as ma
 from marshmallow import validate
 
+# The one import from a higher layer: the taxonomies' term lists are plain data that import nothing.
 from sandbox_api.taxonomies.data import CAPABILITIES, SECTORS, TermData, codes
 
 MAX_PAGE_SIZE = 100

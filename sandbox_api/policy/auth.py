@@ -1,15 +1,50 @@
-"""API keys, roles, the policy that every route declares, and the current caller."""
+"""Roles, the policy that every route declares, and the current caller, identified by its API key.
 
+Keys themselves are a resource (`keys/`); the app hands their registry to `init_app`, so that this layer
+imports no resource."""
+
+import enum
 import uuid
 from dataclasses import dataclass
+from typing import Protocol
 
 from flask import Flask, Response, current_app, g, has_app_context, request
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
-from sandbox_api.db import db
 from sandbox_api.errors import Forbidden, Unauthorized
-from sandbox_api.keys import service as keys_service
-from sandbox_api.keys.models import Role
+from sandbox_api.storage.db import db
+
+KEY_REGISTRY = "key_registry"
+
+
+class Role(enum.StrEnum):
+    """What an API key may do: `admin` manages agencies and keys, `naio` reviews and publishes, `agency`
+    keeps its own agency's cases."""
+
+    ADMIN = "admin"
+    NAIO = "naio"
+    AGENCY = "agency"
+
+
+class AuthenticatedKey(Protocol):
+    id: uuid.UUID
+    role: str
+    agency_id: uuid.UUID | None
+
+
+class KeyRegistry(Protocol):
+    """What authentication needs of the API keys (implemented by `keys.service`)."""
+
+    def authenticate(self, *, session: Session, token: str) -> AuthenticatedKey | None: ...
+
+    def use_is_due(self, key: AuthenticatedKey) -> bool: ...
+
+    def note_use(self, *, session: Session, key_id: uuid.UUID) -> None: ...
+
+
+def _keys() -> KeyRegistry:
+    return current_app.extensions[KEY_REGISTRY]
 
 
 @dataclass(frozen=True)
@@ -78,10 +113,10 @@ def _caller_from_header() -> Caller:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("The Authorization header must be `Bearer <key>`.")
-    key = keys_service.authenticate(session=db.session, token=token.strip())
+    key = _keys().authenticate(session=db.session, token=token.strip())
     if key is None:
         raise Unauthorized("The API key is unknown, expired or revoked.")
-    if keys_service.use_is_due(key):
+    if _keys().use_is_due(key):
         g.key_use_to_note = key.id
     return Caller(key_id=key.id, role=Role(key.role), agency_id=key.agency_id)
 
@@ -112,7 +147,7 @@ def note_key_use(response: Response) -> Response:
     session = db.session
     try:
         session.rollback()  # what a view left uncommitted is never committed here
-        keys_service.note_use(session=session, key_id=key_id)
+        _keys().note_use(session=session, key_id=key_id)
         session.commit()
     except SQLAlchemyError:
         session.rollback()
@@ -120,6 +155,7 @@ def note_key_use(response: Response) -> Response:
     return response
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, *, keys: KeyRegistry) -> None:
+    app.extensions[KEY_REGISTRY] = keys
     app.before_request(authorize_request)
     app.after_request(note_key_use)

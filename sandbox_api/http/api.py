@@ -14,17 +14,11 @@ from flask_smorest.etag import _get_etag_ctx
 from flask_smorest.utils import deepupdate, load_info_from_docstring, prepare_response
 from webargs.flaskparser import FlaskParser
 
-from sandbox_api import idempotency
-from sandbox_api.auth import Policy
-from sandbox_api.errors import (
-    PROBLEM_CONTENT_TYPE,
-    NotModified,
-    PreconditionFailed,
-    PreconditionRequired,
-    ProblemSchema,
-    register_error_handlers,
-)
-from sandbox_api.rendering import etag_of
+from sandbox_api.errors import PreconditionFailed, PreconditionRequired
+from sandbox_api.http import idempotency
+from sandbox_api.http.problem_details import PROBLEM_CONTENT_TYPE, NotModified, ProblemSchema, register_error_handlers
+from sandbox_api.http.responses import etag_of
+from sandbox_api.policy.auth import Policy
 
 BEARER_SCHEME = "bearerAuth"
 # Errors any operation may answer, whatever it does.

@@ -1,0 +1,1 @@
+"""Wire format shared by the resources' schemas: common fields and the search query."""

@@ -1,0 +1,96 @@
+"""The `q` query parameter and the `match` member of a searched list."""
+
+import marshmallow as ma
+
+from sandbox_api.storage.search import MAX_QUERY_LENGTH, MAX_TERMS, MIN_PREFIX_LENGTH, RELEVANCE, SearchQuery, parse
+from sandbox_api.wire.fields import NO_NUL_PATTERN, sort_field
+
+QUERY_DESCRIPTION = f"""Full-text search: only items whose text matches, most relevant first unless `sort` is
+given. Words must all match, in any field and order; `"a quoted phrase"` matches those words in that
+order; `word*` matches words that begin with `word` (at least {MIN_PREFIX_LENGTH} letters). Everything else
+(punctuation, `AND`, `OR`, `NOT`, `-`, column names) is plain text, not an operator. At most {MAX_TERMS}
+words or phrases. English words are matched by their stem (`trained` finds `training`). Malay has no
+stemmer in either database: a Malay word matches the same word, ignoring case (and, on SQLite, accents),
+but not its affixed forms (`pelajar` does not find `pelajaran`); use a prefix (`pelajar*`) to find both.
+Common English words like `the` are ignored on PostgreSQL. Each item then carries `match`."""
+
+
+class SearchText(ma.fields.String):
+    """The `q` query parameter, loaded as a `SearchQuery`."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            metadata={
+                "description": QUERY_DESCRIPTION,
+                "maxLength": MAX_QUERY_LENGTH,
+                "minLength": 1,
+                "pattern": NO_NUL_PATTERN,
+            }
+        )
+
+    def _deserialize(self, value, attr, data, **kwargs) -> SearchQuery:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if len(text) > MAX_QUERY_LENGTH:
+            raise ma.ValidationError(f"Longer than {MAX_QUERY_LENGTH} characters.")
+        if "\x00" in text:
+            raise ma.ValidationError("Must not contain NUL characters.")
+        try:
+            return parse(text)
+        except ValueError as error:
+            raise ma.ValidationError(str(error)) from None
+
+
+def search_sort_field(names: tuple[str, ...], default: str) -> ma.fields.String:
+    """`sort` of a searchable list: its fields, or `relevance`, the default when `q` is given."""
+    field = sort_field(names, default)
+    field.validators[0].choices = [*field.validators[0].choices, RELEVANCE]
+    field.metadata["enum"] = [*field.metadata["enum"], RELEVANCE]
+    field.metadata["description"] = (
+        f"Order of the items: a field name, or `-name` for descending, or `{RELEVANCE}` (most relevant first, "
+        f"only with `q`). Default: `{RELEVANCE}` with `q`, else `{default}`. The id breaks ties, so the order "
+        "is always the same."
+    )
+    return field
+
+
+class SearchableQuerySchema(ma.Schema):
+    """A list's query with `q`; sorting by relevance is the default with `q`, and refused without it."""
+
+    q = SearchText()
+
+    @ma.post_load(pass_original=True)
+    def relevance_by_default(self, data: dict, original, **kwargs) -> dict:
+        if "q" in data and "sort" not in original:
+            data["sort"] = RELEVANCE
+        if data.get("sort") == RELEVANCE and "q" not in data:
+            raise ma.ValidationError(f"`sort={RELEVANCE}` needs `q`.", "sort")
+        return data
+
+
+class MatchSchema(ma.Schema):
+    """Why a searched item matched."""
+
+    rank = ma.fields.Float(
+        dump_only=True,
+        metadata={
+            "description": "Relevance, higher is better; comparable only between the items of one response (its "
+            "scale differs between databases and between queries)."
+        },
+    )
+    snippet = ma.fields.String(
+        dump_only=True,
+        metadata={
+            "description": "A short extract of the text where it matched, the matched words between `<mark>` and "
+            "`</mark>`. The text is the registry's data with `&`, `<` and `>` escaped as HTML entities, so the "
+            "only markup is those two tags.",
+            "maxLength": 4000,
+        },
+    )
+
+
+def match_field() -> ma.fields.Nested:
+    return ma.fields.Nested(
+        MatchSchema,
+        dump_only=True,
+        metadata={"description": "Present only when the list was searched with `q`: how the item matched it."},
+    )
