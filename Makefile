@@ -27,6 +27,7 @@ lint: install
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/python -m mypy
 
 format: install
 	$(BIN)/python -m ruff check --fix .

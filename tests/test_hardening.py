@@ -9,6 +9,7 @@ import uuid
 import pytest
 import redis
 from flask import Flask
+from limits.errors import ConfigurationError
 
 from sandbox_api import create_app
 from sandbox_api.config import TestConfig
@@ -163,6 +164,11 @@ def test_the_sweeping_thread_ends_with_its_storage():
     sweeper.join(timeout=SweptMemoryStorage.SWEEP_SECONDS * 3)
 
     assert not sweeper.is_alive()
+
+
+def test_an_asyncio_rate_limit_storage_is_refused_at_startup(engine, connection):
+    with pytest.raises(ConfigurationError, match="asyncio storage"):
+        app_with(engine, connection, RATELIMIT_STORAGE_URI="async+memory://")
 
 
 @pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL is not set: the shared-storage test needs Redis")

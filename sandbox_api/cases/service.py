@@ -46,7 +46,7 @@ def visibility(caller: Caller) -> ColumnElement[bool] | None:
         return None
     if caller.role == Role.AGENCY:
         return or_(Case.published, Case.lead_agency_id == caller.agency_id)
-    return Case.published
+    return Case.published.expression
 
 
 def visible(statement: Select, caller: Caller) -> Select:
@@ -208,7 +208,7 @@ def _within(column, start: date | None, end: date | None) -> list:
 def record_conditions(case_id, *, query: dict) -> list[ColumnElement[bool]]:
     """What the `sector` and `capability` filters of lists of records across cases (risks, outcomes) ask of
     each record's case. `case_id` is the record's column."""
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if query.get("sector"):
         conditions.append(exists().where(CaseSector.case_id == case_id, CaseSector.sector_code.in_(query["sector"])))
     if query.get("capability"):
@@ -247,7 +247,7 @@ def list_statement(*, session: Session, query: dict, caller: Caller) -> Select:
     if "personal_data" in query:
         conditions.append(Case.personal_data.is_(query["personal_data"]))
     if "review_overdue" in query:
-        conditions.append(Case.review_overdue if query["review_overdue"] else ~Case.review_overdue)
+        conditions.append(Case.review_overdue.expression if query["review_overdue"] else ~Case.review_overdue)
     for name in ("planned_start", "planned_end", "actual_start", "actual_end", "next_review_due"):
         conditions.extend(_within(getattr(Case, name), query.get(f"{name}_from"), query.get(f"{name}_to")))
     return search.ordered(select(Case).where(*conditions), session=session, index=SEARCH_INDEX, query=query)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from flask import Blueprint, Flask, Response, current_app, g, request
 from limits import RateLimitItem, WindowStats, parse, parse_many
+from limits.errors import ConfigurationError
 from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
@@ -38,7 +39,8 @@ class SweptMemoryStorage(MemoryStorage):
     The stock storage expires counts from a 10 ms `threading.Timer`, and starts a new one on the first
     count after the last has fired: under steady traffic, a thread every 10 ms in each worker, and starting
     one waits for it to run (README, "What hardening costs"). Here `timer` is one thread for the storage's
-    life, always alive, so the stock storage never schedules another. A caller's own count is dropped as
+    life (a timer that fires at once and then sweeps), always alive, so the stock storage never schedules
+    another. A caller's own count is dropped as
     soon as it is read after its window (limits' `get`); the sweep drops the counts of callers that do not
     come back, every `SWEEP_SECONDS`, so memory stays bounded by the callers of one window. The thread
     ends with the storage.
@@ -50,9 +52,9 @@ class SweptMemoryStorage(MemoryStorage):
     def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options) -> None:
         super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
         self.timer.cancel()
-        self.timer = threading.Thread(
-            target=_sweep_while_alive, args=(weakref.ref(self),), name="rate-limit-sweep", daemon=True
-        )
+        self.timer = threading.Timer(0, _sweep_while_alive, args=(weakref.ref(self),))
+        self.timer.name = "rate-limit-sweep"
+        self.timer.daemon = True
         self.timer.start()
 
     def sweep(self) -> None:
@@ -84,8 +86,15 @@ class RateLimits:
 
     @classmethod
     def from_config(cls, config) -> "RateLimits":
+        storage = storage_from_string(config["RATELIMIT_STORAGE_URI"])
+        if not isinstance(storage, Storage):
+            # An `async+...` storage: its counts are coroutines, which this module never awaits.
+            raise ConfigurationError(
+                f"RATELIMIT_STORAGE_URI {config['RATELIMIT_STORAGE_URI']!r} is an asyncio storage; "
+                "the rate limits need a synchronous one (`swept-memory://`, `redis://...`)."
+            )
         return cls(
-            storage=storage_from_string(config["RATELIMIT_STORAGE_URI"]),
+            storage=storage,
             budget=parse_many(config["RATELIMIT_APPLICATION"]),
             failed_authentication=parse(config["RATELIMIT_FAILED_AUTHENTICATION"]),
             key_prefix=config["RATELIMIT_KEY_PREFIX"],

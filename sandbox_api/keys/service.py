@@ -60,7 +60,9 @@ def _check_holder(session: Session, role: Role, agency_id: uuid.UUID | None) -> 
     # Locking the agency serialises concurrent creations for it, so the limit holds under races.
     if session.scalar(select(Agency.id).where(Agency.id == agency_id).with_for_update()) is None:
         raise Unprocessable("`agency_id` names no agency.", errors={"json": {"agency_id": ["No such agency."]}})
-    active = session.scalar(select(func.count()).where(ApiKey.agency_id == agency_id, is_active(utcnow())))
+    active = session.execute(
+        select(func.count()).where(ApiKey.agency_id == agency_id, is_active(utcnow()))
+    ).scalar_one()
     if active >= MAX_ACTIVE_AGENCY_KEYS:
         raise Conflict(
             f"The agency already holds {MAX_ACTIVE_AGENCY_KEYS} working keys: revoke one before creating another."

@@ -172,12 +172,12 @@ LESSON_SORT_FIELDS = ("created_at", "title", "kind")
 
 
 def _lesson_sort() -> ma.fields.String:
-    field = search_sort_field(LESSON_SORT_FIELDS, "-created_at")
-    field.metadata["description"] += (
-        " With `for_sector` the default is its ranking; an explicit `sort` orders the ranked lessons instead, "
-        "each still carrying its `ranking`."
+    return search_sort_field(
+        LESSON_SORT_FIELDS,
+        "-created_at",
+        note=" With `for_sector` the default is its ranking; an explicit `sort` orders the ranked lessons instead, "
+        "each still carrying its `ranking`.",
     )
-    return field
 
 
 class CaseLessonListQuerySchema(ListQuerySchema):

@@ -2,22 +2,25 @@
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, desc, func
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import QueryableAttribute, Session, aliased
 
 MAX_FACET_VALUES = 30
+
+_Model = TypeVar("_Model")
 
 
 @dataclass(frozen=True)
 class Facet:
     """Where one field's values are: `value`, reached from the listed model through `joins` (target, onclause)."""
 
-    value: ColumnElement
-    joins: tuple[tuple[object, ColumnElement[bool]], ...] = ()
+    value: ColumnElement[Any] | QueryableAttribute[Any]
+    joins: tuple[tuple[type[Any], ColumnElement[bool]], ...] = ()
 
 
-def linked(model, *, value: str, on: Callable[[object], ColumnElement[bool]]) -> Facet:
+def linked(model: type[_Model], *, value: str, on: Callable[[type[_Model]], ColumnElement[bool]]) -> Facet:
     """A facet whose values are in another table (a link table, a parent), joined by `on(table)`.
 
     The table is aliased, so that the list's own filters, which may test the same table in correlated
@@ -30,7 +33,7 @@ def linked(model, *, value: str, on: Callable[[object], ColumnElement[bool]]) ->
 def counts(session: Session, statement: Select, facets: Mapping[str, Facet], names: list[str]) -> dict[str, list]:
     """For each facet named, `[{"value", "count"}]` over every row that `statement` (a `select(Model)`) selects;
     one GROUP BY per facet, whatever the page."""
-    found = {}
+    found: dict[str, list] = {}
     for name in dict.fromkeys(names):
         facet = facets[name]
         count = func.count()

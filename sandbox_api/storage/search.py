@@ -10,8 +10,9 @@ migration `0004` and the README's *Search* section.
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Text, cast, column, func, literal_column, select, table
+from sqlalchemy import ColumnClause, ColumnElement, Select, Text, cast, column, func, literal_column, select, table
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Session
 
@@ -93,9 +94,10 @@ def parse(text: str) -> SearchQuery:
 
 @dataclass(frozen=True)
 class SearchIndex:
-    """A searchable model: its searched columns (weights A, B, C as in the migration `0004`)."""
+    """A searchable model (a mapped class with an `id`): its searched columns (weights A, B, C as in the
+    migration `0004`)."""
 
-    model: type
+    model: type[Any]
     columns: tuple[str, ...]
 
     @property
@@ -136,7 +138,7 @@ def _sqlite(statement: Select, index: SearchIndex, search: SearchQuery) -> tuple
     # Joined for the filter and the ranking: FTS5 finds the matching rowids and ranks them (bm25 with the
     # column weights the migration configured as the table's `rank`) in one pass.
     fts = table(index.fts, column("rowid"), column(index.fts), column("rank"))
-    row = literal_column(f"{index.table_name}.rowid")
+    row: ColumnClause[Any] = literal_column(f"{index.table_name}.rowid")
     statement = statement.join(fts, fts.c.rowid == row).where(_fts5_match(fts, index, search))
     # The annotation reads the index again for just its row: the page's rows are chosen first (pagination),
     # so snippets are made for those rows only.
@@ -162,9 +164,9 @@ def words(text: str) -> list[str]:
     return list(dict.fromkeys(token.lower() for token in _TOKEN.findall(text)))
 
 
-def _tsquery(search: SearchQuery):
-    english = literal_column("'english'::regconfig")
-    query = None
+def _tsquery(search: SearchQuery) -> ColumnElement[Any] | None:
+    english: ColumnClause[Any] = literal_column("'english'::regconfig")
+    query: ColumnElement[Any] | None = None
     for term in search.terms:
         if term.prefix:
             part = func.to_tsquery(english, f"{term.tokens[0]}:*")
@@ -179,7 +181,7 @@ def _postgresql_match(index: SearchIndex, search: SearchQuery) -> ColumnElement:
     vector = _search_vector(index)
     query = _tsquery(search)
     text = func.concat_ws(literal_column("' … '"), *(getattr(index.model, name) for name in index.columns))
-    options = literal_column(
+    options: ColumnClause[Any] = literal_column(
         f'\'MaxFragments=2, MaxWords={SNIPPET_WORDS}, MinWords=6, FragmentDelimiter=" … ", '
         f"StartSel=' || chr({_START}) || ', StopSel=' || chr({_STOP})"
     )

@@ -103,16 +103,20 @@ def updated_at_field() -> Timestamp:
     return Timestamp(dump_only=True, metadata={"description": "When it last changed (UTC)."})
 
 
-def sort_field(names: tuple[str, ...], default: str) -> ma.fields.String:
-    allowed = [*names, *(f"-{name}" for name in names)]
+def sort_field(
+    names: tuple[str, ...], default: str, *, others: tuple[str, ...] = (), description: str | None = None
+) -> ma.fields.String:
+    """`sort` of a list: its field names, ascending or descending (`-name`), and any `others` as given."""
+    allowed = [*names, *(f"-{name}" for name in names), *others]
+    if description is None:
+        description = (
+            f"Order of the items: a field name, or `-name` for descending (default `{default}`). "
+            "The id breaks ties, so the order is always the same."
+        )
     return ma.fields.String(
         load_default=default,
         validate=validate.OneOf(allowed),
-        metadata={
-            "description": f"Order of the items: a field name, or `-name` for descending (default `{default}`). "
-            "The id breaks ties, so the order is always the same.",
-            "enum": allowed,
-        },
+        metadata={"description": description, "enum": allowed},
     )
 
 

@@ -15,12 +15,15 @@ but not its affixed forms (`pelajar` does not find `pelajaran`); use a prefix (`
 Common English words like `the` are ignored on PostgreSQL. Each item then carries `match`."""
 
 
-class SearchText(ma.fields.String):
-    """The `q` query parameter, loaded as a `SearchQuery`."""
+class SearchText(ma.fields.Field[SearchQuery]):
+    """The `q` query parameter: a string on the wire, loaded as a `SearchQuery`."""
 
     def __init__(self) -> None:
+        self._text = ma.fields.String()
         super().__init__(
             metadata={
+                # Not a `String` subclass, whose value is a `str`: the OpenAPI type is given here instead.
+                "type": "string",
                 "description": QUERY_DESCRIPTION,
                 "maxLength": MAX_QUERY_LENGTH,
                 "minLength": 1,
@@ -29,7 +32,7 @@ class SearchText(ma.fields.String):
         )
 
     def _deserialize(self, value, attr, data, **kwargs) -> SearchQuery:
-        text = super()._deserialize(value, attr, data, **kwargs)
+        text = self._text.deserialize(value, attr, data, **kwargs)
         if len(text) > MAX_QUERY_LENGTH:
             raise ma.ValidationError(f"Longer than {MAX_QUERY_LENGTH} characters.")
         if "\x00" in text:
@@ -40,17 +43,19 @@ class SearchText(ma.fields.String):
             raise ma.ValidationError(str(error)) from None
 
 
-def search_sort_field(names: tuple[str, ...], default: str) -> ma.fields.String:
-    """`sort` of a searchable list: its fields, or `relevance`, the default when `q` is given."""
-    field = sort_field(names, default)
-    field.validators[0].choices = [*field.validators[0].choices, RELEVANCE]
-    field.metadata["enum"] = [*field.metadata["enum"], RELEVANCE]
-    field.metadata["description"] = (
-        f"Order of the items: a field name, or `-name` for descending, or `{RELEVANCE}` (most relevant first, "
-        f"only with `q`). Default: `{RELEVANCE}` with `q`, else `{default}`. The id breaks ties, so the order "
-        "is always the same."
+def search_sort_field(names: tuple[str, ...], default: str, *, note: str = "") -> ma.fields.String:
+    """`sort` of a searchable list: its fields, or `relevance`, the default when `q` is given; `note` ends its
+    description."""
+    return sort_field(
+        names,
+        default,
+        others=(RELEVANCE,),
+        description=(
+            f"Order of the items: a field name, or `-name` for descending, or `{RELEVANCE}` (most relevant first, "
+            f"only with `q`). Default: `{RELEVANCE}` with `q`, else `{default}`. The id breaks ties, so the order "
+            f"is always the same.{note}"
+        ),
     )
-    return field
 
 
 class SearchableQuerySchema(ma.Schema):
