@@ -3,7 +3,19 @@ terms as reasons."""
 
 import uuid
 
-from sqlalchemy import Integer, Select, String, Text, cast, func, literal, literal_column, select, union_all
+from sqlalchemy import (
+    Integer,
+    ScalarSelect,
+    Select,
+    String,
+    Text,
+    cast,
+    func,
+    literal,
+    literal_column,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from sandbox_api.cases import service as cases_service
@@ -65,12 +77,12 @@ def distinctive_words(session: Session, target: Case, caller: Caller) -> list[st
 
     seen = cases_service.visibility(caller)
 
-    def capped_count(condition, cap: int):
+    def capped_count(condition, cap: int) -> ScalarSelect[int]:
         matches = select(literal(1)).select_from(Case).where(condition)
         if seen is not None:
             matches = matches.where(seen)
-        matches = matches.limit(cap).subquery()
-        return select(func.count()).select_from(matches).scalar_subquery()
+        capped = matches.limit(cap).subquery()
+        return select(func.count()).select_from(capped).scalar_subquery()
 
     counts = session.execute(
         select(

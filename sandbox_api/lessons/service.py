@@ -92,8 +92,8 @@ def _adopting_sectors(caller: Caller, result: AdoptionResult) -> ColumnElement:
     condition = cases_service.visibility(caller)
     if condition is not None:
         sectors = sectors.where(condition)
-    sectors = sectors.subquery()
-    return select(text_list_agg(sectors.c.sector)).scalar_subquery()
+    listed = sectors.subquery()
+    return select(text_list_agg(listed.c.sector)).scalar_subquery()
 
 
 def _counted(count: ColumnElement, singular: str, plural: str) -> ColumnElement:
@@ -206,7 +206,7 @@ def _ranking(sector: str, caller: Caller) -> tuple[tuple, ColumnElement]:
 def list_statement(*, session: Session, query: dict, caller: Caller) -> Select:
     """Lessons across all cases that the caller may see, filtered as documented on `GET /api/v1/lessons`;
     with `for_sector`, ranked for that sector, each with its `ranking`."""
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     sector = query.get("for_sector")
     if sector:
         # Driven by the (sector, lesson) index: only the lessons that apply to the sector are ranked at all.
@@ -324,7 +324,7 @@ def curate(*, session: Session, lesson: Lesson, curation: Curation) -> bool:
 
 def record(session: Session, *, lesson: Lesson, action: str, before: str, after: str, note: str | None) -> None:
     """Audit a write to a lesson made outside its case's routes (curation)."""
-    case = session.get(Case, lesson.case_id)
+    case = session.get_one(Case, lesson.case_id)
     cases_service.record(
         session,
         case=case,

@@ -1,6 +1,6 @@
 """Rules about outcomes: figures belong to quantitative outcomes."""
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 
 from sandbox_api.cases import service as cases_service
@@ -50,7 +50,7 @@ def list_statement(*, session: Session, query: dict, caller: Caller) -> Select:
     if query.get("evidence_grade"):
         # The grade follows from the method: filtering on methods lets the database use their index.
         methods &= {method for method, grade in EVIDENCE_GRADES.items() if grade in query["evidence_grade"]}
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if query.get("method") or query.get("evidence_grade"):
         conditions.append(Outcome.method.in_(sorted(methods)))
     if "attained" in query:

@@ -6,7 +6,7 @@ imports no resource."""
 import enum
 import uuid
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from flask import Flask, Response, current_app, g, has_app_context, request
 from sqlalchemy.exc import SQLAlchemyError
@@ -28,22 +28,33 @@ class Role(enum.StrEnum):
 
 
 class AuthenticatedKey(Protocol):
-    id: uuid.UUID
-    role: str
-    agency_id: uuid.UUID | None
+    """What authentication reads of a key."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def agency_id(self) -> uuid.UUID | None: ...
 
 
-class KeyRegistry(Protocol):
-    """What authentication needs of the API keys (implemented by `keys.service`)."""
+_Key = TypeVar("_Key", bound=AuthenticatedKey)
 
-    def authenticate(self, *, session: Session, token: str) -> AuthenticatedKey | None: ...
 
-    def use_is_due(self, key: AuthenticatedKey) -> bool: ...
+class KeyRegistry(Protocol[_Key]):
+    """What authentication needs of the API keys (implemented by `keys.service`): `use_is_due` is asked of
+    a key that `authenticate` returned."""
+
+    def authenticate(self, *, session: Session, token: str) -> _Key | None: ...
+
+    def use_is_due(self, key: _Key) -> bool: ...
 
     def note_use(self, *, session: Session, key_id: uuid.UUID) -> None: ...
 
 
-def _keys() -> KeyRegistry:
+def _keys() -> KeyRegistry[Any]:
     return current_app.extensions[KEY_REGISTRY]
 
 
@@ -113,10 +124,14 @@ def _caller_from_header() -> Caller:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("The Authorization header must be `Bearer <key>`.")
-    key = _keys().authenticate(session=db.session, token=token.strip())
+    return _caller_with_key(_keys(), token.strip())
+
+
+def _caller_with_key(keys: KeyRegistry[_Key], token: str) -> Caller:
+    key = keys.authenticate(session=db.session, token=token)
     if key is None:
         raise Unauthorized("The API key is unknown, expired or revoked.")
-    if _keys().use_is_due(key):
+    if keys.use_is_due(key):
         g.key_use_to_note = key.id
     return Caller(key_id=key.id, role=Role(key.role), agency_id=key.agency_id)
 
@@ -155,7 +170,7 @@ def note_key_use(response: Response) -> Response:
     return response
 
 
-def init_app(app: Flask, *, keys: KeyRegistry) -> None:
+def init_app(app: Flask, *, keys: KeyRegistry[_Key]) -> None:
     app.extensions[KEY_REGISTRY] = keys
     app.before_request(authorize_request)
     app.after_request(note_key_use)
