@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)
 
-.PHONY: install run test lint format openapi bench clean
+.PHONY: install run test lint format openapi migration bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,15 @@ format: install
 ## Regenerate the committed OpenAPI document from the code.
 openapi: install
 	$(BIN)/python -m flask --app wsgi openapi write --format=json openapi/openapi.json
+
+## A new migration from what the models changed: make migration message="case budget" (review it before committing).
+MIGRATION_DB := sqlite:///$(CURDIR)/instance/migration-scratch.sqlite3
+migration: install
+	mkdir -p instance && rm -f instance/migration-scratch.sqlite3
+	DATABASE_URL=$(MIGRATION_DB) $(BIN)/alembic upgrade head
+	DATABASE_URL=$(MIGRATION_DB) $(BIN)/alembic revision --autogenerate \
+	  --rev-id $$(printf %04d $$(( $$(ls migrations/versions/*.py | wc -l) + 1 ))) -m "$(message)"
+	rm -f instance/migration-scratch.sqlite3
 
 ## Load benchmarks (not tests): see bench/README.md. Datasette, the peer measured, gets its own virtualenv.
 DATASETTE_VENV := .bench/datasette-venv

@@ -5,6 +5,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueConstraint, func, select
+from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from sandbox_api.cases.models import Case
@@ -12,7 +13,7 @@ from sandbox_api.outcomes.models import Outcome
 from sandbox_api.risks.models import Risk
 from sandbox_api.storage.db import Base, JSONDocument, UTCDateTime, str_enum, utcnow
 from sandbox_api.storage.facets import Facet, linked
-from sandbox_api.storage.sql import json_array_of, json_embed, json_object, key, uuid_text
+from sandbox_api.storage.rendering import Members
 
 
 class LessonKind(enum.StrEnum):
@@ -128,12 +129,28 @@ class Lesson(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    # The link rows, for writes. Reads render the SQL expressions below (see rendering.py).
-    sector_links: Mapped[list[LessonSector]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
-    principle_links: Mapped[list[LessonPrinciple]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
-    risk_domain_links: Mapped[list[LessonRiskDomain]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
-    evidence_outcomes: Mapped[list[Outcome]] = relationship(secondary=lesson_outcome_evidence, passive_deletes=True)
-    evidence_risks: Mapped[list[Risk]] = relationship(secondary=lesson_risk_evidence, passive_deletes=True)
+    # The link rows. Reads render the schema's fields from these (see storage/rendering.py).
+    sector_links: Mapped[list[LessonSector]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by=LessonSector.sector_code
+    )
+    principle_links: Mapped[list[LessonPrinciple]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by=LessonPrinciple.principle_code
+    )
+    risk_domain_links: Mapped[list[LessonRiskDomain]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by=LessonRiskDomain.domain_code
+    )
+    evidence_outcomes: Mapped[list[Outcome]] = relationship(
+        secondary=lesson_outcome_evidence, passive_deletes=True, order_by=Outcome.id
+    )
+    evidence_risks: Mapped[list[Risk]] = relationship(
+        secondary=lesson_risk_evidence, passive_deletes=True, order_by=Risk.id
+    )
+    applies_to_sectors: AssociationProxy[list[str]] = association_proxy("sector_links", "sector_code")
+    principles: AssociationProxy[list[str]] = association_proxy("principle_links", "principle_code")
+    risk_domains: AssociationProxy[list[str]] = association_proxy("risk_domain_links", "domain_code")
+    evidence_outcome_ids: AssociationProxy[list[uuid.UUID]] = association_proxy("evidence_outcomes", "id")
+    evidence_risk_ids: AssociationProxy[list[uuid.UUID]] = association_proxy("evidence_risks", "id")
+    evidence = Members("evidence_")
 
     origin_sector: Mapped[str] = column_property(
         select(Case.primary_sector).where(Case.id == case_id).scalar_subquery(), deferred=True
@@ -147,43 +164,6 @@ class Lesson(Base):
         .join(Case, Case.id == LessonAdoption.adopting_case_id)
         .where(LessonAdoption.lesson_id == id, Case.published)
         .scalar_subquery(),
-        deferred=True,
-    )
-    applies_to_sectors: Mapped[list[str]] = column_property(
-        json_array_of(LessonSector.sector_code, where=LessonSector.lesson_id == id, order_by=LessonSector.sector_code),
-        deferred=True,
-    )
-    principles: Mapped[list[str]] = column_property(
-        json_array_of(
-            LessonPrinciple.principle_code,
-            where=LessonPrinciple.lesson_id == id,
-            order_by=LessonPrinciple.principle_code,
-        ),
-        deferred=True,
-    )
-    risk_domains: Mapped[list[str]] = column_property(
-        json_array_of(
-            LessonRiskDomain.domain_code, where=LessonRiskDomain.lesson_id == id, order_by=LessonRiskDomain.domain_code
-        ),
-        deferred=True,
-    )
-    evidence: Mapped[dict] = column_property(
-        json_object(
-            key("outcome_ids"),
-            json_array_of(
-                uuid_text(lesson_outcome_evidence.c.outcome_id),
-                where=lesson_outcome_evidence.c.lesson_id == id,
-                order_by=lesson_outcome_evidence.c.outcome_id,
-            ),
-            key("risk_ids"),
-            json_array_of(
-                uuid_text(lesson_risk_evidence.c.risk_id),
-                where=lesson_risk_evidence.c.lesson_id == id,
-                order_by=lesson_risk_evidence.c.risk_id,
-            ),
-            key("urls"),
-            json_embed(evidence_urls),
-        ),
         deferred=True,
     )
 

@@ -9,11 +9,99 @@ from functools import cache
 
 import marshmallow as ma
 from sqlalchemy import ColumnElement, Label, Select, Text, case, cast, func, literal_column, type_coerce
+from sqlalchemy.ext.associationproxy import AssociationProxyInstance
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import RelationshipProperty, Session
 from sqlalchemy.sql.visitors import InternalTraversal
 
-from sandbox_api.storage.sql import json_bool, json_embed, json_object, key, timestamp_text, uuid_text
+from sandbox_api.storage.sql import json_array_of, json_bool, json_embed, json_object, key, timestamp_text, uuid_text
+
+
+class Members:
+    """A nested object made of the model's attributes named `<prefix><member>`, one per field of the nested
+    schema that renders it: the schema decides the members, so a field added to it needs only its column.
+    `present` names the attribute whose null makes the whole object null."""
+
+    def __init__(self, prefix: str, *, present: str | None = None) -> None:
+        self.prefix = prefix
+        self.present = present
+
+    def __get__(self, instance, owner):
+        if instance is None:
+            return self
+        if self.present is not None and getattr(instance, self.present) is None:
+            return None
+        return _MembersOf(instance, self.prefix)
+
+
+class _MembersOf:
+    """An instance's members, read as attributes (what `Schema.dump` reads)."""
+
+    def __init__(self, instance, prefix: str) -> None:
+        self._instance = instance
+        self._prefix = prefix
+
+    def __getattr__(self, name: str):
+        return getattr(self._instance, self._prefix + name)
+
+
+def _nested_schema(field: ma.fields.Field) -> ma.Schema | None:
+    """The schema of a `Nested` field, or of a `List` of them."""
+    if isinstance(field, ma.fields.List):
+        field = field.inner
+    return field.schema if isinstance(field, ma.fields.Nested) else None
+
+
+def _related_rows(field: ma.fields.Field, relationship: RelationshipProperty) -> ColumnElement:
+    """The JSON array of the related rows, each rendered by the nested schema, in the relationship's order."""
+    schema = _nested_schema(field)
+    if schema is None or relationship.secondary is not None:
+        raise TypeError(f"`{relationship}` renders only as a list of a nested schema, over a foreign key")
+    order_by = relationship.order_by
+    if not order_by or len(order_by) != 1:
+        raise TypeError(f"`{relationship}` needs one `order_by` column: the order its rows are listed in")
+    members = _json_object(schema.dump_fields, relationship.mapper.class_)
+    return json_array_of(members, where=relationship.primaryjoin, order_by=order_by[0])
+
+
+def _proxied_values(field: ma.fields.Field, proxy: AssociationProxyInstance) -> ColumnElement:
+    """The JSON array of one attribute of the related rows (an association proxy), in the relationship's order."""
+    if not isinstance(field, ma.fields.List):
+        raise TypeError(f"`{proxy}` renders only as a list")
+    relationship = proxy.local_attr.property
+    value = getattr(proxy.target_class, proxy.value_attr).expression
+    if relationship.secondary is not None:
+        # The link table holds the related row's key: read it there, without joining the related table.
+        value = dict(relationship.secondary_synchronize_pairs)[value]
+        order_by = value
+    elif relationship.order_by and len(relationship.order_by) == 1:
+        order_by = relationship.order_by[0]
+    else:
+        raise TypeError(f"`{relationship}` needs one `order_by` column: the order its values are listed in")
+    return json_array_of(_as_json(field.inner, value), where=relationship.primaryjoin, order_by=order_by)
+
+
+def _members(field: ma.fields.Field, members: Members, model) -> ColumnElement:
+    schema = _nested_schema(field)
+    if schema is None or isinstance(field, ma.fields.List):
+        raise TypeError(f"`{members.prefix}*` renders only as one nested object")
+    rendered = _json_object(schema.dump_fields, model, prefix=members.prefix)
+    if members.present is None:
+        return json_embed(rendered)
+    return json_embed(case((getattr(model, members.present).is_(None), None), else_=rendered))
+
+
+def _field(field: ma.fields.Field, model, name: str) -> ColumnElement:
+    """One field of a row of `model` as SQL: a JSON value, or a scalar that JSON takes as it is."""
+    attribute = model.__dict__.get(name)
+    if isinstance(attribute, Members):
+        return _members(field, attribute, model)
+    attribute = getattr(model, name)
+    if isinstance(attribute, AssociationProxyInstance):
+        return _proxied_values(field, attribute)
+    if isinstance(getattr(attribute, "property", None), RelationshipProperty):
+        return _related_rows(field, attribute.property)
+    return _as_json(field, attribute.expression)
 
 
 def _as_json(field: ma.fields.Field, expression):
@@ -40,32 +128,37 @@ class StoredDocument:
         self.field_names = frozenset(schema_class().dump_fields)
 
 
-def _json_object_of(fields: dict[str, ma.fields.Field], model) -> ColumnElement:
+def _json_object(fields: dict[str, ma.fields.Field], model, *, prefix: str = "") -> ColumnElement:
+    """A row of `model` as the JSON object of `fields`, each from the model's attribute `<prefix><name>`."""
     pairs = []
     for name, field in fields.items():
-        attribute = getattr(model, field.attribute or name)
-        pairs.extend((key(name), _as_json(field, attribute.expression)))
-    return cast(json_object(*pairs), Text)
+        pairs.extend((key(name), _field(field, model, prefix + (field.attribute or name))))
+    return json_object(*pairs)
 
 
-def _json_text(field: ma.fields.Field, expression) -> ColumnElement:
-    """A value as JSON text, to append to a stored document: a boolean, or a JSON document."""
+def _json_text(field: ma.fields.Field, model, name: str) -> ColumnElement:
+    """A field as JSON text, to append to a stored document: a boolean, or a JSON document."""
     if isinstance(field, ma.fields.Boolean):
+        expression = getattr(model, name).expression
         return case(
             (expression.is_(None), literal_column("'null'", Text)),
             (expression, literal_column("'true'", Text)),
             else_=literal_column("'false'", Text),
         )
     if isinstance(field, ma.fields.Nested | ma.fields.Dict):
-        return func.coalesce(cast(expression, Text), literal_column("'null'", Text))
+        return func.coalesce(cast(_field(field, model, name), Text), literal_column("'null'", Text))
     raise TypeError(f"a {type(field).__name__} field cannot be appended to a stored document")
 
 
 class Representation(ColumnElement):
     """One row of a model rendered as its schema dumps it, as JSON text.
 
-    Every field of the schema must name a mapped column or column property of the model (derived
-    fields are SQL expressions on the model), so that the database computes all of it. The SQL is
+    Each field of the schema names an attribute of the model that the database can compute: a column or a
+    column property (a derived value, an SQL expression on the model), a relationship (a list of a nested
+    schema, over the related rows), an association proxy (a list of one column of the related rows), or a
+    `Members` (one nested object from the model's own columns). Nested schemas are rendered field by field
+    too, so that no part of the wire format is written twice; a field without such an attribute fails when
+    the representation is first built. The SQL is
     built once; its cache key is just the names, so SQLAlchemy compiles it once per statement shape
     instead of walking the whole expression on every request.
 
@@ -84,14 +177,14 @@ class Representation(ColumnElement):
         fields = schema_class().dump_fields
         stored: StoredDocument | None = None if live else getattr(model, "stored_document", None)
         if stored is None or not stored.field_names <= fields.keys():
-            self.json = _json_object_of(fields, model)
+            self.json = cast(_json_object(fields, model), Text)
             return
         text = type_coerce(getattr(model, stored.column_name).expression, Text)
         for name, field in fields.items():
             if name not in stored.field_names:
                 assert name.isidentifier(), name  # written into the SQL, like `key`
-                attribute = getattr(model, field.attribute or name)
-                text = text + literal_column(f"',\"{name}\":'", Text) + _json_text(field, attribute.expression)
+                value = _json_text(field, model, field.attribute or name)
+                text = text + literal_column(f"',\"{name}\":'", Text) + value
         self.json = text + literal_column("'}'", Text)
 
 
