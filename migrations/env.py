@@ -1,34 +1,62 @@
-"""Alembic environment: the app's metadata, and the database named by DATABASE_URL."""
+"""Alembic environment: the database named by `sqlalchemy.url` or DATABASE_URL, without the application.
 
+A migration is frozen at its moment: `upgrade` and `downgrade` import nothing of `sandbox_api`, whose
+models are today's (tests/test_migrations.py runs them where it cannot be imported). The models are
+imported only to compare them with the database: `alembic revision --autogenerate` and `alembic check`,
+or a caller that passes `config.attributes["target_metadata"]` (and `"include_name"`).
+"""
+
+import os
 from logging.config import fileConfig
+from pathlib import Path
 
 from alembic import context
 from sqlalchemy import create_engine, pool
-
-import sandbox_api.models  # noqa: F401  (registers every table on the metadata)
-from sandbox_api.config import Config
-from sandbox_api.storage.db import Base
-from sandbox_api.storage.search import include_in_migrations
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
-target_metadata = Base.metadata
+# The application's default (sandbox_api/config.py), written out: the SQLite file under instance/.
+DEFAULT_DATABASE_URL = f"sqlite:///{Path(__file__).resolve().parent.parent / 'instance' / 'registry.sqlite3'}"
 
 
 def database_url() -> str:
-    return config.get_main_option("sqlalchemy.url") or Config.DATABASE_URL
+    return config.get_main_option("sqlalchemy.url") or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+
+
+def comparing_with_the_models() -> bool:
+    """Whether this run compares the database with the models instead of migrating it."""
+    options = config.cmd_opts
+    if options is None:
+        return False
+    return bool(getattr(options, "autogenerate", False)) or options.cmd[0].__name__ == "check"
+
+
+def comparison() -> dict:
+    """`target_metadata` and `include_name` when comparing with the models, and nothing otherwise."""
+    if "target_metadata" in config.attributes:
+        return {
+            "target_metadata": config.attributes["target_metadata"],
+            "include_name": config.attributes.get("include_name"),
+        }
+    if not comparing_with_the_models():
+        return {}
+    import sandbox_api.models  # noqa: F401  (registers every table on the metadata)
+    from sandbox_api.storage.db import Base
+    from sandbox_api.storage.search import include_in_migrations
+
+    # The search indexes are the migrations' alone (see search.include_in_migrations).
+    return {"target_metadata": Base.metadata, "include_name": include_in_migrations}
 
 
 def run_migrations_offline() -> None:
     context.configure(
         url=database_url(),
-        target_metadata=target_metadata,
         literal_binds=True,
         render_as_batch=True,
         compare_type=True,
-        include_name=include_in_migrations,
+        **comparison(),
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -47,11 +75,10 @@ def run_migrations_online() -> None:
 def _run(connection) -> None:
     context.configure(
         connection=connection,
-        target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
-        include_name=include_in_migrations,
         transaction_per_migration=True,
+        **comparison(),
     )
     with context.begin_transaction():
         context.run_migrations()

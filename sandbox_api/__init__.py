@@ -6,6 +6,7 @@ from flask_cors import CORS
 from flask_swagger_ui import get_swaggerui_blueprint
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from sandbox_api.cases import documents
 from sandbox_api.config import Config
 from sandbox_api.errors import UnsupportedMediaType
 from sandbox_api.http import idempotency, openapi_links, ratelimit, security_headers
@@ -83,6 +84,8 @@ def register_extensions(app: Flask, *, engine=None, connection=None) -> None:
         # Flask's documented way to add WSGI middleware, which mypy reads as replacing a method.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"])  # type: ignore[method-assign]
     db.init_app(app, engine=engine, connection=connection)
+    # Every case's stored document rebuilt if this code renders them otherwise (cases/documents.py).
+    documents.init_app(app)
     security_headers.init_app(app)
     app.before_request(ratelimit.refuse_locked_out_addresses)
     auth.init_app(app, keys=keys_service)

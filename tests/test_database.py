@@ -1,93 +1,36 @@
-"""The database: migrations up and down without drift, SQLite settings, concurrent writers."""
+"""The database: SQLite settings, concurrent writers, stored documents rebuilt at start, plans and statistics.
 
-import threading
+The migrations have their own tests (test_migrations.py).
+"""
+
+import os
+import subprocess
+import sys
 import uuid
-from collections.abc import Iterator
 from datetime import date
 
 import psycopg
 import pytest
-from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy import Engine, delete, event, inspect, select, text, update
 from sqlalchemy.sql.visitors import iterate
 
-import sandbox_api.models  # noqa: F401
-from sandbox_api import create_app
-from sandbox_api.cases.models import Case
+from sandbox_api.cases import documents
+from sandbox_api.cases.models import Case, CaseDocument, StoredDocumentVersion
 from sandbox_api.cases.service import case_is_visible
-from sandbox_api.config import TestConfig
 from sandbox_api.insights.service import cases_in_scope
 from sandbox_api.lessons.models import Lesson
 from sandbox_api.policy.auth import ANONYMOUS, Caller, Role
-from sandbox_api.storage.db import Base, make_engine
-from sandbox_api.storage.search import include_in_migrations
-from sandbox_api.taxonomies import data
-from sandbox_api.taxonomies.models import Capability, Principle, RiskDomain, RiskSubdomain, Sector
+from sandbox_api.storage.db import RegistryVersion, make_engine
 from tests.conftest import (
     POSTGRES_URL,
-    alembic_config,
+    ROOT,
+    bearer,
     case_body,
     cases_with_stale_documents,
-    scratch_postgres_database,
+    committed_app,
+    in_parallel,
+    make_key,
 )
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def fresh_url(request, tmp_path) -> Iterator[str]:
-    """A new, empty database for one test."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
-        return
-    if not POSTGRES_URL:
-        pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
-    with scratch_postgres_database(POSTGRES_URL) as url:
-        yield url
-
-
-@pytest.fixture
-def fresh_engine(fresh_url) -> Iterator[Engine]:
-    command.upgrade(alembic_config(fresh_url), "head")
-    engine = make_engine(fresh_url)
-    yield engine
-    engine.dispose()
-
-
-def test_migrations_go_up_and_down_and_match_the_models(fresh_url):
-    config = alembic_config(fresh_url)
-    command.upgrade(config, "head")
-    command.downgrade(config, "base")
-    engine = make_engine(fresh_url)
-    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
-
-    command.upgrade(config, "head")
-
-    with engine.connect() as connection:
-        # The search indexes belong to the migration alone (see search.include_in_migrations).
-        context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "include_name": include_in_migrations}
-        )
-        drift = compare_metadata(context, Base.metadata)
-    engine.dispose()
-    assert drift == []
-
-
-def test_the_migrations_load_the_taxonomies(fresh_engine):
-    expected = {
-        Sector: data.SECTORS,
-        Capability: data.CAPABILITIES,
-        Principle: data.PRINCIPLES,
-        RiskDomain: data.RISK_DOMAINS,
-    }
-    with fresh_engine.connect() as connection:
-        for model, terms in expected.items():
-            rows = connection.execute(select(model.code, model.label).order_by(model.position)).all()
-            assert [tuple(row) for row in rows] == [(term.code, term.label) for term in terms]
-        subdomains = connection.execute(
-            select(RiskSubdomain.code, RiskSubdomain.domain_code).order_by(RiskSubdomain.position)
-        ).all()
-    assert [tuple(row) for row in subdomains] == [(term.code, term.parent) for term in data.RISK_SUBDOMAINS]
 
 
 def test_sqlite_connections_enforce_foreign_keys_with_wal_and_a_busy_timeout(tmp_path):
@@ -108,42 +51,9 @@ def test_postgresql_connections_do_not_compile_statements_just_in_time():
     engine.dispose()
 
 
-def _in_parallel(count: int, work) -> list:
-    """Run `work(i)` in `count` threads released at once; bounded by a join timeout."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def run(index: int) -> None:
-        barrier.wait(timeout=10)
-        results[index] = work(index)
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
-
-
-def _committed_app(engine: Engine):
-    """An app whose requests commit for real, as in production (no rolled-back test transaction)."""
-    return create_app(TestConfig, engine=engine)
-
-
-def _key(app, role: Role, agency_slug: str | None = None) -> dict:
-    from sandbox_api.keys import service as keys_service
-    from sandbox_api.storage.db import db
-
-    with app.app_context(), db.transaction() as session:
-        agency_id = keys_service.agency_id_for_slug(session=session, slug=agency_slug) if agency_slug else None
-        _, key = keys_service.create(session=session, role=role, name="concurrency", agency_id=agency_id)
-    return {"Authorization": f"Bearer {key}"}
-
-
 def test_concurrent_writers_wait_for_each_other_instead_of_failing(fresh_engine):
-    app = _committed_app(fresh_engine)
-    admin = _key(app, Role.ADMIN)
+    app = committed_app(fresh_engine)
+    admin = bearer(make_key(Role.ADMIN))
     client = app.test_client()
     assert (
         client.post(
@@ -151,10 +61,10 @@ def test_concurrent_writers_wait_for_each_other_instead_of_failing(fresh_engine)
         ).status_code
         == 201
     )
-    agency = _key(app, Role.AGENCY, "moe")
-    naio = _key(app, Role.NAIO)
+    agency = bearer(make_key(Role.AGENCY, "moe"))
+    naio = bearer(make_key(Role.NAIO))
 
-    responses = _in_parallel(
+    responses = in_parallel(
         8, lambda index: app.test_client().post("/api/v1/cases", json=case_body(title=f"Pilot {index}"), headers=agency)
     )
 
@@ -165,16 +75,16 @@ def test_concurrent_writers_wait_for_each_other_instead_of_failing(fresh_engine)
 
 
 def test_two_writers_with_one_etag_one_wins_and_one_gets_412(fresh_engine):
-    app = _committed_app(fresh_engine)
-    admin = _key(app, Role.ADMIN)
+    app = committed_app(fresh_engine)
+    admin = bearer(make_key(Role.ADMIN))
     client = app.test_client()
     client.post("/api/v1/agencies", json={"slug": "moe", "name": "MOE", "kind": "ministry"}, headers=admin)
-    agency = _key(app, Role.AGENCY, "moe")
-    naio = _key(app, Role.NAIO)
+    agency = bearer(make_key(Role.AGENCY, "moe"))
+    naio = bearer(make_key(Role.NAIO))
     url = client.post("/api/v1/cases", json=case_body(), headers=agency).headers["Location"]
     etag = client.get(url, headers=naio).headers["ETag"]
 
-    responses = _in_parallel(
+    responses = in_parallel(
         2,
         lambda index: app.test_client().patch(
             url, json={"title": f"Writer {index}"}, headers={**agency, "If-Match": etag}
@@ -187,27 +97,128 @@ def test_two_writers_with_one_etag_one_wins_and_one_gets_412(fresh_engine):
     assert client.get(url, headers=naio).json["title"] == winner.json["title"]
 
 
-def test_the_upgrade_that_stores_case_documents_renders_the_cases_already_registered(fresh_url):
-    config = alembic_config(fresh_url)
-    command.upgrade(config, "head")
-    engine = make_engine(fresh_url)
-    app = _committed_app(engine)
+def _registry_whose_documents_another_rendering_made(engine: Engine, left_by: str) -> tuple[list[str], dict, list]:
+    """Three cases registered, then their stored documents left as `left_by` left them; answers the cases'
+    URLs, a NAIO key's headers and each case as it was read before."""
+    app = committed_app(engine)
     client = app.test_client()
-    client.post(
-        "/api/v1/agencies", json={"slug": "moe", "name": "MOE", "kind": "ministry"}, headers=_key(app, Role.ADMIN)
-    )
-    naio = _key(app, Role.NAIO)
-    url = client.post("/api/v1/cases", json=case_body(), headers=_key(app, Role.AGENCY, "moe")).headers["Location"]
-    before = client.get(url, headers=naio).json
-    engine.dispose()
+    agency = {"slug": "moe", "name": "MOE", "kind": "ministry"}
+    assert client.post("/api/v1/agencies", json=agency, headers=bearer(make_key(Role.ADMIN))).status_code == 201
+    owner, naio = bearer(make_key(Role.AGENCY, "moe")), bearer(make_key(Role.NAIO))
+    urls = []
+    for index in range(3):
+        created = client.post(
+            "/api/v1/cases", json=case_body(title=f"Pilot {index}", sectors=["health"]), headers=owner
+        )
+        assert created.status_code == 201, created.json
+        urls.append(created.headers["Location"])
+    before = [client.get(url, headers=naio).json for url in urls]
+    with engine.begin() as connection:
+        if left_by == "another rendering":
+            connection.execute(update(CaseDocument).values(document='{"id":"rendered otherwise"'))
+            connection.execute(update(StoredDocumentVersion).values(fingerprint="0" * 64))
+        else:  # a registry upgraded through migration 0007, which creates the table and renders nothing
+            connection.execute(delete(CaseDocument))
+            connection.execute(delete(StoredDocumentVersion))
+        assert len(cases_with_stale_documents(connection)) == 3
+    return urls, naio, before
 
-    command.downgrade(config, "0006")
-    command.upgrade(config, "head")
 
+def _registry_version(engine: Engine) -> int:
     with engine.connect() as connection:
+        return connection.scalar(select(RegistryVersion.value))
+
+
+@pytest.mark.parametrize("left_by", ["another rendering", "an upgrade through 0007"])
+def test_a_start_rebuilds_the_stored_documents_that_another_rendering_made_and_the_next_only_reads(
+    fresh_engine, left_by
+):
+    urls, naio, before = _registry_whose_documents_another_rendering_made(fresh_engine, left_by)
+    version = _registry_version(fresh_engine)
+
+    restarted = committed_app(fresh_engine)
+
+    with fresh_engine.connect() as connection:
         assert cases_with_stale_documents(connection) == []
-    assert client.get(url, headers=naio).json == before
-    engine.dispose()
+        assert connection.scalar(select(StoredDocumentVersion.fingerprint)) == documents.fingerprint(
+            fresh_engine.dialect
+        )
+    assert [restarted.test_client().get(url, headers=naio).json for url in urls] == before
+    # A write like any other: what was cached under the registry's version is not served again.
+    assert _registry_version(fresh_engine) != version
+
+    version = _registry_version(fresh_engine)
+    statements: list[str] = []
+
+    def record(_connection, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    event.listen(fresh_engine, "before_cursor_execute", record)
+    try:
+        committed_app(fresh_engine)
+    finally:
+        event.remove(fresh_engine, "before_cursor_execute", record)
+    (read,) = [statement for statement in statements if statement != "BEGIN"]  # SQLite begins its reads
+    assert read.startswith("SELECT") and "FROM stored_document_versions" in read
+    assert _registry_version(fresh_engine) == version
+
+
+# A gunicorn worker: it imports the application, waits for the others to have imported it too, creates the
+# app, and says whether it rebuilt the stored documents.
+WORKER = """
+import os
+import sys
+import time
+from pathlib import Path
+
+from sandbox_api import create_app
+from sandbox_api.cases import documents
+
+rebuilt = []
+refresh = documents.refresh
+
+
+def counted_refresh(connection, case_ids=None):
+    rebuilt.append(case_ids)
+    refresh(connection, case_ids)
+    time.sleep(0.5)  # a registry large enough for the other worker to start meanwhile
+
+
+documents.refresh = counted_refresh
+started, workers = Path(sys.argv[1]), int(sys.argv[2])
+(started / str(os.getpid())).touch()
+while len(list(started.iterdir())) < workers:
+    time.sleep(0.01)
+create_app()
+print("rebuilt" if rebuilt else "found them rebuilt")
+"""
+
+
+def test_workers_that_start_at_once_rebuild_the_stored_documents_once(fresh_engine, tmp_path):
+    urls, naio, before = _registry_whose_documents_another_rendering_made(fresh_engine, "an upgrade through 0007")
+    started = tmp_path / "started"
+    started.mkdir()
+    database_url = fresh_engine.url.render_as_string(hide_password=False)
+
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(started), "2"],
+            cwd=ROOT,
+            env={**os.environ, "DATABASE_URL": database_url},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [worker.communicate(timeout=300) for worker in workers]
+
+    assert [worker.returncode for worker in workers] == [0, 0], [stderr for _, stderr in outputs]
+    assert sorted(stdout.strip() for stdout, _ in outputs) == ["found them rebuilt", "rebuilt"]
+    with fresh_engine.connect() as connection:
+        assert cases_with_stale_documents(connection) == []
+    client = committed_app(fresh_engine).test_client()
+    assert [client.get(url, headers=naio).json for url in urls] == before
 
 
 def _last_statement_of_the_pool(engine: Engine) -> str:
@@ -224,7 +235,7 @@ def _last_statement_of_the_pool(engine: Engine) -> str:
 def test_postgresql_runs_list_pages_on_generic_plans_and_plans_searches_for_their_words(fresh_engine):
     if fresh_engine.dialect.name != "postgresql":
         pytest.skip("plans are PostgreSQL's")
-    client = _committed_app(fresh_engine).test_client()
+    client = committed_app(fresh_engine).test_client()
     for page in (1, 1, 2):
         assert client.get(f"/api/v1/cases?status=active&page={page}").status_code == 200
     assert client.get("/api/v1/cases?q=pilot").status_code == 200
@@ -312,12 +323,12 @@ def _sqlite_statistics(engine: Engine, index: str) -> list[int] | None:
 def test_sqlite_measures_its_tables_for_the_planner_as_the_registry_grows(fresh_engine):
     if fresh_engine.dialect.name != "sqlite":
         pytest.skip("PostgreSQL's autovacuum analyzes its tables")
-    app = _committed_app(fresh_engine)
+    app = committed_app(fresh_engine)
     client = app.test_client()
-    admin = _key(app, Role.ADMIN)
+    admin = bearer(make_key(Role.ADMIN))
     agency = {"slug": "moe", "name": "MOE", "kind": "ministry"}
     assert client.post("/api/v1/agencies", json=agency, headers=admin).status_code == 201
-    owner = _key(app, Role.AGENCY, "moe")
+    owner = bearer(make_key(Role.AGENCY, "moe"))
     measured = {}
     for count in range(1, 61):
         assert client.post("/api/v1/cases", json=case_body(), headers=owner).status_code == 201

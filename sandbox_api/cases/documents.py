@@ -2,18 +2,35 @@
 
 Reads copy it and append what they compute themselves (`review_overdue`, and `contact` for callers
 with a key; see `rendering.Representation`). Every change to a case goes through the ORM, whose
-flushes this module watches; a write that bypasses it (a bulk load) ends with `refresh`, and a change
-to what `StoredCaseSchema` renders ships with a migration that calls it.
+flushes this module watches; a write that bypasses it (a bulk load) ends with `refresh`.
+
+A change to what the documents hold (a field of `StoredCaseSchema`, a column it renders, how a type is
+rendered) changes the SQL that renders them. The application keeps a fingerprint of that SQL beside the
+documents (`stored_document_versions`) and, when it starts (`init_app`), rebuilds every document if the
+fingerprint stored is not its own: the code that renders them is the code that runs, never a migration's
+copy of the models of another day. Migrations only create the tables.
 """
 
+import hashlib
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, Connection, delete, event, func, insert, select
+from flask import Flask
+from sqlalchemy import ColumnElement, Connection, Dialect, Select, delete, event, func, insert, select, text
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
-from sandbox_api.cases.models import Case, CaseCapability, CaseDocument, CasePartner, CasePrinciple, CaseSector
+from sandbox_api.cases.models import (
+    Case,
+    CaseCapability,
+    CaseDocument,
+    CasePartner,
+    CasePrinciple,
+    CaseSector,
+    StoredDocumentVersion,
+)
 from sandbox_api.cases.schemas import StoredCaseSchema
+from sandbox_api.storage.db import Database
 from sandbox_api.storage.rendering import StoredDocument, representation
 
 Case.stored_document = StoredDocument(StoredCaseSchema, "document")
@@ -27,17 +44,20 @@ def document_now() -> ColumnElement[str]:
     return func.substr(rendered, 1, func.length(rendered) - 1)
 
 
+def _rendered() -> Select:
+    return select(Case.id, document_now())
+
+
 def refresh(connection: Connection, case_ids: Iterable[uuid.UUID] | None = None) -> None:
     """Render the stored documents of these cases (of every case when None) from their rows and links."""
-    documents = CaseDocument.__table__
-    replaced = delete(documents)
-    rendered = select(Case.id, document_now())
+    replaced = delete(CaseDocument)
+    rendered = _rendered()
     if case_ids is not None:
         ids = list(case_ids)
-        replaced = replaced.where(documents.c.case_id.in_(ids))
+        replaced = replaced.where(CaseDocument.case_id.in_(ids))
         rendered = rendered.where(Case.id.in_(ids))
     connection.execute(replaced)
-    connection.execute(insert(documents).from_select(["case_id", "document"], rendered))
+    connection.execute(insert(CaseDocument).from_select(["case_id", "document"], rendered))
 
 
 def _refresh_changed_cases(session: Session, _flush_context) -> None:
@@ -53,3 +73,58 @@ def _refresh_changed_cases(session: Session, _flush_context) -> None:
 
 
 event.listen(Session, "after_flush", _refresh_changed_cases)
+
+
+# The row of `stored_document_versions` that says which rendering made the documents in `case_documents`.
+VERSION_NAME = "case_documents"
+_fingerprints: dict[tuple, str] = {}
+
+
+def fingerprint(dialect: Dialect) -> str:
+    """What identifies the rendering of the documents on `dialect`: a digest of the SQL that renders them,
+    which names every field and column rendered and how each is written as JSON."""
+    cache_key = (dialect.name, dialect.driver, dialect.server_version_info)
+    if cache_key not in _fingerprints:
+        sql = str(_rendered().compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+        _fingerprints[cache_key] = hashlib.sha256(sql.encode()).hexdigest()
+    return _fingerprints[cache_key]
+
+
+def init_app(app: Flask) -> None:
+    """Rebuild every stored document if they were rendered otherwise than this code renders them (after
+    `Database.init_app`). When they were not, it costs one SELECT of one row."""
+    database: Database = app.extensions["db"]
+    with database.new_session(write=False) as session:
+        current = fingerprint(session.get_bind().dialect)
+        try:
+            stored = session.scalar(_stored_fingerprint())
+        except (OperationalError, ProgrammingError) as error:
+            # A database not migrated yet (`alembic upgrade head` comes first), or none to reach: the
+            # next start checks again. Generating the OpenAPI document needs no database at all.
+            session.rollback()
+            app.logger.info("Stored case documents not checked: %s", error.orig)
+            return
+    if stored != current:
+        rebuild(database, current)
+
+
+def _stored_fingerprint() -> Select:
+    return select(StoredDocumentVersion.fingerprint).where(StoredDocumentVersion.name == VERSION_NAME)
+
+
+def rebuild(database: Database, current: str) -> bool:
+    """Render every case's document and store `current` as the fingerprint of their rendering, in one write
+    transaction, unless another process (a gunicorn worker starting beside this one) just did."""
+    with database.transaction() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            # Workers starting at once wait here for the first, then find its fingerprint. Writers of
+            # documents wait too, so that none renders a case that the rebuild renders again. (SQLite:
+            # the transaction took the database's write lock when it began.)
+            session.execute(text(f"LOCK TABLE {CaseDocument.__tablename__} IN EXCLUSIVE MODE"))
+        if session.scalar(_stored_fingerprint()) == current:
+            return False
+        refresh(session.connection())
+        session.merge(StoredDocumentVersion(name=VERSION_NAME, fingerprint=current))
+        # Flushed before the commit, so that it counts as a write (a new registry version, see db.py).
+        session.flush()
+    return True

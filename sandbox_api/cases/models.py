@@ -4,12 +4,14 @@ import enum
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, and_, case, func, select
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, and_, func, select
+from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from sandbox_api.storage.db import Base, JSONDocument, UTCDateTime, str_enum, utcnow
 from sandbox_api.storage.facets import Facet, linked
-from sandbox_api.storage.sql import json_array_of, json_object, key, utc_today, uuid_text
+from sandbox_api.storage.rendering import Members
+from sandbox_api.storage.sql import utc_today
 
 
 class SandboxType(enum.StrEnum):
@@ -205,65 +207,30 @@ class Case(Base):
         select(CaseDocument.document).where(CaseDocument.case_id == id).scalar_subquery(), deferred=True
     )
 
-    # The link rows, for writes. Reads render the SQL expressions below (see rendering.py); they are
-    # deferred so that loading a case to change it does not compute them.
-    sector_links: Mapped[list[CaseSector]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
-    capability_links: Mapped[list[CaseCapability]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
-    principle_links: Mapped[list[CasePrinciple]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
-    partner_rows: Mapped[list[CasePartner]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+    # The link rows. Reads render the schema's fields from these (see storage/rendering.py); loading a
+    # case to change it loads none of them until a write touches them.
+    sector_links: Mapped[list[CaseSector]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by=CaseSector.sector_code
+    )
+    capability_links: Mapped[list[CaseCapability]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by=CaseCapability.capability_code
+    )
+    principle_links: Mapped[list[CasePrinciple]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by=CasePrinciple.principle_code
+    )
+    partners: Mapped[list[CasePartner]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by=CasePartner.position
+    )
+    sectors: AssociationProxy[list[str]] = association_proxy("sector_links", "sector_code")
+    capabilities: AssociationProxy[list[str]] = association_proxy("capability_links", "capability_code")
+    principles: AssociationProxy[list[str]] = association_proxy("principle_links", "principle_code")
+    exit = Members("exit_", present="exit_decision")
 
-    sectors: Mapped[list[str]] = column_property(
-        json_array_of(CaseSector.sector_code, where=CaseSector.case_id == id, order_by=CaseSector.sector_code),
-        deferred=True,
-    )
-    capabilities: Mapped[list[str]] = column_property(
-        json_array_of(
-            CaseCapability.capability_code, where=CaseCapability.case_id == id, order_by=CaseCapability.capability_code
-        ),
-        deferred=True,
-    )
-    principles: Mapped[list[str]] = column_property(
-        json_array_of(
-            CasePrinciple.principle_code, where=CasePrinciple.case_id == id, order_by=CasePrinciple.principle_code
-        ),
-        deferred=True,
-    )
-    partners: Mapped[list[dict]] = column_property(
-        json_array_of(
-            json_object(
-                key("name"),
-                CasePartner.name,
-                key("agency_id"),
-                uuid_text(CasePartner.agency_id),
-                key("role"),
-                CasePartner.role,
-            ),
-            where=CasePartner.case_id == id,
-            order_by=CasePartner.position,
-        ),
-        deferred=True,
-    )
     # When a pilot started, or is planned to: the insights' date range. PostgreSQL keeps statistics on this
     # expression (migration `0011`), so that it knows how many cases a date range keeps.
     started_on: Mapped[date | None] = column_property(func.coalesce(actual_start, planned_start), deferred=True)
     review_overdue: Mapped[bool] = column_property(
         and_(next_review_due.is_not(None), next_review_due < utc_today(), status.in_(REVIEWABLE_STATUSES)),
-        deferred=True,
-    )
-    exit: Mapped[dict | None] = column_property(
-        case(
-            (exit_decision.is_(None), None),
-            else_=json_object(
-                key("decision"),
-                exit_decision,
-                key("summary"),
-                exit_summary,
-                key("report_url"),
-                exit_report_url,
-                key("decided_on"),
-                exit_decided_on,
-            ),
-        ),
         deferred=True,
     )
 

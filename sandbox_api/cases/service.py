@@ -108,7 +108,7 @@ class Transition:
 
 
 LIVE = frozenset({CaseStatus.DRAFT, CaseStatus.SUBMITTED, CaseStatus.ADMITTED, CaseStatus.ACTIVE, CaseStatus.SUSPENDED})
-# The lifecycle of shared/design/domain.md: where each action may start, where it leads, who may take it.
+# The lifecycle of docs/domain.md: where each action may start, where it leads, who may take it.
 TRANSITIONS: dict[LifecycleAction, Transition] = {
     LifecycleAction.SUBMIT: Transition(frozenset({CaseStatus.DRAFT}), CaseStatus.SUBMITTED, True, False),
     LifecycleAction.RETURN: Transition(frozenset({CaseStatus.SUBMITTED}), CaseStatus.DRAFT, False, True),
@@ -322,7 +322,7 @@ def _apply(session: Session, case: Case, values: dict) -> None:
         )
     if partners is not None:
         _check_agencies_exist(session, {p["agency_id"] for p in partners if p.get("agency_id")}, "partners")
-        case.partner_rows = [CasePartner(position=position, **partner) for position, partner in enumerate(partners)]
+        case.partners = [CasePartner(position=position, **partner) for position, partner in enumerate(partners)]
     _check_consistency(case)
 
 
