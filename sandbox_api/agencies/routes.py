@@ -1,12 +1,11 @@
 """HTTP routes for agencies."""
 
-from flask import url_for
 from flask.views import MethodView
 
 from sandbox_api.agencies import service
 from sandbox_api.agencies.schemas import AgencyListQuerySchema, AgencySchema
+from sandbox_api.http import writes
 from sandbox_api.http.api import Blueprint
-from sandbox_api.http.idempotency import commit_and_respond
 from sandbox_api.http.pagination import PAGINATION_HEADERS, paginate
 from sandbox_api.http.responses import json_response
 from sandbox_api.policy.auth import PUBLIC, Role, allow
@@ -17,6 +16,15 @@ blp = Blueprint(
 )
 
 AGENCY_PATCH = AgencySchema(partial=True, exclude=("slug",))
+
+AGENCY = writes.Resource(
+    blp,
+    load=lambda write: service.get(session=db.session, agency_id=write.ids["agency_id"], for_update=True),
+    representation=lambda write: service.representation(session=db.session, agency_id=write.ids["agency_id"]),
+    record=lambda write: service.record(db.session, agency_id=write.ids["agency_id"], **write.event_args),
+    endpoint="agencies.AgencyByIdViews",
+    id_name="agency_id",
+)
 
 
 @blp.route("")
@@ -43,10 +51,10 @@ class AgencyViews(MethodView):
 
         The slug must be unused; it cannot change later.
         """
-        agency = service.create(session=db.session, agency_in=agency_in)
-        body = service.representation(session=db.session, agency_id=agency.id)
-        service.record(db.session, agency_id=agency.id, action="create", before=None, after=body)
-        return commit_and_respond(body, 201, location=url_for("agencies.AgencyByIdViews", agency_id=agency.id))
+        with writes.create(AGENCY) as write:
+            agency = service.create(session=db.session, agency_in=agency_in)
+            write.created(agency, agency.id)
+        return write.response
 
 
 @blp.route("/<uuid:agency_id>")
@@ -66,13 +74,9 @@ class AgencyByIdViews(MethodView):
 
         Send only the fields to change, with the `If-Match` ETag from a GET. The slug cannot change.
         """
-        agency = service.get(session=db.session, agency_id=agency_id, for_update=True)
-        before = service.representation(session=db.session, agency_id=agency_id)
-        blp.check_etag(before)
-        service.update(session=db.session, agency=agency, changes=changes)
-        body = service.representation(session=db.session, agency_id=agency_id)
-        service.record(db.session, agency_id=agency_id, action="update", before=before, after=body)
-        return commit_and_respond(body)
+        with writes.update(AGENCY, agency_id=agency_id) as write:
+            service.update(session=db.session, agency=write.target, changes=changes)
+        return write.response
 
     @blp.policy(allow(Role.ADMIN))
     @blp.response(204)
@@ -81,9 +85,6 @@ class AgencyByIdViews(MethodView):
 
         Refused with 409 while the agency leads or partners in a case, holds keys or has sub-agencies.
         """
-        agency = service.get(session=db.session, agency_id=agency_id, for_update=True)
-        before = service.representation(session=db.session, agency_id=agency_id)
-        blp.check_etag(before)
-        service.delete(session=db.session, agency=agency)
-        service.record(db.session, agency_id=agency_id, action="delete", before=before, after=None)
-        db.session.commit()
+        with writes.delete(AGENCY, agency_id=agency_id) as write:
+            service.delete(session=db.session, agency=write.target)
+        return write.response

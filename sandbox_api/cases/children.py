@@ -2,6 +2,7 @@
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import marshmallow as ma
 from sqlalchemy import Select, select
@@ -22,7 +23,7 @@ NOT_FILTERS = frozenset({"page", "page_size", "sort", "q"})
 class ChildResource:
     """One kind of child record; it is visible, and changeable, exactly when its case is."""
 
-    model: type
+    model: type[Any]
     schema_class: type[ma.Schema]
     entity_type: str
     # Where the children's lists can be searched with `q`.
@@ -43,7 +44,7 @@ class ChildResource:
 
     def list_statement(self, *, session: Session, case_id: uuid.UUID, query: dict, caller: Caller) -> Select:
         """The children of one case, filtered and ordered as `query` says; 404 if the caller may not see
-        the case. Each filter is named after the field it matches (api.md); its values combine with OR."""
+        the case. Each filter is named after the field it matches (docs/api-conventions.md); its values combine with OR."""
         cases_service.get(session=session, case_id=case_id, caller=caller)
         statement = select(self.model).where(self.model.case_id == case_id)
         for name, values in query.items():
@@ -55,31 +56,31 @@ class ChildResource:
 
     def for_change(
         self, *, session: Session, case_id: uuid.UUID, child_id: uuid.UUID, caller: Caller
-    ) -> tuple[Case, object, str]:
-        """The case (locked for the transaction), the child and its representation, if the caller may
-        change the case's children."""
+    ) -> tuple[Case, Any]:
+        """The case (locked for the transaction) and the child, if the caller may change the case's children."""
         case = cases_service.get_for_change(session=session, case_id=case_id, caller=caller)
         child = session.scalar(select(self.model).where(self.model.id == child_id, self.model.case_id == case_id))
         if child is None:
             raise self._not_found()
-        return case, child, self.representation(session=session, case_id=case_id, child_id=child_id, caller=caller)
+        return case, child
 
     def written(
         self, *, session: Session, case: Case, child_id: uuid.UUID, caller: Caller, action: str, before: str | None
     ) -> str:
         """After a create or update: the child's representation, with the write recorded in the case's history."""
         after = self.representation(session=session, case_id=case.id, child_id=child_id, caller=caller)
-        self._record(session, case, child_id, action, before, after)
+        self.record(session, case=case, child_id=child_id, action=action, before=before, after=after)
         return after
 
-    def delete(self, *, session: Session, case: Case, child, before: str) -> None:
-        self._record(session, case, child.id, "delete", before, None)
+    def delete(self, *, session: Session, child: Any) -> None:
+        """Delete the child; its event is recorded before, while it can be read (the write path does)."""
         session.delete(child)
         session.flush()
 
-    def _record(
-        self, session: Session, case: Case, child_id: uuid.UUID, action: str, before: str | None, after: str | None
+    def record(
+        self, session: Session, *, case: Case, child_id: uuid.UUID, action: str, before: str | None, after: str | None
     ) -> None:
+        """Record a write to the child in its case's history."""
         cases_service.record(
             session,
             case=case,

@@ -1,11 +1,16 @@
-"""HTTP routes for cases: the pilots themselves, their lifecycle, publication and history."""
+"""HTTP routes for cases: the pilots themselves, their lifecycle, publication and history; and the routes
+that each of a case's children (risks, outcomes, lessons) has."""
 
-from flask import url_for
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import marshmallow as ma
 from flask.views import MethodView
 
 from sandbox_api.cases import service, similarity
+from sandbox_api.cases.children import ChildResource
 from sandbox_api.cases.examples import SIMILAR_CASES_EXAMPLE
-from sandbox_api.cases.models import CASE_FACETS
+from sandbox_api.cases.models import CASE_FACETS, Case
 from sandbox_api.cases.schemas import (
     CaseListItemSchema,
     CaseListQuerySchema,
@@ -17,9 +22,9 @@ from sandbox_api.cases.schemas import (
 )
 from sandbox_api.events import service as events_service
 from sandbox_api.events.schemas import EventSchema, HistoryQuerySchema
+from sandbox_api.http import writes
 from sandbox_api.http.api import Blueprint
 from sandbox_api.http.facets import FACETS_HEADER, with_facets
-from sandbox_api.http.idempotency import commit_and_respond
 from sandbox_api.http.pagination import PAGINATION_HEADERS, paginate
 from sandbox_api.http.responses import json_response
 from sandbox_api.policy.auth import PUBLIC, Role, allow, current_caller
@@ -31,6 +36,19 @@ blp = Blueprint(
 
 CASE_WRITERS = allow(Role.NAIO, Role.AGENCY)
 LOCATION_HEADER = {"Location": {"description": "URL of the created resource.", "schema": {"type": "string"}}}
+
+CASE = writes.Resource(
+    blp,
+    load=lambda write: service.get_for_change(
+        session=db.session, case_id=write.ids["case_id"], caller=current_caller()
+    ),
+    representation=lambda write: service.representation(
+        session=db.session, case_id=write.ids["case_id"], caller=current_caller()
+    ),
+    record=lambda write: service.record(db.session, case=write.target, **write.event_args),
+    endpoint="cases.CaseByIdViews",
+    id_name="case_id",
+)
 
 
 @blp.route("")
@@ -67,11 +85,10 @@ class CaseViews(MethodView):
         An `agency` key registers pilots for its own agency only. The case stays private to its agency,
         NAIO and admin until NAIO publishes it.
         """
-        caller = current_caller()
-        case = service.create(session=db.session, case_in=case_in, caller=caller)
-        body = service.representation(session=db.session, case_id=case.id, caller=caller)
-        service.record(db.session, case=case, action="create", before=None, after=body)
-        return commit_and_respond(body, 201, location=url_for("cases.CaseByIdViews", case_id=case.id))
+        with writes.create(CASE) as write:
+            case = service.create(session=db.session, case_in=case_in, caller=current_caller())
+            write.created(case, case.id)
+        return write.response
 
 
 @blp.route("/<uuid:case_id>")
@@ -97,14 +114,9 @@ class CaseByIdViews(MethodView):
         `links`...) are replaced whole. An `agency` key may change only its own agency's cases. The status
         and publication change only through their own operations.
         """
-        caller = current_caller()
-        case = service.get_for_change(session=db.session, case_id=case_id, caller=caller)
-        before = service.representation(session=db.session, case_id=case_id, caller=caller)
-        blp.check_etag(before)
-        service.update(session=db.session, case=case, changes=changes, caller=caller)
-        body = service.representation(session=db.session, case_id=case_id, caller=caller)
-        service.record(db.session, case=case, action="update", before=before, after=body)
-        return commit_and_respond(body)
+        with writes.update(CASE, case_id=case_id) as write:
+            service.update(session=db.session, case=write.target, changes=changes, caller=current_caller())
+        return write.response
 
     @blp.policy(CASE_WRITERS)
     @blp.response(204)
@@ -114,13 +126,9 @@ class CaseByIdViews(MethodView):
         Deletes its risks, outcomes, lessons and adoptions with it; its history stays. An `agency` key may
         delete only its own agency's cases.
         """
-        caller = current_caller()
-        case = service.get_for_change(session=db.session, case_id=case_id, caller=caller)
-        before = service.representation(session=db.session, case_id=case_id, caller=caller)
-        blp.check_etag(before)
-        service.record(db.session, case=case, action="delete", before=before, after=None)
-        service.delete(session=db.session, case=case)
-        db.session.commit()
+        with writes.delete(CASE, case_id=case_id) as write:
+            service.delete(session=db.session, case=write.target)
+        return write.response
 
 
 @blp.route("/<uuid:case_id>/transitions")
@@ -146,16 +154,18 @@ class CaseTransitionViews(MethodView):
         the current status gets 409 with `allowed_actions`, the actions the caller may take now. Answers
         the case as it is after the action; each action is one event in the case's history.
         """
-        caller = current_caller()
-        case = service.get_for_change(session=db.session, case_id=case_id, caller=caller)
-        before = service.representation(session=db.session, case_id=case_id, caller=caller)
         action, note = transition["action"], transition.get("note")
-        service.transition(
-            session=db.session, case=case, action=action, caller=caller, exit_in=transition.get("exit"), note=note
-        )
-        body = service.representation(session=db.session, case_id=case_id, caller=caller)
-        service.record(db.session, case=case, action=action.value, before=before, after=body, note=note)
-        return commit_and_respond(body)
+        with writes.act(CASE, case_id=case_id) as write:
+            service.transition(
+                session=db.session,
+                case=write.target,
+                action=action,
+                caller=current_caller(),
+                exit_in=transition.get("exit"),
+                note=note,
+            )
+            write.event(action.value, note=note)
+        return write.response
 
 
 @blp.route("/<uuid:case_id>/publication")
@@ -171,26 +181,16 @@ class CasePublicationViews(MethodView):
         are readable by anyone. Asking for the state the case is already in changes nothing and records
         no event.
         """
-        caller = current_caller()
-        case = service.get_for_change(session=db.session, case_id=case_id, caller=caller)
-        before = service.representation(session=db.session, case_id=case_id, caller=caller)
-        if service.set_published(session=db.session, case=case, published=publication["published"]):
-            body = service.representation(session=db.session, case_id=case_id, caller=caller)
-            snapshot = None
-            if case.published:
+        with writes.act(CASE, case_id=case_id) as write:
+            case = write.target
+            if not service.set_published(session=db.session, case=case, published=publication["published"]):
+                write.unchanged()
+            elif case.published:
                 snapshot = events_service.publication_snapshot(session=db.session, case_id=case_id)
-            action = "publish" if case.published else "unpublish"
-            service.record(
-                db.session,
-                case=case,
-                action=action,
-                before=before,
-                after=body,
-                note=publication.get("note"),
-                snapshot=snapshot,
-            )
-            return commit_and_respond(body)
-        return commit_and_respond(before)
+                write.event("publish", note=publication.get("note"), snapshot=snapshot)
+            else:
+                write.event("unpublish", note=publication.get("note"))
+        return write.response
 
 
 @blp.route("/<uuid:case_id>/history")
@@ -239,3 +239,130 @@ class SimilarCaseViews(MethodView):
         return paginate(
             db.session, statement, service.schema_for(caller), page=query["page"], page_size=query["page_size"]
         )
+
+
+class ChildDocs(NamedTuple):
+    """The docstrings of a child resource's operations (summary, blank line, description): the list, the
+    creation, and reading, changing and deleting one."""
+
+    get_list: str
+    post: str
+    get: str
+    patch: str
+    delete: str
+
+
+def documented(docstring: str) -> Callable:
+    """Give a view its docstring, the operation's summary and description; innermost, so that the
+    blueprint's decorators read it."""
+
+    def decorator(func: Callable) -> Callable:
+        func.__doc__ = docstring
+        return func
+
+    return decorator
+
+
+def child_routes(
+    blp: Blueprint,
+    resource: ChildResource,
+    *,
+    views: str,
+    path: str,
+    schema: type[ma.Schema],
+    list_schema: ma.Schema,
+    list_query: ma.Schema,
+    create: Callable[[Case, dict], Any],
+    update: Callable[[Any, dict], Any],
+    docs: ChildDocs,
+) -> None:
+    """Register a case's children on their blueprint: the list and the creation at `/cases/<case_id>/<path>`
+    (endpoint `<views>Views`), reading, changing and deleting one at `/cases/<case_id>/<path>/<id>`
+    (`<views>ByIdViews`). Only those whose case the caller may see, changed by whoever may change the case.
+
+    `create(case, values)` makes one in the (locked) case; `update(child, changes)` changes one.
+    """
+    id_name = f"{resource.entity_type}_id"
+    item_views = f"{views}ByIdViews"
+
+    def load(write: writes.Write) -> tuple[Case, Any]:
+        return resource.for_change(
+            session=db.session, case_id=write.ids["case_id"], child_id=write.ids[id_name], caller=current_caller()
+        )
+
+    def representation(write: writes.Write) -> str:
+        return resource.representation(
+            session=db.session, case_id=write.ids["case_id"], child_id=write.ids[id_name], caller=current_caller()
+        )
+
+    def record(write: writes.Write) -> None:
+        case, _ = write.target
+        resource.record(db.session, case=case, child_id=write.ids[id_name], **write.event_args)
+
+    # On the write path, a child's target is its case (locked) and itself; a new one is created in its case.
+    target = writes.Resource(
+        blp,
+        load,
+        representation,
+        record,
+        load_collection=CASE.load,
+        endpoint=f"{blp.name}.{item_views}",
+        id_name=id_name,
+    )
+
+    class CollectionViews(MethodView):
+        @blp.policy(PUBLIC)
+        @blp.arguments(list_query, location="query")
+        @blp.response(200, list_schema, headers=PAGINATION_HEADERS)
+        @documented(docs.get_list)
+        def get(self, query, case_id):
+            statement = resource.list_statement(
+                session=db.session, case_id=case_id, query=query, caller=current_caller()
+            )
+            return paginate(db.session, statement, schema, page=query["page"], page_size=query["page_size"])
+
+        @blp.policy(CASE_WRITERS)
+        @blp.etag
+        @blp.arguments(schema)
+        @blp.response(201, schema, headers=LOCATION_HEADER)
+        @documented(docs.post)
+        def post(self, values, case_id):
+            with writes.create(target, case_id=case_id) as write:
+                case = write.target
+                child = create(case, values)
+                write.created((case, child), child.id)
+            return write.response
+
+    class ItemViews(MethodView):
+        @blp.policy(PUBLIC)
+        @blp.response(200, schema)
+        @documented(docs.get)
+        def get(self, case_id, **ids):
+            return json_response(
+                resource.representation(
+                    session=db.session, case_id=case_id, child_id=ids[id_name], caller=current_caller()
+                )
+            )
+
+        @blp.policy(CASE_WRITERS)
+        @blp.arguments(schema(partial=True))
+        @blp.response(200, schema)
+        @documented(docs.patch)
+        def patch(self, changes, case_id, **ids):
+            with writes.update(target, case_id=case_id, **ids) as write:
+                _, child = write.target
+                update(child, changes)
+            return write.response
+
+        @blp.policy(CASE_WRITERS)
+        @blp.response(204)
+        @documented(docs.delete)
+        def delete(self, case_id, **ids):
+            with writes.delete(target, case_id=case_id, **ids) as write:
+                _, child = write.target
+                resource.delete(session=db.session, child=child)
+            return write.response
+
+    collection = f"/cases/<uuid:case_id>/{path}"
+    blp.route(collection, endpoint=f"{views}Views")(CollectionViews)
+    blp.route(f"{collection}/<uuid:{id_name}>", endpoint=item_views)(blp.etag(ItemViews))

@@ -1,13 +1,11 @@
 """HTTP routes for API keys: administrators create, rotate and revoke them."""
 
-import json
 from datetime import timedelta
 
-from flask import url_for
 from flask.views import MethodView
 
+from sandbox_api.http import writes
 from sandbox_api.http.api import Blueprint
-from sandbox_api.http.idempotency import commit_and_respond
 from sandbox_api.http.pagination import PAGINATION_HEADERS, paginate
 from sandbox_api.http.responses import json_response
 from sandbox_api.keys import service
@@ -33,12 +31,22 @@ ADMIN = allow(Role.ADMIN)
 LOCATION_HEADER = {"Location": {"description": "URL of the new key.", "schema": {"type": "string"}}}
 
 
-def _created(key: ApiKey, plain_text: str):
-    """Answer 201 with the new key and its secret; a replay answers without it."""
-    body = service.representation(session=db.session, key_id=key.id)
-    answer = json.dumps({**json.loads(body), "key": plain_text})
-    location = url_for("keys.KeyByIdViews", key_id=key.id)
-    return commit_and_respond(answer, 201, location=location, stored_body=body)
+def _key_for_update(write: writes.Write) -> ApiKey:
+    return service.get(session=db.session, key_id=write.ids["key_id"], for_update=True)
+
+
+# The key service records the events of its writes itself. A new key answers 201 with its secret, which a
+# replay of the request leaves out (`shown_once`): only the key's hash is kept. A rotation creates the
+# successor of the key it names.
+KEY = writes.Resource(
+    blp,
+    load=_key_for_update,
+    representation=lambda write: service.representation(session=db.session, key_id=write.ids["key_id"]),
+    record=None,
+    load_collection=_key_for_update,
+    endpoint="keys.KeyByIdViews",
+    id_name="key_id",
+)
 
 
 @blp.route("")
@@ -66,8 +74,10 @@ class KeyViews(MethodView):
         kept. An `agency` key names its agency; an agency holds at most two working keys (409 beyond), so
         that a key can be rotated without downtime. Every key expires, a year after creation by default.
         """
-        key, plain_text = service.create(session=db.session, **key_in)
-        return _created(key, plain_text)
+        with writes.create(KEY) as write:
+            key, plain_text = service.create(session=db.session, **key_in)
+            write.created(key, key.id, shown_once={"key": plain_text})
+        return write.response
 
 
 @blp.route("/<uuid:key_id>")
@@ -92,11 +102,12 @@ class KeyRotationViews(MethodView):
         towards the agency's two working keys: with two already, revoke one first (409). Only a working key
         can be rotated (409).
         """
-        key = service.get(session=db.session, key_id=key_id, for_update=True)
-        successor, plain_text = service.rotate(
-            session=db.session, key=key, overlap=timedelta(hours=rotation["overlap_hours"])
-        )
-        return _created(successor, plain_text)
+        with writes.create(KEY, key_id=key_id) as write:
+            successor, plain_text = service.rotate(
+                session=db.session, key=write.target, overlap=timedelta(hours=rotation["overlap_hours"])
+            )
+            write.created(successor, successor.id, shown_once={"key": plain_text})
+        return write.response
 
 
 @blp.route("/<uuid:key_id>/revocation")
@@ -109,6 +120,6 @@ class KeyRevocationViews(MethodView):
 
         The key stops working at once, for good. Revoking a revoked key changes nothing and records no event.
         """
-        key = service.get(session=db.session, key_id=key_id, for_update=True)
-        service.revoke(session=db.session, key=key, note=revocation.get("note"))
-        return commit_and_respond(service.representation(session=db.session, key_id=key_id))
+        with writes.act(KEY, key_id=key_id) as write:
+            service.revoke(session=db.session, key=write.target, note=revocation.get("note"))
+        return write.response

@@ -1,17 +1,16 @@
 """HTTP routes for lessons: each case's, all of them across cases, their curation and their adoptions."""
 
-from flask import url_for
 from flask.views import MethodView
 
 from sandbox_api.cases import service as cases_service
-from sandbox_api.cases.routes import CASE_WRITERS, LOCATION_HEADER
+from sandbox_api.cases.routes import CASE_WRITERS, LOCATION_HEADER, ChildDocs, child_routes
+from sandbox_api.http import writes
 from sandbox_api.http.api import Blueprint
 from sandbox_api.http.facets import FACETS_HEADER, with_facets
-from sandbox_api.http.idempotency import commit_and_respond
 from sandbox_api.http.pagination import PAGINATION_HEADERS, paginate
 from sandbox_api.http.responses import json_response
 from sandbox_api.lessons import service
-from sandbox_api.lessons.models import LESSON_FACETS
+from sandbox_api.lessons.models import LESSON_FACETS, Lesson
 from sandbox_api.lessons.schemas import (
     AdoptionListQuerySchema,
     AdoptionSchema,
@@ -32,6 +31,50 @@ blp = Blueprint(
 )
 
 ADOPTION_PATCH = AdoptionSchema(partial=True, exclude=("adopting_case_id",))
+
+
+def _lesson_for_curation(write: writes.Write) -> Lesson:
+    """The lesson, if the caller may see it, with its case locked if the caller may change it."""
+    caller = current_caller()
+    lesson = service.get(session=db.session, lesson_id=write.ids["lesson_id"], caller=caller)
+    cases_service.get_for_change(session=db.session, case_id=lesson.case_id, caller=caller)
+    return lesson
+
+
+# A lesson reached by its own id (its curation), not through its case.
+LESSON = writes.Resource(
+    blp,
+    load=_lesson_for_curation,
+    representation=lambda write: service.LESSONS.representation(
+        session=db.session, case_id=write.target.case_id, child_id=write.ids["lesson_id"], caller=current_caller()
+    ),
+    record=lambda write: service.record(db.session, lesson=write.target, **write.event_args),
+)
+
+# An adoption: its target is the adoption and its adopting case (locked); a new one is created on its lesson.
+ADOPTION = writes.Resource(
+    blp,
+    load=lambda write: service.get_adoption_for_change(
+        session=db.session,
+        lesson_id=write.ids["lesson_id"],
+        adoption_id=write.ids["adoption_id"],
+        caller=current_caller(),
+    ),
+    representation=lambda write: service.adoption_representation(
+        session=db.session,
+        lesson_id=write.ids["lesson_id"],
+        adoption_id=write.ids["adoption_id"],
+        caller=current_caller(),
+    ),
+    record=lambda write: service.record_adoption(
+        db.session, adoption=write.target[0], adopting_case=write.target[1], **write.event_args
+    ),
+    load_collection=lambda write: service.get(
+        session=db.session, lesson_id=write.ids["lesson_id"], caller=current_caller()
+    ),
+    endpoint="lessons.AdoptionByIdViews",
+    id_name="adoption_id",
+)
 
 FOR_SECTOR_EXAMPLES = {
     "for_sector": {
@@ -124,86 +167,37 @@ class LessonViews(MethodView):
         return with_facets(page, session=db.session, statement=statement, facets=LESSON_FACETS, names=query["facets"])
 
 
-@blp.route("/cases/<uuid:case_id>/lessons")
-class CaseLessonViews(MethodView):
-    @blp.policy(PUBLIC)
-    @blp.arguments(CaseLessonListQuerySchema(), location="query")
-    @blp.response(200, LessonSchema(many=True), headers=PAGINATION_HEADERS)
-    def get(self, query, case_id):
-        """List a case's lessons
+child_routes(
+    blp,
+    service.LESSONS,
+    views="CaseLesson",
+    path="lessons",
+    schema=LessonSchema,
+    list_schema=LessonSchema(many=True),
+    list_query=CaseLessonListQuerySchema(),
+    create=lambda case, values: service.create(session=db.session, case=case, lesson_in=values),
+    update=lambda lesson, changes: service.update(session=db.session, lesson=lesson, changes=changes),
+    docs=ChildDocs(
+        get_list="""List a case's lessons
 
         Only for a case the caller may see (404 otherwise).
-        """
-        statement = service.LESSONS.list_statement(
-            session=db.session, case_id=case_id, query=query, caller=current_caller()
-        )
-        return paginate(db.session, statement, LessonSchema, page=query["page"], page_size=query["page_size"])
-
-    @blp.policy(CASE_WRITERS)
-    @blp.etag
-    @blp.arguments(LessonSchema)
-    @blp.response(201, LessonSchema, headers=LOCATION_HEADER)
-    def post(self, lesson_in, case_id):
-        """Record a lesson
+        """,
+        post="""Record a lesson
 
         Evidence may cite only the same case's outcomes and risks. New lessons are `proposed`; NAIO curates
         them. An `agency` key may add lessons only to its own agency's cases.
-        """
-        caller = current_caller()
-        case = cases_service.get_for_change(session=db.session, case_id=case_id, caller=caller)
-        lesson = service.create(session=db.session, case=case, lesson_in=lesson_in)
-        body = service.LESSONS.written(
-            session=db.session, case=case, child_id=lesson.id, caller=caller, action="create", before=None
-        )
-        location = url_for("lessons.CaseLessonByIdViews", case_id=case_id, lesson_id=lesson.id)
-        return commit_and_respond(body, 201, location=location)
-
-
-@blp.route("/cases/<uuid:case_id>/lessons/<uuid:lesson_id>")
-@blp.etag
-class CaseLessonByIdViews(MethodView):
-    @blp.policy(PUBLIC)
-    @blp.response(200, LessonSchema)
-    def get(self, case_id, lesson_id):
-        """Read a lesson"""
-        caller = current_caller()
-        return json_response(
-            service.LESSONS.representation(session=db.session, case_id=case_id, child_id=lesson_id, caller=caller)
-        )
-
-    @blp.policy(CASE_WRITERS)
-    @blp.arguments(LessonSchema(partial=True))
-    @blp.response(200, LessonSchema)
-    def patch(self, changes, case_id, lesson_id):
-        """Change a lesson
+        """,
+        get="Read a lesson",
+        patch="""Change a lesson
 
         Send only the fields to change, with the `If-Match` ETag from a GET. Lists are replaced whole.
-        """
-        caller = current_caller()
-        case, lesson, before = service.LESSONS.for_change(
-            session=db.session, case_id=case_id, child_id=lesson_id, caller=caller
-        )
-        blp.check_etag(before)
-        service.update(session=db.session, lesson=lesson, changes=changes)
-        body = service.LESSONS.written(
-            session=db.session, case=case, child_id=lesson_id, caller=caller, action="update", before=before
-        )
-        return commit_and_respond(body)
-
-    @blp.policy(CASE_WRITERS)
-    @blp.response(204)
-    def delete(self, case_id, lesson_id):
-        """Delete a lesson
+        """,
+        delete="""Delete a lesson
 
         Deletes its adoptions with it.
-        """
-        caller = current_caller()
-        case, lesson, before = service.LESSONS.for_change(
-            session=db.session, case_id=case_id, child_id=lesson_id, caller=caller
-        )
-        blp.check_etag(before)
-        service.LESSONS.delete(session=db.session, case=case, child=lesson, before=before)
-        db.session.commit()
+        """,
+    ),
+)
 
 
 @blp.route("/lessons/<uuid:lesson_id>/curation")
@@ -218,19 +212,12 @@ class LessonCurationViews(MethodView):
         note. Answers the lesson as it is now; setting the state it already has changes nothing and records
         no event.
         """
-        caller = current_caller()
-        lesson = service.get(session=db.session, lesson_id=lesson_id, caller=caller)
-        cases_service.get_for_change(session=db.session, case_id=lesson.case_id, caller=caller)
-        before = service.LESSONS.representation(
-            session=db.session, case_id=lesson.case_id, child_id=lesson_id, caller=caller
-        )
-        if not service.curate(session=db.session, lesson=lesson, curation=curation["curation"]):
-            return commit_and_respond(before)
-        body = service.LESSONS.representation(
-            session=db.session, case_id=lesson.case_id, child_id=lesson_id, caller=caller
-        )
-        service.record(db.session, lesson=lesson, action="curate", before=before, after=body, note=curation.get("note"))
-        return commit_and_respond(body)
+        with writes.act(LESSON, lesson_id=lesson_id) as write:
+            if service.curate(session=db.session, lesson=write.target, curation=curation["curation"]):
+                write.event("curate", note=curation.get("note"))
+            else:
+                write.unchanged()
+        return write.response
 
 
 @blp.route("/lessons/<uuid:lesson_id>/adoptions")
@@ -258,19 +245,12 @@ class AdoptionViews(MethodView):
         Records that another case took the lesson up. An `agency` key may record adoptions only for its own
         agency's cases; a case adopts a lesson once (409 otherwise) and never its own.
         """
-        caller = current_caller()
-        lesson = service.get(session=db.session, lesson_id=lesson_id, caller=caller)
-        adoption, adopting_case = service.adopt(
-            session=db.session, lesson=lesson, adoption_in=adoption_in, caller=caller
-        )
-        body = service.adoption_representation(
-            session=db.session, lesson_id=lesson_id, adoption_id=adoption.id, caller=caller
-        )
-        service.record_adoption(
-            db.session, adoption=adoption, adopting_case=adopting_case, action="create", before=None, after=body
-        )
-        location = url_for("lessons.AdoptionByIdViews", lesson_id=lesson_id, adoption_id=adoption.id)
-        return commit_and_respond(body, 201, location=location)
+        with writes.create(ADOPTION, lesson_id=lesson_id) as write:
+            adoption, adopting_case = service.adopt(
+                session=db.session, lesson=write.target, adoption_in=adoption_in, caller=current_caller()
+            )
+            write.created((adoption, adopting_case), adoption.id)
+        return write.response
 
 
 @blp.route("/lessons/<uuid:lesson_id>/adoptions/<uuid:adoption_id>")
@@ -294,37 +274,16 @@ class AdoptionByIdViews(MethodView):
 
         Typically to record its `result`. The adopting case cannot change. Needs `If-Match`.
         """
-        caller = current_caller()
-        adoption, adopting_case = service.get_adoption_for_change(
-            session=db.session, lesson_id=lesson_id, adoption_id=adoption_id, caller=caller
-        )
-        before = service.adoption_representation(
-            session=db.session, lesson_id=lesson_id, adoption_id=adoption_id, caller=caller
-        )
-        blp.check_etag(before)
-        service.update_adoption(session=db.session, adoption=adoption, changes=changes)
-        body = service.adoption_representation(
-            session=db.session, lesson_id=lesson_id, adoption_id=adoption_id, caller=caller
-        )
-        service.record_adoption(
-            db.session, adoption=adoption, adopting_case=adopting_case, action="update", before=before, after=body
-        )
-        return commit_and_respond(body)
+        with writes.update(ADOPTION, lesson_id=lesson_id, adoption_id=adoption_id) as write:
+            adoption, _ = write.target
+            service.update_adoption(session=db.session, adoption=adoption, changes=changes)
+        return write.response
 
     @blp.policy(CASE_WRITERS)
     @blp.response(204)
     def delete(self, lesson_id, adoption_id):
         """Delete an adoption"""
-        caller = current_caller()
-        adoption, adopting_case = service.get_adoption_for_change(
-            session=db.session, lesson_id=lesson_id, adoption_id=adoption_id, caller=caller
-        )
-        before = service.adoption_representation(
-            session=db.session, lesson_id=lesson_id, adoption_id=adoption_id, caller=caller
-        )
-        blp.check_etag(before)
-        service.record_adoption(
-            db.session, adoption=adoption, adopting_case=adopting_case, action="delete", before=before, after=None
-        )
-        service.delete_adoption(session=db.session, adoption=adoption)
-        db.session.commit()
+        with writes.delete(ADOPTION, lesson_id=lesson_id, adoption_id=adoption_id) as write:
+            adoption, _ = write.target
+            service.delete_adoption(session=db.session, adoption=adoption)
+        return write.response

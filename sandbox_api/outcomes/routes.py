@@ -1,15 +1,11 @@
 """HTTP routes for outcomes: what each case measured, and all outcomes across cases."""
 
-from flask import url_for
 from flask.views import MethodView
 
-from sandbox_api.cases import service as cases_service
-from sandbox_api.cases.routes import CASE_WRITERS, LOCATION_HEADER
+from sandbox_api.cases.routes import ChildDocs, child_routes
 from sandbox_api.http.api import Blueprint
 from sandbox_api.http.facets import FACETS_HEADER, with_facets
-from sandbox_api.http.idempotency import commit_and_respond
 from sandbox_api.http.pagination import PAGINATION_HEADERS, paginate
-from sandbox_api.http.responses import json_response
 from sandbox_api.outcomes import service
 from sandbox_api.outcomes.examples import OUTCOMES_EXAMPLE
 from sandbox_api.outcomes.models import OUTCOME_FACETS
@@ -51,82 +47,33 @@ class OutcomesAcrossCasesViews(MethodView):
         return with_facets(page, session=db.session, statement=statement, facets=OUTCOME_FACETS, names=query["facets"])
 
 
-@blp.route("/cases/<uuid:case_id>/outcomes")
-class OutcomeViews(MethodView):
-    @blp.policy(PUBLIC)
-    @blp.arguments(OutcomeListQuerySchema(), location="query")
-    @blp.response(200, OutcomeSchema(many=True), headers=PAGINATION_HEADERS)
-    def get(self, query, case_id):
-        """List a case's outcomes
+child_routes(
+    blp,
+    service.OUTCOMES,
+    views="Outcome",
+    path="outcomes",
+    schema=OutcomeSchema,
+    list_schema=OutcomeSchema(many=True),
+    list_query=OutcomeListQuerySchema(),
+    create=lambda case, values: service.create(session=db.session, case=case, outcome_in=values),
+    update=lambda outcome, changes: service.update(session=db.session, outcome=outcome, changes=changes),
+    docs=ChildDocs(
+        get_list="""List a case's outcomes
 
         In the order they were recorded unless `sort` says otherwise. Only for a case the caller may see (404 otherwise).
-        """
-        statement = service.OUTCOMES.list_statement(
-            session=db.session, case_id=case_id, query=query, caller=current_caller()
-        )
-        return paginate(db.session, statement, OutcomeSchema, page=query["page"], page_size=query["page_size"])
-
-    @blp.policy(CASE_WRITERS)
-    @blp.etag
-    @blp.arguments(OutcomeSchema)
-    @blp.response(201, OutcomeSchema, headers=LOCATION_HEADER)
-    def post(self, outcome_in, case_id):
-        """Record an outcome
+        """,
+        post="""Record an outcome
 
         An `agency` key may add outcomes only to its own agency's cases.
-        """
-        caller = current_caller()
-        case = cases_service.get_for_change(session=db.session, case_id=case_id, caller=caller)
-        outcome = service.create(session=db.session, case=case, outcome_in=outcome_in)
-        body = service.OUTCOMES.written(
-            session=db.session, case=case, child_id=outcome.id, caller=caller, action="create", before=None
-        )
-        location = url_for("outcomes.OutcomeByIdViews", case_id=case_id, outcome_id=outcome.id)
-        return commit_and_respond(body, 201, location=location)
-
-
-@blp.route("/cases/<uuid:case_id>/outcomes/<uuid:outcome_id>")
-@blp.etag
-class OutcomeByIdViews(MethodView):
-    @blp.policy(PUBLIC)
-    @blp.response(200, OutcomeSchema)
-    def get(self, case_id, outcome_id):
-        """Read an outcome"""
-        caller = current_caller()
-        return json_response(
-            service.OUTCOMES.representation(session=db.session, case_id=case_id, child_id=outcome_id, caller=caller)
-        )
-
-    @blp.policy(CASE_WRITERS)
-    @blp.arguments(OutcomeSchema(partial=True))
-    @blp.response(200, OutcomeSchema)
-    def patch(self, changes, case_id, outcome_id):
-        """Change an outcome
+        """,
+        get="Read an outcome",
+        patch="""Change an outcome
 
         Send only the fields to change, with the `If-Match` ETag from a GET.
-        """
-        caller = current_caller()
-        case, outcome, before = service.OUTCOMES.for_change(
-            session=db.session, case_id=case_id, child_id=outcome_id, caller=caller
-        )
-        blp.check_etag(before)
-        service.update(session=db.session, outcome=outcome, changes=changes)
-        body = service.OUTCOMES.written(
-            session=db.session, case=case, child_id=outcome_id, caller=caller, action="update", before=before
-        )
-        return commit_and_respond(body)
-
-    @blp.policy(CASE_WRITERS)
-    @blp.response(204)
-    def delete(self, case_id, outcome_id):
-        """Delete an outcome
+        """,
+        delete="""Delete an outcome
 
         Lessons that cite it as evidence no longer do.
-        """
-        caller = current_caller()
-        case, outcome, before = service.OUTCOMES.for_change(
-            session=db.session, case_id=case_id, child_id=outcome_id, caller=caller
-        )
-        blp.check_etag(before)
-        service.OUTCOMES.delete(session=db.session, case=case, child=outcome, before=before)
-        db.session.commit()
+        """,
+    ),
+)
