@@ -28,7 +28,7 @@ def export_query_schema(list_query_schema: type[ma.Schema], name: str) -> type[m
     parent_meta = getattr(list_query_schema, "Meta", object)
     excluded = (
         *getattr(parent_meta, "exclude", ()),
-        *(n for n in NOT_EXPORTED if n in list_query_schema._declared_fields),
+        *(n for n in NOT_EXPORTED if n in list_query_schema().declared_fields),
     )
     meta = type("Meta", (parent_meta,), {"exclude": excluded})
     format_field = choice(
@@ -48,7 +48,7 @@ LessonExportQuerySchema = export_query_schema(LessonListQuerySchema, "LessonExpo
 # One resource of each kind, as the examples of the spec show it (abridged: absent fields are empty cells).
 _CASE_ID = "0b9d4c1e-5f6a-4b7c-8d9e-0f1a2b3c4d5e"
 _WRITTEN = {"created_at": "2025-03-12T08:00:00.000000Z", "updated_at": "2025-03-12T08:00:00.000000Z"}
-EXAMPLE_RESOURCES = {
+EXAMPLE_RESOURCES: dict[str, dict] = {
     "cases": {
         "id": _CASE_ID,
         "reference": "SBX-2025-0001",

@@ -1,19 +1,17 @@
 """The flask-smorest Api and Blueprint, extended to document policies and problem responses once."""
 
 import http
-import threading
 from collections.abc import Callable
 
 import marshmallow as ma
 from apispec.ext.marshmallow import MarshmallowPlugin
-from cachetools import LRUCache
 from flask import request
 from flask_smorest import Api as BaseApi
 from flask_smorest import Blueprint as BaseBlueprint
-from flask_smorest.etag import _get_etag_ctx
 from flask_smorest.utils import deepupdate, load_info_from_docstring, prepare_response
 from webargs.flaskparser import FlaskParser
 
+from sandbox_api import caches, private_apis
 from sandbox_api.errors import PreconditionFailed, PreconditionRequired
 from sandbox_api.http import idempotency
 from sandbox_api.http.problem_details import PROBLEM_CONTENT_TYPE, NotModified, ProblemSchema, register_error_handlers
@@ -35,19 +33,22 @@ def schema_name(schema) -> str:
     return name
 
 
-class Api(BaseApi):
+class Api(private_apis.ResponsesHook, BaseApi):
     ERROR_SCHEMA = ProblemSchema
 
     def __init__(self, app=None, *, spec_kwargs=None):
         spec_kwargs = {"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_name), **(spec_kwargs or {})}
         super().__init__(app, spec_kwargs=spec_kwargs)
 
-    def _register_error_handlers(self):
-        register_error_handlers(self._app)
+    def init_app(self, app, *, spec_kwargs=None):
+        super().init_app(app, spec_kwargs=spec_kwargs)
+        # Errors are problem details: Flask keeps one handler per exception class, so these replace the
+        # handler of HTTPException that flask-smorest has just registered.
+        register_error_handlers(app)
 
-    def _register_responses(self):
+    def register_default_responses(self):
         for status in http.HTTPStatus:
-            response = {"description": status.phrase}
+            response: dict[str, object] = {"description": status.phrase}
             if status >= 400:
                 response["schema"] = self.ERROR_SCHEMA
             prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
@@ -57,13 +58,9 @@ class Api(BaseApi):
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
-# Query strings (with the operation's schema) whose parsed arguments the parser keeps: a few MiB at most.
-PARSED_QUERIES = 1024
-
-
 class StrictParser(FlaskParser):
     """Refuses unknown query parameters as well as unknown body fields (AIP-160); parses a query string once
-    per operation (its schema).
+    per operation (its schema), in `caches.PARSED_QUERIES`.
 
     A list's query schema has some 25 fields, and loading it cost a filtered list about a tenth of its time.
     Its arguments are a pure function of the query string (no loader reads the database or the clock), so
@@ -73,29 +70,24 @@ class StrictParser(FlaskParser):
 
     DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": ma.RAISE}
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._parsed: LRUCache = LRUCache(maxsize=PARSED_QUERIES)
-        self._lock = threading.Lock()
-
     def parse(self, argmap, req=None, *, location=None, **kwargs):
         if location != "query" or not isinstance(argmap, ma.Schema):
             return super().parse(argmap, req, location=location, **kwargs)
         key = (argmap, (req or request).query_string)
-        with self._lock:
-            parsed = self._parsed.get(key)
+        with caches.PARSED_QUERIES_LOCK:
+            parsed = caches.PARSED_QUERIES.get(key)
         if parsed is None:
             parsed = super().parse(argmap, req, location=location, **kwargs)
-            with self._lock:
-                self._parsed[key] = parsed
+            with caches.PARSED_QUERIES_LOCK:
+                caches.PARSED_QUERIES[key] = parsed
         return dict(parsed)
 
 
-def _error_refs(*statuses: int) -> dict[int, str]:
+def _error_refs(*statuses: int) -> dict[int | str, str]:
     return {status: http.HTTPStatus(status).name for status in statuses}
 
 
-class Blueprint(BaseBlueprint):
+class Blueprint(private_apis.EtagHooks, BaseBlueprint):
     """A blueprint whose every operation declares who may call it and which errors it answers."""
 
     ARGUMENTS_PARSER = StrictParser()
@@ -121,8 +113,7 @@ class Blueprint(BaseBlueprint):
 
     def add_url_rule(self, rule, endpoint=None, view_func=None, provide_automatic_options=None, **options):
         super().add_url_rule(rule, endpoint, view_func, provide_automatic_options, **options)
-        endpoint_docs = self._docs[self._endpoints[-1]]
-        for method, doc in endpoint_docs.items():
+        for method, doc in private_apis.docs_of_last_rule(self).items():
             if method == "parameters":
                 continue
             statuses = list(COMMON_ERRORS)
@@ -132,7 +123,7 @@ class Blueprint(BaseBlueprint):
                 statuses.extend(BODY_ERRORS)
             if method in ("post", "put", "patch", "delete"):
                 statuses.append(409)
-            errors = {"responses": {**_error_refs(*statuses), "default": "DEFAULT_ERROR"}}
+            errors: dict[str, object] = {"responses": {**_error_refs(*statuses), "default": "DEFAULT_ERROR"}}
             if method == "post":
                 errors["parameters"] = [idempotency.HEADER_PARAMETER]
             doc["manual_doc"] = deepupdate(errors, doc.get("manual_doc", {}))
@@ -140,18 +131,18 @@ class Blueprint(BaseBlueprint):
     # ETags (RFC 9110 section 13) are digests of the exact bytes of a representation (rendering.etag_of).
     # flask-smorest checks If-Match before the view runs; the registry checks it after authentication,
     # visibility and existence, so an unknown id is 404, not 428.
-    def _check_precondition(self):
+    def precondition_before_view(self):
         pass
 
     def check_etag(self, representation: str):
         """Refuse the write unless If-Match names the current representation (428 missing, 412 stale)."""
         if not request.if_match:
             raise PreconditionRequired("This write needs an If-Match header with the ETag from a GET.")
-        _get_etag_ctx()["etag_checked"] = True
+        private_apis.note_etag_checked()
         if etag_of(representation) not in request.if_match:
             raise PreconditionFailed("The resource has changed since that ETag: GET it again and retry.")
 
-    def _set_etag_in_response(self, response):
+    def etag_after_view(self, response):
         if request.method in self.METHODS_ALLOWING_SET_ETAG and response.status_code in (200, 201):
             etag = etag_of(response.get_data())
             if request.method in self.METHODS_CHECKING_NOT_MODIFIED and etag in request.if_none_match:

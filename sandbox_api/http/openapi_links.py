@@ -13,6 +13,8 @@ from typing import Any
 
 from apispec import APISpec
 
+from sandbox_api import private_apis
+
 METHODS = ("get", "put", "post", "patch", "delete", "head", "options", "trace")
 PATH_PARAMETER = re.compile(r"\{([^}]+)\}")
 ID_SUFFIX = "_id"
@@ -22,7 +24,7 @@ PARAMETER_REF_PREFIX = "#/components/parameters/"
 
 def add_links(spec: APISpec) -> None:
     """Add `links` to the 201 response of every creating POST; call once, after every path is registered."""
-    paths: dict[str, dict[str, Any]] = spec._paths  # apispec keeps paths here; `spec.path` only adds to it
+    paths = private_apis.openapi_paths(spec)
     for path in paths:
         created = _created(spec, paths, path)
         if created is None:

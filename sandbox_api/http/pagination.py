@@ -2,13 +2,10 @@
 
 import json
 import math
-import threading
-import weakref
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import marshmallow as ma
-from cachetools import LRUCache
 from flask import Response, request
 from sqlalchemy import (
     BindParameter,
@@ -27,21 +24,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import operators
 
+from sandbox_api import caches, private_apis
 from sandbox_api.http.responses import json_response
 from sandbox_api.storage.db import registry_state
 from sandbox_api.storage.rendering import annotate, annotation_names, rendered
 from sandbox_api.storage.statements import frozen
-
-# Totals of filtered lists, per process, keyed by the shape's count statement with the filter's values and
-# by the registry's state (`db.registry_state`). Every write transaction changes the version in it, so a
-# total is never served for data that has changed since it was counted, and replicas need not share the
-# cache. Counting the rows that match a filter is the largest cost of a list request
-# (shared/design/performance.md); this pays it once per filter and state.
-_totals: LRUCache = LRUCache(maxsize=4096)
-
-
-_totals_lock = threading.Lock()
-
 
 PAGINATION_HEADERS = {
     "X-Pagination": {
@@ -81,15 +68,6 @@ class _PageStatements:
     annotation_names: list[str]
 
 
-# Per statement shape (SQLAlchemy's cache key, without parameter values), schema and dialect. Building the page
-# and count statements, and SQLAlchemy's walk of each to find its compiled form, cost more than running
-# them on SQLite; built once, they find their compiled form at once (the key is memoized on them).
-_page_statements: LRUCache = LRUCache(maxsize=512)
-
-
-_page_statements_lock = threading.Lock()
-
-
 # ORDER BY modifiers, and how to put each back on a sort key.
 _ORDERINGS = {
     operators.asc_op: asc,
@@ -126,7 +104,7 @@ def _page_statement(statement: Select, schema_class: type[ma.Schema], model, *, 
     """
     # On a generic plan (db._prepare_only_generic_plans) LIMIT and OFFSET are written into the SQL when it runs:
     # PostgreSQL guesses a tenth of the matching rows for a LIMIT it cannot see, and plans for that many.
-    sort_keys = [_sort_key(clause) for clause in statement._order_by_clauses]
+    sort_keys = [_sort_key(clause) for clause in private_apis.order_by_clauses(statement)]
     labelled = [expression.label(f"sort_key_{position}") for position, (expression, _) in enumerate(sort_keys)]
     page = (
         statement.with_only_columns(model.id, *labelled)
@@ -155,32 +133,23 @@ def _build_page_statements(statement: Select, form: tuple, filter_parameters) ->
     )
 
 
-# What `_page_statements_for` found for each statement object still in use, per form: a statement built
-# once per query (statements.built_once_per_query) skips SQLAlchemy's walk for its cache key after the first.
-_found_for_statement: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
 def _page_statements_for(statement: Select, form: tuple) -> tuple[_PageStatements, dict, tuple]:
     """The page and count statements of the statement's shape in a form (schema and dialect), the parameters
-    that give them this statement's values, and the key of its total (shape and values)."""
-    with _page_statements_lock:
-        found = _found_for_statement.get(statement, {}).get(form)
-    if found is None:
-        found = _find_page_statements(statement, form)
-        with _page_statements_lock:
-            _found_for_statement.setdefault(statement, {})[form] = found
-    return found
+    that give them this statement's values, and the key of its total (shape and values).
 
-
-def _find_page_statements(statement: Select, form: tuple) -> tuple[_PageStatements, dict, tuple]:
-    cache_key = statement._generate_cache_key()
-    with _page_statements_lock:
-        statements = _page_statements.get((cache_key.key, form))
+    Built once per shape and form (`caches.PAGE_STATEMENTS`): building the page and count statements, and
+    SQLAlchemy's walk of each to find its compiled form, cost more than running them on SQLite; built once,
+    they find their compiled form at once (the key is memoized on them). SQLAlchemy memoizes the shape on
+    the statement too, so a statement built once per query (`statements.built_once_per_query`) is walked for
+    it once."""
+    shape, filter_parameters = private_apis.shape_and_parameters(statement)
+    with caches.PAGE_STATEMENTS_LOCK:
+        statements = caches.PAGE_STATEMENTS.get((shape, form))
     if statements is None:
-        statements = _build_page_statements(statement, form, cache_key.bindparams)
-        with _page_statements_lock:
-            _page_statements[(cache_key.key, form)] = statements
-    values = [parameter.effective_value for parameter in cache_key.bindparams]
+        statements = _build_page_statements(statement, form, filter_parameters)
+        with caches.PAGE_STATEMENTS_LOCK:
+            caches.PAGE_STATEMENTS[(shape, form)] = statements
+    values = [parameter.effective_value for parameter in filter_parameters]
     parameters = {template.key: value for template, value in zip(statements.filter_parameters, values, strict=True)}
     # The shape's own count statement stands for the shape: a key as small as the values, where SQLAlchemy's
     # cache key is a tuple of the whole statement's structure.
@@ -192,7 +161,7 @@ def paginate(
     session: Session, statement: Select, schema_class: type[ma.Schema], *, page: int, page_size: int
 ) -> Response:
     """One page of the rows that `statement` selects, rendered by the database, with the headers that
-    describe the page; the total is counted once per filter and registry state.
+    describe the page; the total is counted once per filter and registry state (`caches.LIST_TOTALS`).
 
     `statement` is a `select(Model)`, optionally with labelled JSON columns after the model: each is
     added to its row's resource as a member of that name (`rendering.annotate`).
@@ -204,13 +173,13 @@ def paginate(
     ).all()
     total = None
     if rows:
-        with _totals_lock:
-            total = _totals.get((total_key, rows[0][1]))
+        with caches.LIST_TOTALS_LOCK:
+            total = caches.LIST_TOTALS.get((total_key, rows[0][1]))
     if total is None:
         # The state read with the count, so the total is cached under the data it counted.
         total, state = connection.execute(statements.count, parameters).one()
-        with _totals_lock:
-            _totals[(total_key, state)] = total
+        with caches.LIST_TOTALS_LOCK:
+            caches.LIST_TOTALS[(total_key, state)] = total
     names = statements.annotation_names
     body = f"[{','.join(annotate(row[0], names, row[2:]) for row in rows)}]"
     last_page = max(1, math.ceil(total / page_size))

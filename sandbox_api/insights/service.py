@@ -1,13 +1,24 @@
 """The insights' queries: one or two grouped statements per insight, over the cases the caller may see."""
 
-import threading
 from collections.abc import Callable
 from itertools import groupby
 
-from cachetools import LRUCache, cached
-from sqlalchemy import ColumnElement, Select, Subquery, desc, distinct, exists, func, select
+from cachetools import cached
+from sqlalchemy import (
+    ColumnElement,
+    ColumnExpressionArgument,
+    FromClause,
+    Select,
+    Subquery,
+    desc,
+    distinct,
+    exists,
+    func,
+    select,
+)
 from sqlalchemy.orm import Session
 
+from sandbox_api import caches
 from sandbox_api.agencies.models import Agency
 from sandbox_api.cases import service as cases_service
 from sandbox_api.cases.models import Case, CaseCapability, CaseSector
@@ -33,10 +44,6 @@ ATTAINMENT_COUNTS = {True: "attained_count", False: "not_attained_count", None: 
 FILTERS = ("sector", "capability", "sandbox_type", "status", "started_from", "started_to")
 
 
-# Answers kept per insight and process. At 100,000 cases the unfiltered answers take 18-160 KiB of Python
-# objects each (the recurring risks with their sectors the most), about 420 KiB for the six: at most some
-# 13 MiB per process, for more distinct questions between two writes than a dashboard asks.
-ANSWERS_KEPT = 32
 _REGISTRY_STATE = select(registry_state())
 
 Insight = Callable[..., dict]
@@ -44,7 +51,7 @@ Insight = Callable[..., dict]
 
 def answered_once_per_state(compute: Insight) -> Insight:
     """Memoize an insight `compute(*, session, query, caller)` by its question (the query, the caller's role
-    and agency, the database) and the registry's state (`db.registry_state`).
+    and agency, the database) and the registry's state (`db.registry_state`), in `caches.INSIGHT_ANSWERS`.
 
     An insight aggregates every case the caller may see: at national scale, hundreds of milliseconds of
     the database's time. Dashboards ask the same questions again and again, and every write transaction
@@ -55,13 +62,13 @@ def answered_once_per_state(compute: Insight) -> Insight:
     """
 
     def question_and_state(*, session: Session, query: dict, caller: Caller) -> tuple:
-        return (*question_key(session=session, query=query, caller=caller), session.scalar(_REGISTRY_STATE))
+        return (compute, *question_key(session=session, query=query, caller=caller), session.scalar(_REGISTRY_STATE))
 
-    return cached(LRUCache(maxsize=ANSWERS_KEPT), key=question_and_state, lock=threading.Lock())(compute)
+    return cached(caches.INSIGHT_ANSWERS, key=question_and_state, lock=caches.INSIGHT_ANSWERS_LOCK)(compute)
 
 
 def _filter_conditions(query: dict) -> list[ColumnElement[bool]]:
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if query.get("sector"):
         conditions.append(exists().where(CaseSector.case_id == Case.id, CaseSector.sector_code.in_(query["sector"])))
     if query.get("capability"):
@@ -154,6 +161,8 @@ def recurring_risks(*, session: Session, query: dict, caller: Caller) -> dict:
         .group_by(Risk.subdomain, scope.c.id, scope.c.primary_sector)
         .cte("per_case")
     )
+    sector: ColumnExpressionArgument[str]
+    source: FromClause
     if query["by"] == "primary_sector":
         sector, source = per_case.c.primary_sector, per_case
     else:
@@ -210,8 +219,8 @@ def recurring_risks(*, session: Session, query: dict, caller: Caller) -> dict:
         )
     )
     rows = []
-    for _subdomain, group in groupby(session.execute(statement), key=lambda row: row.subdomain):
-        group = list(group)
+    for _subdomain, grouped in groupby(session.execute(statement), key=lambda row: row.subdomain):
+        group = list(grouped)
         totals = {name: getattr(group[0], name) for name in RECURRING_TOTALS}
         sectors = [
             {"sector": row.sector, "case_count": row.sector_case_count, "risk_count": row.sector_risk_count}

@@ -1,12 +1,13 @@
 """List statements built once per query: the same filters, sort and caller get the same statement."""
 
-import threading
 from collections.abc import Callable, Hashable
 from typing import Any, Protocol
 
-from cachetools import LRUCache, cached
+from cachetools import cached
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
+
+from sandbox_api import caches
 
 
 class Asker(Protocol):
@@ -21,10 +22,6 @@ class Asker(Protocol):
 
 # Query arguments that choose a page of the list, not the list: the page's own statement binds them.
 PAGE_ARGUMENTS = frozenset({"page", "page_size"})
-
-# A kept statement, with the cache key that SQLAlchemy memoizes on it, takes about 30 KiB: at most 4 MiB per
-# list and process, whatever queries arrive.
-STATEMENTS_PER_BUILDER = 128
 
 ListStatement = Callable[..., Select]
 
@@ -42,7 +39,7 @@ def question_key(*, session: Session, query: dict, caller: Asker, leaving_out: f
 
 
 def built_once_per_query(build: ListStatement) -> ListStatement:
-    """Memoize a `list_statement(*, session, query, caller)` by what it is built from.
+    """Memoize a `list_statement(*, session, query, caller)` by what it is built from (`caches.LIST_STATEMENTS`).
 
     Building the filtered statement, and SQLAlchemy's walk of it for its cache key, cost a list request
     about as much as running the page's SQL on SQLite; a statement is an immutable value, so one built
@@ -52,9 +49,9 @@ def built_once_per_query(build: ListStatement) -> ListStatement:
     """
 
     def key(*, session: Session, query: dict, caller: Asker) -> tuple:
-        return question_key(session=session, query=query, caller=caller, leaving_out=PAGE_ARGUMENTS)
+        return (build, *question_key(session=session, query=query, caller=caller, leaving_out=PAGE_ARGUMENTS))
 
-    return cached(LRUCache(maxsize=STATEMENTS_PER_BUILDER), key=key, lock=threading.Lock())(build)
+    return cached(caches.LIST_STATEMENTS, key=key, lock=caches.LIST_STATEMENTS_LOCK)(build)
 
 
 def order_by(model, sort: str) -> tuple:

@@ -1,0 +1,125 @@
+"""Every use of a library's private API, in one place, under names that say what each does.
+
+A library may change or drop an underscore attribute in any release. The registry uses the few below
+because no public API does the same job; each was checked against the versions in `CHECKED_AGAINST` (the
+pins of requirements.txt), and tests/test_private_apis.py fails, naming the attribute, if one changes
+shape (missing, another signature, another type returned, no longer called where it was). An upgrade of
+one of these libraries re-runs those tests, then updates `CHECKED_AGAINST`.
+
+Not counted as private, though spelled with an underscore: SQLAlchemy's `Row._asdict()` (documented
+public; the underscore keeps it apart from column names) and marshmallow's `Field._serialize` and
+`Field._deserialize` (the documented way to write a custom field). Replaced by public APIs: flask-smorest's
+`Api._register_error_handlers` and `Api._app` (`http.api.Api.init_app` registers the registry's
+handlers after flask-smorest's, which Flask then replaces) and marshmallow's `Schema._declared_fields`
+(`Schema().declared_fields`).
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from apispec import APISpec
+from flask import Response
+from flask_smorest import Blueprint
+from flask_smorest.etag import _get_etag_ctx
+from sqlalchemy import BindParameter, ColumnElement, Select
+
+CHECKED_AGAINST = {"SQLAlchemy": "2.1.9", "flask-smorest": "0.47.0", "apispec": "6.10.1"}
+
+
+# SQLAlchemy
+
+
+def order_by_clauses(statement: Select) -> tuple[ColumnElement, ...]:
+    """The statement's ORDER BY expressions, in order (`Select._order_by_clauses`).
+
+    A Select has no public reader of its ORDER BY: paging rebuilds the order on the columns of its
+    inner query from it (`http.pagination`).
+    """
+    return tuple(statement._order_by_clauses)
+
+
+def shape_and_parameters(statement: Select) -> tuple[tuple, Sequence[BindParameter]]:
+    """The statement's structure without its values, and its bound parameters in the order that the
+    structure lists them (`ClauseElement._generate_cache_key()`, the key of SQLAlchemy's compiled cache).
+
+    Two statements of equal structure compile to the same SQL, and their parameters correspond position by
+    position: paging builds its statements once per structure and binds each request's values into them.
+    SQLAlchemy memoizes the key on the statement object. Raises `TypeError` for a statement that SQLAlchemy
+    does not cache (an element with `cache_ok = False`).
+    """
+    key = statement._generate_cache_key()
+    if key is None:
+        raise TypeError(f"SQLAlchemy does not cache this statement, so it has no shape: {statement}")
+    return key.key, key.bindparams
+
+
+# flask-smorest
+
+
+def note_etag_checked() -> None:
+    """Tell flask-smorest that the view checked If-Match, so that it does not warn that the view did not
+    (`flask_smorest.etag._get_etag_ctx()["etag_checked"]`). Within a request.
+
+    The public `Blueprint.check_etag` does this too, but compares its own digest of the data, where the
+    registry's ETags are digests of the representation's bytes (`http.responses.etag_of`).
+    """
+    _get_etag_ctx()["etag_checked"] = True
+
+
+def docs_of_last_rule(blueprint: Blueprint) -> dict[str, Any]:
+    """What flask-smorest keeps to document the endpoint that the blueprint registered last, to complete in
+    place: one dict per method (`"get"`, `"post"`...), whose `"manual_doc"` is merged into the operation,
+    and `"parameters"` (`Blueprint._docs[Blueprint._endpoints[-1]]`).
+
+    The public `Blueprint.doc` decorates a view before it is registered, with the same doc for each of a
+    MethodView's methods; the registry adds per method the errors that its path and method can answer,
+    beneath what the view declares.
+    """
+    return blueprint._docs[blueprint._endpoints[-1]]
+
+
+class EtagHooks:
+    """Replaces the two private methods that flask-smorest's `Blueprint.etag` wrapper calls around a view
+    (`EtagMixin._check_precondition()` before it, `EtagMixin._set_etag_in_response(response)` after it)
+    with the blueprint's `precondition_before_view` and `etag_after_view`. Mix in before flask-smorest's
+    Blueprint."""
+
+    def precondition_before_view(self) -> None:
+        raise NotImplementedError
+
+    def etag_after_view(self, response: Response) -> None:
+        raise NotImplementedError
+
+    def _check_precondition(self) -> None:
+        self.precondition_before_view()
+
+    def _set_etag_in_response(self, response: Response) -> None:
+        self.etag_after_view(response)
+
+
+class ResponsesHook:
+    """Replaces the private method that flask-smorest's `Api.init_app` calls to register a response
+    component per HTTP status, and `DEFAULT_ERROR` (`Api._register_responses()`), with the Api's
+    `register_default_responses`. Mix in before flask-smorest's Api.
+
+    Its public attributes set the error schema and one content type for every response, successes included;
+    the registry's errors are problem details (`application/problem+json`)."""
+
+    def register_default_responses(self) -> None:
+        raise NotImplementedError
+
+    def _register_responses(self) -> None:
+        self.register_default_responses()
+
+
+# apispec
+
+
+def openapi_paths(spec: APISpec) -> dict[str, dict[str, Any]]:
+    """The paths of the document, live: what is changed in them is in the document (`APISpec._paths`).
+
+    `APISpec.path` only adds a path, from a Flask rule (flask-smorest's plugin needs one); the links from a
+    creating POST to the operations on what it created are derived from every path once all are in
+    (`http.openapi_links`).
+    """
+    return spec._paths
