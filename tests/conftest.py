@@ -1,6 +1,7 @@
 """Fixtures: the app on each database, a rolled-back transaction per test, and a client per role."""
 
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -66,9 +67,33 @@ def database_url(request, tmp_path_factory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def engine(database_url: str) -> Iterator[Engine]:
-    """The database migrated to head, as `make run` and the Docker image do."""
+    """The database migrated to head, then started once, as `make run` and the Docker image do."""
     command.upgrade(alembic_config(database_url), "head")
     engine = make_engine(database_url)
+    # The first start stores the fingerprint of the documents' rendering (cases/documents.py): each
+    # test's app then only reads it, instead of rebuilding the documents in the test's transaction.
+    create_app(TestConfig, engine=engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=DATABASES)
+def fresh_url(request, tmp_path) -> Iterator[str]:
+    """A new, empty database for one test."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+        return
+    if not POSTGRES_URL:
+        pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
+    with scratch_postgres_database(POSTGRES_URL) as url:
+        yield url
+
+
+@pytest.fixture
+def fresh_engine(fresh_url) -> Iterator[Engine]:
+    """A new database migrated to head, for one test."""
+    command.upgrade(alembic_config(fresh_url), "head")
+    engine = make_engine(fresh_url)
     yield engine
     engine.dispose()
 
@@ -137,7 +162,44 @@ class Actor:
         return self.patch(url, json=json, etag=current.headers["ETag"])
 
 
+def in_parallel(count: int, work) -> list:
+    """Run `work(i)` in `count` threads released at once; bounded by a join timeout."""
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def run(index: int) -> None:
+        barrier.wait(timeout=10)
+        results[index] = work(index)
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    return results
+
+
+def committed_app(engine: Engine):
+    """An app whose requests commit for real, as in production (no rolled-back test transaction)."""
+    return create_app(TestConfig, engine=engine)
+
+
+# Factories: the test data, made through the API as the tests' users would, except the keys the fixtures
+# act with (stored directly). Each takes keyword overrides of its body (any field name, `owner` too: the
+# factory's own arguments are positional), checks the answer's status and answers the resource.
+
+
+def create(actor: Actor, url: str, body: dict) -> dict:
+    """POST the body; the resource created (201)."""
+    response = actor.post(url, json=body)
+    assert response.status_code == 201, response.json
+    return response.json
+
+
 def make_key(role: Role, agency_slug: str | None = None) -> str:
+    """A new key of the role (of the agency with the slug, for an agency key), stored directly in the
+    database of the app made last: its plain text."""
     session = db.new_session(write=True)
     agency_id = keys_service.agency_id_for_slug(session=session, slug=agency_slug) if agency_slug else None
     _, plain_text = keys_service.create(session=session, role=role, name=f"test {role}", agency_id=agency_id)
@@ -146,22 +208,37 @@ def make_key(role: Role, agency_slug: str | None = None) -> str:
     return plain_text
 
 
+def bearer(key: str) -> dict:
+    """The headers that present the key."""
+    return {"Authorization": f"Bearer {key}"}
+
+
+def actor(client: FlaskClient, role: Role, agency_slug: str | None = None) -> Actor:
+    """The client acting with a new key of the role (of the agency with the slug, for an agency key)."""
+    return Actor(client, make_key(role, agency_slug))
+
+
+def key_body(**fields) -> dict:
+    return {"name": "KKM integration", "role": "agency", **fields}
+
+
+def create_key(admin: Actor, /, **fields) -> dict:
+    """A key created through the API; its plain text is in `key`, this once."""
+    return create(admin, "/api/v1/keys", key_body(**fields))
+
+
 @pytest.fixture
 def admin(client: FlaskClient) -> Actor:
-    return Actor(client, make_key(Role.ADMIN))
+    return actor(client, Role.ADMIN)
 
 
 @pytest.fixture
 def naio(client: FlaskClient) -> Actor:
-    return Actor(client, make_key(Role.NAIO))
+    return actor(client, Role.NAIO)
 
 
-def create_agency(admin: Actor, slug: str, **fields) -> dict:
-    response = admin.post(
-        "/api/v1/agencies", json={"slug": slug, "name": f"Agency {slug}", "kind": "ministry", **fields}
-    )
-    assert response.status_code == 201, response.json
-    return response.json
+def create_agency(admin: Actor, slug: str, /, **fields) -> dict:
+    return create(admin, "/api/v1/agencies", {"slug": slug, "name": f"Agency {slug}", "kind": "ministry", **fields})
 
 
 @pytest.fixture
@@ -177,13 +254,13 @@ def agency_b(admin: Actor) -> dict:
 @pytest.fixture
 def owner_a(client: FlaskClient, agency_a: dict) -> Actor:
     """An agency key of agency A."""
-    return Actor(client, make_key(Role.AGENCY, agency_a["slug"]))
+    return actor(client, Role.AGENCY, agency_a["slug"])
 
 
 @pytest.fixture
 def owner_b(client: FlaskClient, agency_b: dict) -> Actor:
     """An agency key of agency B."""
-    return Actor(client, make_key(Role.AGENCY, agency_b["slug"]))
+    return actor(client, Role.AGENCY, agency_b["slug"])
 
 
 def case_body(**fields) -> dict:
@@ -196,22 +273,81 @@ def case_body(**fields) -> dict:
     }
 
 
+def create_case(owner: Actor, /, **fields) -> dict:
+    """A draft case of the owner's agency."""
+    return create(owner, "/api/v1/cases", case_body(**fields))
+
+
 @pytest.fixture
 def case_a(owner_a: Actor) -> dict:
     """A case of agency A, created by agency A's key."""
-    response = owner_a.post("/api/v1/cases", json=case_body())
-    assert response.status_code == 201, response.json
+    return create_case(owner_a)
+
+
+def transition(actor: Actor, case: dict, action: str, /, **fields) -> dict:
+    """Take the action (`submit`, `admit`, `start`...) on the case: the case after it."""
+    response = actor.post(f"/api/v1/cases/{case['id']}/transitions", json={"action": action, **fields})
+    assert response.status_code == 200, response.json
     return response.json
 
 
+def admit(naio: Actor, owner: Actor, case: dict) -> dict:
+    """Take the draft through submit (owner) → admit (NAIO): the admitted case."""
+    transition(owner, case, "submit")
+    return transition(naio, case, "admit")
+
+
 def publish(naio: Actor, owner: Actor, case: dict) -> dict:
-    """Take the case through submit (owner) → admit (NAIO) → publish (NAIO); answers the published case."""
-    url = f"/api/v1/cases/{case['id']}"
-    submitted = owner.post(f"{url}/transitions", json={"action": "submit"})
-    assert submitted.status_code == 200, submitted.json
-    admitted = naio.post(f"{url}/transitions", json={"action": "admit"})
-    assert admitted.status_code == 200, admitted.json
-    published = naio.post(f"{url}/publication", json={"published": True})
+    """Take the draft through submit (owner) → admit (NAIO) → publish (NAIO): the published case."""
+    admit(naio, owner, case)
+    published = naio.post(f"/api/v1/cases/{case['id']}/publication", json={"published": True})
     assert published.status_code == 200, published.json
     assert published.json["published"] is True
     return published.json
+
+
+def risk_body(**fields) -> dict:
+    """A risk; a `subdomain` given without a `domain` brings its own domain."""
+    body = {"title": "Hallucinated answers", "domain": "3", "subdomain": "3.1", "likelihood": 4, "impact": 3, **fields}
+    if fields.get("subdomain") and "domain" not in fields:
+        body["domain"] = fields["subdomain"].split(".")[0]
+    return body
+
+
+def create_risk(owner: Actor, case: dict, /, **fields) -> dict:
+    return create(owner, f"/api/v1/cases/{case['id']}/risks", risk_body(**fields))
+
+
+def outcome_body(**fields) -> dict:
+    return {"title": "Officers trained", "kind": "quantitative", "method": "administrative_data", **fields}
+
+
+def create_outcome(owner: Actor, case: dict, /, **fields) -> dict:
+    return create(owner, f"/api/v1/cases/{case['id']}/outcomes", outcome_body(**fields))
+
+
+def lesson_body(**fields) -> dict:
+    return {
+        "title": "Keep a teacher in the loop",
+        "statement": "Answers reviewed by a teacher before use caught most errors.",
+        "kind": "good_practice",
+        **fields,
+    }
+
+
+def create_lesson(owner: Actor, case: dict, /, **fields) -> dict:
+    return create(owner, f"/api/v1/cases/{case['id']}/lessons", lesson_body(**fields))
+
+
+def curate(naio: Actor, lesson: dict, curation: str) -> dict:
+    """Set the lesson's curation (`endorsed`, `retired`...): the lesson after it."""
+    response = naio.post(f"/api/v1/lessons/{lesson['id']}/curation", json={"curation": curation})
+    assert response.status_code == 200, response.json
+    return response.json
+
+
+def adopt(owner: Actor, lesson: dict, adopting_case: dict, /, **fields) -> dict:
+    """The adoption of the lesson by the owner's case."""
+    return create(
+        owner, f"/api/v1/lessons/{lesson['id']}/adoptions", {"adopting_case_id": adopting_case["id"], **fields}
+    )

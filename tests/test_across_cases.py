@@ -5,76 +5,52 @@ import json
 
 import pytest
 
-from tests.conftest import case_body, publish
-
-RISK = {"title": "Hallucinated answers", "domain": "3", "subdomain": "3.1", "likelihood": 4, "impact": 3}
-
-
-def _case(owner, **fields) -> dict:
-    response = owner.post("/api/v1/cases", json=case_body(**fields))
-    assert response.status_code == 201, response.json
-    return response.json
-
-
-def _add(owner, case: dict, collection: str, **fields) -> dict:
-    response = owner.post(f"/api/v1/cases/{case['id']}/{collection}", json=fields)
-    assert response.status_code == 201, response.json
-    return response.json
+from tests.conftest import create_case, create_outcome, create_risk, publish
 
 
 @pytest.fixture
 def registry(naio, owner_a, owner_b):
     """A published generative-AI education pilot, a published health pilot, and a health draft."""
-    education = _case(owner_a, title="Education GPT", capabilities=["generative_ai"], sectors=["public_administration"])
-    health = _case(owner_b, title="Triage assistant", primary_sector="health", capabilities=["forecasting"])
-    draft = _case(owner_b, title="Draft pilot", primary_sector="health", capabilities=["generative_ai"])
+    education = create_case(
+        owner_a, title="Education GPT", capabilities=["generative_ai"], sectors=["public_administration"]
+    )
+    health = create_case(owner_b, title="Triage assistant", primary_sector="health", capabilities=["forecasting"])
+    draft = create_case(owner_b, title="Draft pilot", primary_sector="health", capabilities=["generative_ai"])
     risks = {
-        "hallucination": _add(owner_a, education, "risks", **RISK),
-        "leak": _add(
+        "hallucination": create_risk(owner_a, education),
+        "leak": create_risk(
             owner_a,
             education,
-            "risks",
-            **{
-                **RISK,
-                "title": "Leak",
-                "domain": "2",
-                "subdomain": "2.1",
-                "principle": "privacy_security",
-                "likelihood": 3,
-            },
+            title="Leak",
+            subdomain="2.1",
+            principle="privacy_security",
+            likelihood=3,
             status="materialised",
             materialised_note="A prompt exposed a pupil's record.",
         ),
-        "bias": _add(
-            owner_b, health, "risks", **{**RISK, "title": "Bias", "domain": "1", "subdomain": "1.3", "impact": 5}
-        ),
-        "closed": _add(
+        "bias": create_risk(owner_b, health, title="Bias", subdomain="1.3", impact=5),
+        "closed": create_risk(
             owner_b,
             health,
-            "risks",
-            **{**RISK, "title": "Closed after it happened", "likelihood": 1, "impact": 2},
+            title="Closed after it happened",
+            likelihood=1,
+            impact=2,
             status="closed",
             materialised_note="Wrong dosage suggested once; caught by a nurse.",
         ),
-        "draft": _add(owner_b, draft, "risks", **{**RISK, "title": "Draft risk", "likelihood": 2}),
+        "draft": create_risk(owner_b, draft, title="Draft risk", likelihood=2),
     }
     outcome = {"kind": "quantitative", "direction": "increase", "target": 100}
     outcomes = {
-        "trained": _add(
-            owner_a,
-            education,
-            "outcomes",
-            title="Teachers trained",
-            method="administrative_data",
-            actual=120,
-            **outcome,
+        "trained": create_outcome(
+            owner_a, education, title="Teachers trained", method="administrative_data", actual=120, **outcome
         ),
-        "rct": _add(
-            owner_b, health, "outcomes", title="Triage time", method="controlled_experiment", actual=80, **outcome
+        "rct": create_outcome(
+            owner_b, health, title="Triage time", method="controlled_experiment", actual=80, **outcome
         ),
-        "survey": _add(owner_b, health, "outcomes", title="Nurses satisfied", kind="qualitative", method="survey"),
-        "draft": _add(
-            owner_b, draft, "outcomes", title="Draft outcome", method="controlled_experiment", actual=150, **outcome
+        "survey": create_outcome(owner_b, health, title="Nurses satisfied", kind="qualitative", method="survey"),
+        "draft": create_outcome(
+            owner_b, draft, title="Draft outcome", method="controlled_experiment", actual=150, **outcome
         ),
     }
     education = publish(naio, owner_a, education)

@@ -9,13 +9,7 @@ import pytest
 
 from sandbox_api.cases.schemas import CaseListQuerySchema
 from sandbox_api.http.api import Blueprint
-from tests.conftest import case_body, create_agency, publish
-
-
-def create_case(actor, **fields) -> dict:
-    response = actor.post("/api/v1/cases", json=case_body(**fields))
-    assert response.status_code == 201, response.json
-    return response.json
+from tests.conftest import case_body, create_agency, create_case, publish
 
 
 def titles(response) -> list[str]:
@@ -370,3 +364,19 @@ def test_the_wire_format_is_the_same_on_both_databases(owner_a, agency_b):
     assert case["sectors"] == ["education", "finance", "health"]
     assert [partner["role"] for partner in case["partners"]] == ["evaluator", "funder"]
     assert case["lead_agency_id"] == str(uuid.UUID(case["lead_agency_id"]))
+
+
+def test_codes_added_by_an_edit_are_listed_in_code_order_with_the_others(owner_a, naio):
+    # Found by tests/test_representations.py: SQLite listed a case's sectors in the order their rows were
+    # written, not in code order, once an edit had added a code that sorts before one already there.
+    case = create_case(owner_a, primary_sector="public_administration", capabilities=["speech"])
+    url = f"/api/v1/cases/{case['id']}"
+    edited = owner_a.edit(url, {"sectors": ["public_administration", "law_justice", "education"]})
+    assert edited.status_code == 200, edited.json
+    edited = owner_a.edit(url, {"capabilities": ["speech", "forecasting"]})
+
+    expected_sectors = ["education", "law_justice", "public_administration"]
+    expected_capabilities = ["forecasting", "speech"]
+    listed = [item for item in naio.get("/api/v1/cases").json if item["id"] == case["id"]]
+    for answer in (edited.json, owner_a.get(url).json, *listed):
+        assert (answer["sectors"], answer["capabilities"]) == (expected_sectors, expected_capabilities)

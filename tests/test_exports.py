@@ -7,10 +7,9 @@ import re
 
 import pytest
 
-from tests.conftest import case_body, publish
+from tests.conftest import create_case, create_lesson, create_outcome, create_risk, publish
 from tests.test_queries import counting_statements
 
-RISK = {"title": "Hallucinated answers", "domain": "3", "subdomain": "3.1", "likelihood": 4, "impact": 3}
 LESSON = {
     "title": "Keep a teacher in the loop",
     "statement": "Answers reviewed by a teacher before use caught most errors.",
@@ -20,18 +19,6 @@ LESSON = {
     "risk_domains": ["3", "5"],
 }
 CONTACT = {"name": "AI Unit", "email": "ai@moe.gov.my", "phone": "+60 3 8000 8000"}
-
-
-def _case(owner, **fields) -> dict:
-    response = owner.post("/api/v1/cases", json=case_body(**fields))
-    assert response.status_code == 201, response.json
-    return response.json
-
-
-def _add(actor, case: dict, collection: str, **fields) -> dict:
-    response = actor.post(f"/api/v1/cases/{case['id']}/{collection}", json=fields)
-    assert response.status_code == 201, response.json
-    return response.json
 
 
 def _csv(response) -> list[dict]:
@@ -58,28 +45,28 @@ def _documented_columns(client, resource: str) -> list[str]:
 def registry(naio, owner_a, owner_b):
     """A published education pilot of agency A with a risk, an outcome and a lesson; a published health pilot
     of agency B with a risk; a draft of agency B with a risk, an outcome and a lesson."""
-    education = _case(
+    education = create_case(
         owner_a,
         sectors=["education", "health"],
         capabilities=["generative_ai"],
         partners=[{"name": "Vendor, Inc.", "role": "technology_provider"}],
         contact=CONTACT,
     )
-    health = _case(owner_b, title="Triage assistant", primary_sector="health")
-    draft = _case(owner_b, title="Draft pilot", primary_sector="health")
+    health = create_case(owner_b, title="Triage assistant", primary_sector="health")
+    draft = create_case(owner_b, title="Draft pilot", primary_sector="health")
     risks = {
-        "education": _add(owner_a, education, "risks", **RISK),
-        "health": _add(owner_b, health, "risks", **{**RISK, "title": "Bias", "domain": "1", "subdomain": None}),
-        "draft": _add(owner_b, draft, "risks", **{**RISK, "title": "Draft risk"}),
+        "education": create_risk(owner_a, education),
+        "health": create_risk(owner_b, health, title="Bias", domain="1", subdomain=None),
+        "draft": create_risk(owner_b, draft, title="Draft risk"),
     }
     outcome = {"kind": "quantitative", "method": "survey", "baseline": -5, "target": 10, "direction": "increase"}
     outcomes = {
-        "education": _add(owner_a, education, "outcomes", title="Teachers trained", actual=12, **outcome),
-        "draft": _add(owner_b, draft, "outcomes", title="Draft outcome", **outcome),
+        "education": create_outcome(owner_a, education, title="Teachers trained", actual=12, **outcome),
+        "draft": create_outcome(owner_b, draft, title="Draft outcome", **outcome),
     }
     lessons = {
-        "education": _add(owner_a, education, "lessons", **LESSON),
-        "draft": _add(owner_b, draft, "lessons", **{**LESSON, "title": "Draft lesson"}),
+        "education": create_lesson(owner_a, education, **LESSON),
+        "draft": create_lesson(owner_b, draft, **{**LESSON, "title": "Draft lesson"}),
     }
     education = publish(naio, owner_a, education)
     health = publish(naio, owner_b, health)
@@ -92,9 +79,9 @@ def registry(naio, owner_a, owner_b):
 
 
 def test_an_export_holds_every_row_of_the_filtered_set_not_one_page(client, naio, owner_a):
-    case = _case(owner_a)
-    created = {_add(owner_a, case, "risks", **{**RISK, "title": f"Risk {number}"})["id"] for number in range(130)}
-    _add(owner_a, case, "risks", **{**RISK, "title": "Another domain", "domain": "2", "subdomain": None})
+    case = create_case(owner_a)
+    created = {create_risk(owner_a, case, title=f"Risk {number}")["id"] for number in range(130)}
+    create_risk(owner_a, case, title="Another domain", domain="2", subdomain=None)
     publish(naio, owner_a, case)
 
     page = client.get("/api/v1/risks", query_string={"domain": "3", "page_size": 100})
@@ -198,9 +185,9 @@ def test_csv_has_the_documented_columns_and_flat_cells(client, naio, registry):
 
 
 def test_text_cells_that_a_spreadsheet_would_run_as_formulas_are_neutralised(client, naio, owner_a):
-    case = _case(owner_a, title='=HYPERLINK("https://evil.example","x")', summary="+SUM(A1:A9)")
-    _add(owner_a, case, "risks", **RISK, owner="@admin", mitigation="-1 day", description="\tindented")
-    _add(owner_a, case, "outcomes", title="\rcarriage", kind="quantitative", method="survey", baseline=-3)
+    case = create_case(owner_a, title='=HYPERLINK("https://evil.example","x")', summary="+SUM(A1:A9)")
+    create_risk(owner_a, case, owner="@admin", mitigation="-1 day", description="\tindented")
+    create_outcome(owner_a, case, title="\rcarriage", kind="quantitative", method="survey", baseline=-3)
     publish(naio, owner_a, case)
 
     (case_row,) = _csv(client.get("/api/v1/exports/cases"))
@@ -273,10 +260,10 @@ def test_invalid_parameters_are_refused_before_anything_is_streamed(app, query):
 
 
 def test_an_export_costs_the_same_statements_whatever_its_size(client, naio, owner_a, connection):
-    case = _case(owner_a)
+    case = create_case(owner_a)
     for number in range(120):
-        _add(owner_a, case, "risks", **{**RISK, "title": f"Risk {number}"})
-    _add(owner_a, case, "risks", **{**RISK, "title": "Alone", "domain": "2", "subdomain": None})
+        create_risk(owner_a, case, title=f"Risk {number}")
+    create_risk(owner_a, case, title="Alone", domain="2", subdomain=None)
     publish(naio, owner_a, case)
 
     counts = {}
@@ -290,9 +277,9 @@ def test_an_export_costs_the_same_statements_whatever_its_size(client, naio, own
 
 
 def test_a_client_leaving_mid_export_frees_the_export(client, naio, owner_a):
-    case = _case(owner_a)
+    case = create_case(owner_a)
     for number in range(3):
-        _add(owner_a, case, "risks", **{**RISK, "title": f"Risk {number}"})
+        create_risk(owner_a, case, title=f"Risk {number}")
     publish(naio, owner_a, case)
 
     response = client.get("/api/v1/exports/risks", buffered=False)

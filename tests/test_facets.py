@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import event
 
 from sandbox_api.storage import facets
-from tests.conftest import case_body, publish
+from tests.conftest import create_case, create_lesson, curate, publish, transition
 
 CASE_FACETS = (
     "sector",
@@ -21,17 +21,11 @@ CASE_FACETS = (
 LESSON_FACETS = ("origin_sector", "applies_to", "kind", "curation", "transferability", "principle", "risk_domain")
 
 
-def _case(owner, **fields) -> dict:
-    response = owner.post("/api/v1/cases", json=case_body(**fields))
-    assert response.status_code == 201, response.json
-    return response.json
-
-
 @pytest.fixture
 def cases(naio, owner_a, owner_b) -> dict:
     """C1 (A, education+health, admitted), C2 (A, education, active), C3 (B, health, admitted), all
     published; C4 (B, education+finance) a draft."""
-    c1 = _case(
+    c1 = create_case(
         owner_a,
         title="C1",
         sectors=["education", "health"],
@@ -40,12 +34,12 @@ def cases(naio, owner_a, owner_b) -> dict:
         capabilities=["generative_ai", "language"],
         principles=["fairness"],
     )
-    c2 = _case(owner_a, title="C2", sandbox_type="operational_pilot", capabilities=["generative_ai"])
-    c3 = _case(owner_b, title="C3", primary_sector="health", sandbox_type="testbed", risk_tier="high")
-    c4 = _case(owner_b, title="C4", sectors=["finance"], sandbox_type="operational_pilot", risk_tier="limited")
+    c2 = create_case(owner_a, title="C2", sandbox_type="operational_pilot", capabilities=["generative_ai"])
+    c3 = create_case(owner_b, title="C3", primary_sector="health", sandbox_type="testbed", risk_tier="high")
+    c4 = create_case(owner_b, title="C4", sectors=["finance"], sandbox_type="operational_pilot", risk_tier="limited")
     for owner, case in ((owner_a, c1), (owner_a, c2), (owner_b, c3)):
         publish(naio, owner, case)
-    assert owner_a.post(f"/api/v1/cases/{c2['id']}/transitions", json={"action": "start"}).status_code == 200
+    transition(owner_a, c2, "start")
     return {"c1": c1, "c2": c2, "c3": c3, "c4": c4}
 
 
@@ -158,17 +152,10 @@ def test_every_documented_facet_is_accepted(client):
     assert client.get("/api/v1/lessons?facets=sector").status_code == 422
 
 
-def _lesson(owner, case: dict, **fields) -> dict:
-    body = {"title": "A lesson", "statement": "What was learned.", "kind": "good_practice", **fields}
-    response = owner.post(f"/api/v1/cases/{case['id']}/lessons", json=body)
-    assert response.status_code == 201, response.json
-    return response.json
-
-
 @pytest.fixture
 def lessons(cases, naio, owner_a, owner_b) -> None:
     """L1 of C1 (education), L2 of C3 (health, endorsed), L3 of the draft C4 (education)."""
-    _lesson(
+    create_lesson(
         owner_a,
         cases["c1"],
         applies_to_sectors=["health", "finance"],
@@ -176,9 +163,9 @@ def lessons(cases, naio, owner_a, owner_b) -> None:
         risk_domains=["3"],
         transferability="high",
     )
-    l2 = _lesson(owner_b, cases["c3"], kind="pitfall", applies_to_sectors=["education"], transferability="low")
-    assert naio.post(f"/api/v1/lessons/{l2['id']}/curation", json={"curation": "endorsed"}).status_code == 200
-    _lesson(owner_b, cases["c4"], applies_to_sectors=["health"], transferability="high")
+    l2 = create_lesson(owner_b, cases["c3"], kind="pitfall", applies_to_sectors=["education"], transferability="low")
+    curate(naio, l2, "endorsed")
+    create_lesson(owner_b, cases["c4"], applies_to_sectors=["health"], transferability="high")
 
 
 def test_lesson_facets_over_the_lessons_the_caller_may_see(lessons, client, naio):

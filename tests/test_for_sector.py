@@ -3,46 +3,9 @@
 import pytest
 
 from sandbox_api.policy.auth import Role
-from tests.conftest import Actor, case_body, create_agency, make_key, publish
+from tests.conftest import actor, adopt, create_agency, create_case, create_lesson, create_outcome, curate, publish
 
 FOR_HEALTH = "/api/v1/lessons?for_sector=health"
-
-
-def _case(owner: Actor, title: str, sector: str) -> dict:
-    response = owner.post("/api/v1/cases", json=case_body(title=title, primary_sector=sector))
-    assert response.status_code == 201, response.json
-    return response.json
-
-
-def _outcome(owner: Actor, case: dict, **fields) -> dict:
-    response = owner.post(f"/api/v1/cases/{case['id']}/outcomes", json={"kind": "qualitative", **fields})
-    assert response.status_code == 201, response.json
-    return response.json
-
-
-def _lesson(owner: Actor, case: dict, title: str, applies_to: list[str], outcomes: tuple = ()) -> dict:
-    body = {
-        "title": title,
-        "statement": f"{title}: what the pilot learned.",
-        "kind": "good_practice",
-        "applies_to_sectors": applies_to,
-        "evidence": {"outcome_ids": [outcome["id"] for outcome in outcomes]},
-    }
-    response = owner.post(f"/api/v1/cases/{case['id']}/lessons", json=body)
-    assert response.status_code == 201, response.json
-    return response.json
-
-
-def _curate(naio: Actor, lesson: dict, curation: str) -> None:
-    response = naio.post(f"/api/v1/lessons/{lesson['id']}/curation", json={"curation": curation})
-    assert response.status_code == 200, response.json
-
-
-def _adopt(owner: Actor, lesson: dict, adopting_case: dict, result: str) -> None:
-    response = owner.post(
-        f"/api/v1/lessons/{lesson['id']}/adoptions", json={"adopting_case_id": adopting_case["id"], "result": result}
-    )
-    assert response.status_code == 201, response.json
 
 
 @pytest.fixture
@@ -53,15 +16,15 @@ def registry(client, admin, naio, owner_a, owner_b):
     and by a draft public-administration pilot of agency A. Lessons are adopted once their cases are public.
     """
     create_agency(admin, "agency-c", name="Ministry of Health C")
-    owner_c = Actor(client, make_key(Role.AGENCY, "agency-c"))
-    education = _case(owner_a, "Education GPT", "education")
-    finance = _case(owner_b, "Fraud triage", "finance")
-    health = _case(owner_c, "Clinic triage", "health")
-    draft_education = _case(owner_a, "Unpublished tutor", "education")
-    agriculture = _case(owner_b, "Crop advice", "agriculture")
-    draft_public_admin = _case(owner_a, "Draft letters", "public_administration")
+    owner_c = actor(client, Role.AGENCY, "agency-c")
+    education = create_case(owner_a, title="Education GPT", primary_sector="education")
+    finance = create_case(owner_b, title="Fraud triage", primary_sector="finance")
+    health = create_case(owner_c, title="Clinic triage", primary_sector="health")
+    draft_education = create_case(owner_a, title="Unpublished tutor", primary_sector="education")
+    agriculture = create_case(owner_b, title="Crop advice", primary_sector="agriculture")
+    draft_public_admin = create_case(owner_a, title="Draft letters", primary_sector="public_administration")
 
-    experiment = _outcome(
+    experiment = create_outcome(
         owner_a,
         education,
         title="Marking time saved",
@@ -72,31 +35,49 @@ def registry(client, admin, naio, owner_a, owner_b):
         actual=25,
         direction="increase",
     )
-    survey = _outcome(owner_b, finance, title="Analysts satisfied", method="survey")
+    survey = create_outcome(owner_b, finance, title="Analysts satisfied", kind="qualitative", method="survey")
+    by_experiment = {"outcome_ids": [experiment["id"]]}
+    by_survey = {"outcome_ids": [survey["id"]]}
 
     lessons = {
-        "endorsed_a": _lesson(owner_a, education, "Teacher in the loop", ["health"], (experiment,)),
-        "endorsed_c": _lesson(owner_b, finance, "Explain each flag", ["education", "health"], (survey,)),
-        "proposed_adopted": _lesson(owner_a, education, "Co-design with staff", ["health", "finance"]),
-        "retired": _lesson(owner_b, finance, "Full automation", ["health"], (survey,)),
-        "from_health": _lesson(owner_c, health, "Nurse review", ["health"]),
-        "agriculture_only": _lesson(owner_a, education, "Seasonal data", ["agriculture"]),
-        "proposed_plain": _lesson(owner_b, finance, "Log every override", ["health"]),
-        "of_a_draft": _lesson(owner_a, draft_education, "Unpublished insight", ["health"]),
+        "endorsed_a": create_lesson(
+            owner_a, education, title="Teacher in the loop", applies_to_sectors=["health"], evidence=by_experiment
+        ),
+        "endorsed_c": create_lesson(
+            owner_b,
+            finance,
+            title="Explain each flag",
+            applies_to_sectors=["education", "health"],
+            evidence=by_survey,
+        ),
+        "proposed_adopted": create_lesson(
+            owner_a, education, title="Co-design with staff", applies_to_sectors=["health", "finance"]
+        ),
+        "retired": create_lesson(
+            owner_b, finance, title="Full automation", applies_to_sectors=["health"], evidence=by_survey
+        ),
+        "from_health": create_lesson(owner_c, health, title="Nurse review", applies_to_sectors=["health"]),
+        "agriculture_only": create_lesson(
+            owner_a, education, title="Seasonal data", applies_to_sectors=["agriculture"]
+        ),
+        "proposed_plain": create_lesson(owner_b, finance, title="Log every override", applies_to_sectors=["health"]),
+        "of_a_draft": create_lesson(
+            owner_a, draft_education, title="Unpublished insight", applies_to_sectors=["health"]
+        ),
     }
     for name in ("endorsed_a", "endorsed_c", "from_health", "agriculture_only"):
-        _curate(naio, lessons[name], "endorsed")
-    _curate(naio, lessons["retired"], "retired")
+        curate(naio, lessons[name], "endorsed")
+    curate(naio, lessons["retired"], "retired")
 
     for owner, case in ((owner_a, education), (owner_b, finance), (owner_c, health), (owner_b, agriculture)):
         publish(naio, owner, case)
     # The endorsed lessons' adoptions must not lift them: curation and evidence come first.
-    _adopt(owner_c, lessons["endorsed_c"], health, "did_not_work")
-    _adopt(owner_c, lessons["proposed_adopted"], health, "worked")
-    _adopt(owner_b, lessons["proposed_adopted"], agriculture, "worked")
-    _adopt(owner_b, lessons["proposed_adopted"], finance, "did_not_work")
-    _adopt(owner_a, lessons["proposed_adopted"], draft_public_admin, "worked")
-    _adopt(owner_b, lessons["retired"], agriculture, "worked")
+    adopt(owner_c, lessons["endorsed_c"], health, result="did_not_work")
+    adopt(owner_c, lessons["proposed_adopted"], health, result="worked")
+    adopt(owner_b, lessons["proposed_adopted"], agriculture, result="worked")
+    adopt(owner_b, lessons["proposed_adopted"], finance, result="did_not_work")
+    adopt(owner_a, lessons["proposed_adopted"], draft_public_admin, result="worked")
+    adopt(owner_b, lessons["retired"], agriculture, result="worked")
 
     return lessons
 

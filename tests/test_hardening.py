@@ -15,7 +15,7 @@ from sandbox_api import create_app
 from sandbox_api.config import TestConfig
 from sandbox_api.http.ratelimit import EXTENSION, SweptMemoryStorage
 from sandbox_api.policy.auth import Role
-from tests.conftest import make_key
+from tests.conftest import bearer, make_key
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
 
@@ -30,10 +30,6 @@ def limited_app(engine, connection) -> Flask:
     return app_with(
         engine, connection, RATELIMIT_APPLICATION="3 per minute", RATELIMIT_FAILED_AUTHENTICATION="2 per hour"
     )
-
-
-def bearer(key: str) -> dict:
-    return {"Authorization": f"Bearer {key}"}
 
 
 def test_a_caller_over_its_budget_gets_429_with_retry_after_and_rate_limit_headers(limited_app):

@@ -3,8 +3,7 @@
 import json
 
 from sandbox_api.policy.auth import Role
-from tests.conftest import case_body
-from tests.test_database import _committed_app, _in_parallel, _key, fresh_engine, fresh_url  # noqa: F401
+from tests.conftest import bearer, case_body, committed_app, in_parallel, make_key
 from tests.test_risks_outcomes import RISK
 
 
@@ -70,17 +69,17 @@ def test_lifecycle_actions_replay_too(owner_a, naio, case_a):
     assert [e["action"] for e in naio.get(f"/api/v1/cases/{case_a['id']}/history").json] == ["create", "submit"]
 
 
-def test_concurrent_requests_with_one_key_create_exactly_one_record(fresh_engine):  # noqa: F811
-    app = _committed_app(fresh_engine)
+def test_concurrent_requests_with_one_key_create_exactly_one_record(fresh_engine):
+    app = committed_app(fresh_engine)
     client = app.test_client()
-    admin = _key(app, Role.ADMIN)
+    admin = bearer(make_key(Role.ADMIN))
     client.post("/api/v1/agencies", json={"slug": "moe", "name": "MOE", "kind": "ministry"}, headers=admin)
-    agency = {**_key(app, Role.AGENCY, "moe"), "Idempotency-Key": "one-pilot"}
+    agency = {**bearer(make_key(Role.AGENCY, "moe")), "Idempotency-Key": "one-pilot"}
 
-    responses = _in_parallel(6, lambda _: app.test_client().post("/api/v1/cases", json=case_body(), headers=agency))
+    responses = in_parallel(6, lambda _: app.test_client().post("/api/v1/cases", json=case_body(), headers=agency))
 
     assert [response.status_code for response in responses] == [201] * 6
     assert len({response.json["id"] for response in responses}) == 1
     assert sum("Idempotent-Replayed" in response.headers for response in responses) == 5
-    naio = _key(app, Role.NAIO)
+    naio = bearer(make_key(Role.NAIO))
     assert json.loads(client.get("/api/v1/cases", headers=naio).headers["X-Pagination"])["total"] == 1

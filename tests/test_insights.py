@@ -9,11 +9,12 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.conftest import case_body, publish
+from tests.conftest import adopt, create_case, create_lesson, create_outcome, create_risk, publish, transition
 
 INSIGHTS = "/api/v1/insights"
 PAST = "2020-01-01"
 FUTURE = "2099-01-01"
+MATERIALISED = {"status": "materialised", "materialised_note": "It happened."}
 
 
 @dataclass
@@ -24,50 +25,9 @@ class World:
     p1: dict
 
 
-def _case(owner, **fields) -> dict:
-    response = owner.post("/api/v1/cases", json=case_body(**fields))
-    assert response.status_code == 201, response.json
-    return response.json
-
-
-def _add(owner, case: dict, kind: str, body: dict) -> dict:
-    response = owner.post(f"/api/v1/cases/{case['id']}/{kind}", json=body)
-    assert response.status_code == 201, response.json
-    return response.json
-
-
-def _risk(owner, case, subdomain: str, likelihood: int, impact: int, materialised: bool = False) -> None:
-    body = {"title": f"Risk {subdomain}", "domain": subdomain.split(".")[0], "subdomain": subdomain}
-    body |= {"likelihood": likelihood, "impact": impact}
-    if materialised:
-        body |= {"status": "materialised", "materialised_note": "It happened."}
-    _add(owner, case, "risks", body)
-
-
-def _outcome(owner, case, method: str, **fields) -> None:
-    _add(owner, case, "outcomes", {"title": "Measured", "kind": "quantitative", "method": method, **fields})
-
-
-def _lesson(owner, case) -> dict:
-    body = {"title": "Keep a person in the loop", "statement": "Reviews caught errors.", "kind": "good_practice"}
-    return _add(owner, case, "lessons", body)
-
-
-def _adopt(owner, lesson: dict, case: dict, result: str) -> None:
-    response = owner.post(
-        f"/api/v1/lessons/{lesson['id']}/adoptions", json={"adopting_case_id": case["id"], "result": result}
-    )
-    assert response.status_code == 201, response.json
-
-
-def _start(owner, case: dict) -> None:
-    response = owner.post(f"/api/v1/cases/{case['id']}/transitions", json={"action": "start"})
-    assert response.status_code == 200, response.json
-
-
 @pytest.fixture
 def world(naio, owner_a, owner_b) -> World:
-    e1 = _case(
+    e1 = create_case(
         owner_a,
         title="E1",
         primary_sector="education",
@@ -77,7 +37,7 @@ def world(naio, owner_a, owner_b) -> World:
         actual_start="2025-03-01",
         next_review_due=PAST,
     )
-    e2 = _case(
+    e2 = create_case(
         owner_a,
         title="E2",
         primary_sector="education",
@@ -86,7 +46,7 @@ def world(naio, owner_a, owner_b) -> World:
         planned_start="2025-09-01",
         next_review_due=FUTURE,
     )
-    h1 = _case(
+    h1 = create_case(
         owner_b,
         title="H1",
         primary_sector="health",
@@ -95,7 +55,7 @@ def world(naio, owner_a, owner_b) -> World:
         actual_start="2024-06-01",
         next_review_due=PAST,
     )
-    p1 = _case(
+    p1 = create_case(
         owner_b,
         title="P1",
         primary_sector="public_administration",
@@ -107,27 +67,28 @@ def world(naio, owner_a, owner_b) -> World:
     )
     for owner, case in ((owner_a, e1), (owner_a, e2), (owner_b, h1)):
         publish(naio, owner, case)
-    _start(owner_a, e1)
-    _start(owner_b, h1)
+    transition(owner_a, e1, "start")
+    transition(owner_b, h1, "start")
 
-    _risk(owner_a, e1, "3.1", 3, 4, materialised=True)  # score 12
-    _risk(owner_a, e1, "2.1", 2, 2)  # 4
-    _risk(owner_a, e2, "3.1", 2, 3)  # 6
-    _risk(owner_b, h1, "3.1", 5, 5)  # 25
-    _risk(owner_b, h1, "7.3", 1, 1)  # 1
-    _risk(owner_b, p1, "3.1", 4, 4)  # 16
-    _risk(owner_b, p1, "2.1", 3, 3, materialised=True)  # 9
+    create_risk(owner_a, e1, subdomain="3.1", likelihood=3, impact=4, **MATERIALISED)  # score 12
+    create_risk(owner_a, e1, subdomain="2.1", likelihood=2, impact=2)  # 4
+    create_risk(owner_a, e2, subdomain="3.1", likelihood=2, impact=3)  # 6
+    create_risk(owner_b, h1, subdomain="3.1", likelihood=5, impact=5)  # 25
+    create_risk(owner_b, h1, subdomain="7.3", likelihood=1, impact=1)  # 1
+    create_risk(owner_b, p1, subdomain="3.1", likelihood=4, impact=4)  # 16
+    create_risk(owner_b, p1, subdomain="2.1", likelihood=3, impact=3, **MATERIALISED)  # 9
 
-    _outcome(owner_a, e1, "controlled_experiment", target=100, actual=120, direction="increase")  # A, attained
-    _outcome(owner_a, e1, "survey", kind="qualitative")  # C, unknown
-    _outcome(owner_b, h1, "administrative_data", target=10, actual=5, direction="increase")  # B, not attained
-    _outcome(owner_b, p1, "survey", target=5, actual=3, direction="decrease")  # C, attained
+    # Their evidence grades and attainment, in order: A attained; C unknown; B not attained; C attained.
+    create_outcome(owner_a, e1, method="controlled_experiment", target=100, actual=120, direction="increase")
+    create_outcome(owner_a, e1, method="survey", kind="qualitative")
+    create_outcome(owner_b, h1, method="administrative_data", target=10, actual=5, direction="increase")
+    create_outcome(owner_b, p1, method="survey", target=5, actual=3, direction="decrease")
 
-    l1, l2, l3 = _lesson(owner_a, e1), _lesson(owner_b, h1), _lesson(owner_b, p1)
-    _adopt(owner_b, l1, h1, "worked")
-    _adopt(owner_b, l1, p1, "planned")
-    _adopt(owner_a, l2, e2, "did_not_work")
-    _adopt(owner_b, l3, h1, "applied")
+    l1, l2, l3 = create_lesson(owner_a, e1), create_lesson(owner_b, h1), create_lesson(owner_b, p1)
+    adopt(owner_b, l1, h1, result="worked")
+    adopt(owner_b, l1, p1, result="planned")
+    adopt(owner_a, l2, e2, result="did_not_work")
+    adopt(owner_b, l3, h1, result="applied")
     return World(e1, e2, h1, p1)
 
 
@@ -228,7 +189,7 @@ def test_an_insight_asked_again_counts_what_was_written_since(world, client, nai
     assert len(_heat(insight(naio, "risk-heatmap"))) == 7
     assert len(_heat(insight(client, "risk-heatmap"))) == 5
 
-    _risk(owner_b, world.h1, "7.1", likelihood=3, impact=3)
+    create_risk(owner_b, world.h1, subdomain="7.1", likelihood=3, impact=3)
     assert ("7", "health", 2, 5.0, 0) in _heat(insight(client, "risk-heatmap"))
     assert ("7", "health", 2, 5.0, 0) in _heat(insight(naio, "risk-heatmap"))
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from sandbox_api.keys.models import ApiKey
 from sandbox_api.storage.db import db, utcnow
+from tests.conftest import bearer, create_key, key_body
 
 
 def run_cli(app, *args):
@@ -78,16 +79,8 @@ def test_a_key_with_the_right_prefix_and_a_wrong_secret_is_refused(app, client):
 # Keys through the API: administrators create, rotate and revoke them.
 
 
-def create_key_via_api(admin, **fields):
-    return admin.post("/api/v1/keys", json={"name": "KKM integration", "role": "agency", **fields})
-
-
-def bearer(key: str) -> dict:
-    return {"Authorization": f"Bearer {key}"}
-
-
 def test_an_admin_creates_a_key_that_is_shown_once_and_works_for_its_agency(admin, client, agency_a):
-    created = create_key_via_api(admin, agency_id=agency_a["id"])
+    created = admin.post("/api/v1/keys", json=key_body(agency_id=agency_a["id"]))
 
     assert created.status_code == 201, created.json
     key = created.json["key"]
@@ -105,16 +98,16 @@ def test_an_admin_creates_a_key_that_is_shown_once_and_works_for_its_agency(admi
 
 
 def test_every_key_expires_a_year_from_creation_unless_told_otherwise(admin):
-    created = create_key_via_api(admin, role="naio")
+    created = create_key(admin, role="naio")
 
-    expires_at = datetime.fromisoformat(created.json["expires_at"])
+    expires_at = datetime.fromisoformat(created["expires_at"])
     assert timedelta(days=364) < expires_at - utcnow() <= timedelta(days=365)
 
 
 @pytest.mark.parametrize("expires_in", [timedelta(seconds=-1), timedelta(days=3 * 365 + 1)])
 def test_an_expiry_in_the_past_or_too_far_ahead_is_refused(admin, expires_in):
     expires_at = (utcnow() + expires_in).isoformat()
-    response = create_key_via_api(admin, role="naio", expires_at=expires_at)
+    response = admin.post("/api/v1/keys", json=key_body(role="naio", expires_at=expires_at))
 
     assert response.status_code == 422
     assert "expires_at" in response.json["errors"]["json"]
@@ -131,24 +124,24 @@ def test_only_admins_manage_keys(client, naio, owner_a, agency_a):
 
 
 def test_an_agency_key_names_an_existing_agency_and_other_keys_none(admin, agency_a):
-    assert create_key_via_api(admin).status_code == 422
-    assert create_key_via_api(admin, agency_id=str(uuid.uuid4())).status_code == 422
-    assert create_key_via_api(admin, role="naio", agency_id=agency_a["id"]).status_code == 422
+    assert admin.post("/api/v1/keys", json=key_body()).status_code == 422
+    assert admin.post("/api/v1/keys", json=key_body(agency_id=str(uuid.uuid4()))).status_code == 422
+    assert admin.post("/api/v1/keys", json=key_body(role="naio", agency_id=agency_a["id"])).status_code == 422
 
 
 def test_an_agency_holds_at_most_two_working_keys(admin, agency_a):
-    first = create_key_via_api(admin, agency_id=agency_a["id"])
-    second = create_key_via_api(admin, agency_id=agency_a["id"])
-    third = create_key_via_api(admin, agency_id=agency_a["id"])
+    first = admin.post("/api/v1/keys", json=key_body(agency_id=agency_a["id"]))
+    second = admin.post("/api/v1/keys", json=key_body(agency_id=agency_a["id"]))
+    third = admin.post("/api/v1/keys", json=key_body(agency_id=agency_a["id"]))
 
     assert (first.status_code, second.status_code, third.status_code) == (201, 201, 409)
     assert third.content_type == "application/problem+json"
     assert admin.post(f"/api/v1/keys/{first.json['id']}/revocation", json={}).status_code == 200
-    assert create_key_via_api(admin, agency_id=agency_a["id"]).status_code == 201
+    assert admin.post("/api/v1/keys", json=key_body(agency_id=agency_a["id"])).status_code == 201
 
 
 def test_a_rotated_key_works_beside_its_successor_for_the_overlap(admin, client, agency_a):
-    old = create_key_via_api(admin, agency_id=agency_a["id"]).json
+    old = create_key(admin, agency_id=agency_a["id"])
 
     rotated = admin.post(f"/api/v1/keys/{old['id']}/rotation", json={"overlap_hours": 2})
 
@@ -162,7 +155,7 @@ def test_a_rotated_key_works_beside_its_successor_for_the_overlap(admin, client,
 
 
 def test_a_rotation_without_overlap_ends_the_old_key_now(admin, client, agency_a):
-    old = create_key_via_api(admin, agency_id=agency_a["id"]).json
+    old = create_key(admin, agency_id=agency_a["id"])
 
     successor = admin.post(f"/api/v1/keys/{old['id']}/rotation", json={"overlap_hours": 0}).json
 
@@ -171,14 +164,14 @@ def test_a_rotation_without_overlap_ends_the_old_key_now(admin, client, agency_a
 
 
 def test_a_rotation_counts_towards_the_two_working_keys(admin, agency_a):
-    first = create_key_via_api(admin, agency_id=agency_a["id"]).json
-    create_key_via_api(admin, agency_id=agency_a["id"])
+    first = create_key(admin, agency_id=agency_a["id"])
+    create_key(admin, agency_id=agency_a["id"])
 
     assert admin.post(f"/api/v1/keys/{first['id']}/rotation", json={}).status_code == 409
 
 
 def test_a_revoked_key_is_refused_at_once_and_cannot_be_rotated(admin, client):
-    key = create_key_via_api(admin, role="naio").json
+    key = create_key(admin, role="naio")
 
     revoked = admin.post(f"/api/v1/keys/{key['id']}/revocation", json={"note": "leaked in a log"})
 
@@ -191,8 +184,8 @@ def test_a_revoked_key_is_refused_at_once_and_cannot_be_rotated(admin, client):
 
 
 def test_keys_are_listed_without_secrets_and_filtered_by_whether_they_work(admin, agency_a):
-    working = create_key_via_api(admin, agency_id=agency_a["id"]).json
-    revoked = create_key_via_api(admin, agency_id=agency_a["id"]).json
+    working = create_key(admin, agency_id=agency_a["id"])
+    revoked = create_key(admin, agency_id=agency_a["id"])
     admin.post(f"/api/v1/keys/{revoked['id']}/revocation", json={})
 
     listed = admin.get("/api/v1/keys", query_string={"agency_id": agency_a["id"], "active": "true"})
@@ -204,7 +197,7 @@ def test_keys_are_listed_without_secrets_and_filtered_by_whether_they_work(admin
 
 
 def test_a_key_records_when_it_was_last_used_to_the_minute(admin, client):
-    key = create_key_via_api(admin, role="naio").json
+    key = create_key(admin, role="naio")
     assert key["last_used_at"] is None
 
     client.get("/api/v1/cases", headers=bearer(key["key"]))
@@ -233,7 +226,7 @@ def test_a_retried_key_creation_creates_one_key_and_never_replays_its_secret(adm
 
 
 def test_key_writes_are_audited_for_naio_and_admin_only(admin, naio, client, agency_a):
-    key = create_key_via_api(admin, agency_id=agency_a["id"]).json
+    key = create_key(admin, agency_id=agency_a["id"])
     successor = admin.post(f"/api/v1/keys/{key['id']}/rotation", json={}).json
     admin.post(f"/api/v1/keys/{key['id']}/revocation", json={"note": "rotated out"})
 

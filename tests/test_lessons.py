@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import case_body, publish
+from tests.conftest import create_case, publish
 
 LESSON = {
     "title": "Keep a teacher in the loop",
@@ -21,9 +21,7 @@ def lessons_url(case) -> str:
 
 @pytest.fixture
 def health_case(owner_b) -> dict:
-    response = owner_b.post("/api/v1/cases", json=case_body(title="Clinic triage", primary_sector="health"))
-    assert response.status_code == 201
-    return response.json
+    return create_case(owner_b, title="Clinic triage", primary_sector="health")
 
 
 def test_lesson_lifecycle_with_evidence(owner_a, case_a):

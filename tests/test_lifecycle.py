@@ -16,7 +16,7 @@ PATHS = {
     "exited": [("submit", "owner"), ("admit", "naio"), ("start", "owner"), ("exit", "owner")],
     "withdrawn": [("withdraw", "owner")],
 }
-# shared/design/domain.md: the statuses each action starts from.
+# docs/domain.md: the statuses each action starts from.
 SOURCES = {
     "submit": {"draft"},
     "return": {"submitted"},

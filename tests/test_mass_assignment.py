@@ -53,7 +53,7 @@ def world(admin, owner_a, owner_b, case_a):
     return {"case": case_a, "lesson": lesson, "adopter": adopter, "admin": admin, "owner": owner_a}
 
 
-# What api.md and domain.md say the server owns: ids, references, status, publication, timestamps, curation
+# What docs/api-conventions.md and docs/domain.md say the server owns: ids, references, status, publication, timestamps, curation
 # and every derived field.
 PROMISED = {
     "agency": {"id", "created_at", "updated_at"},

@@ -183,3 +183,19 @@ def test_outcome_figures_must_be_finite(owner_a, case_a, figure):
     )
 
     assert response.status_code in (400, 422)
+
+
+def test_outcome_figures_are_answered_as_sent_up_to_15_significant_digits(owner_a, case_a):
+    # Found by tests/test_representations.py: SQLite writes a REAL in JSON with 15 significant digits, so
+    # 649917254251774.2 came back as 649917254251774.0.
+    refused = owner_a.post(
+        outcomes_url(case_a), json={**OUTCOME, "kind": "quantitative", "baseline": 649917254251774.2}
+    )
+    assert refused.status_code == 422
+    assert "baseline" in refused.json["errors"]["json"]
+
+    figures = {"baseline": 649917254251774.0, "target": 0.1, "actual": -123456.789012345}
+    created = owner_a.post(outcomes_url(case_a), json={**OUTCOME, "kind": "quantitative", **figures})
+    assert created.status_code == 201, created.json
+    read = owner_a.get(f"{outcomes_url(case_a)}/{created.json['id']}").json
+    assert {name: read[name] for name in figures} == figures

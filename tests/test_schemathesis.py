@@ -40,7 +40,7 @@ REFERENCES = {
 # A 422 for a schema-valid body is a spec mismatch when the body's own validation refused it (the spec
 # should have said so), but documented behaviour when a rule about the registry's state or about several
 # fields at once refused it: a reference to nothing, fields that contradict each other. JSON Schema cannot
-# express those; api.md promises 422 for them, and the field descriptions state the rules.
+# express those; docs/api-conventions.md promises 422 for them, and the field descriptions state the rules.
 BODY_VALIDATION = "The request did not validate"
 CROSS_FIELD_KEY = "_schema"  # marshmallow's key for a rule about several fields of one object
 # JSON Schema's `uri` and `email` formats admit addresses that marshmallow's validators refuse, e.g. with a

@@ -11,16 +11,10 @@ from sandbox_api.cases import service as cases_service
 from sandbox_api.cases.models import Case
 from sandbox_api.storage import search
 from sandbox_api.storage.db import db
-from tests.conftest import case_body, publish
+from tests.conftest import create_case, publish
 
 RISK = {"title": "Hallucinated answers", "domain": "3", "subdomain": "3.1", "likelihood": 4, "impact": 3}
 LESSON = {"title": "Keep a teacher in the loop", "statement": "Answers reviewed first.", "kind": "good_practice"}
-
-
-def new_case(actor, **fields) -> dict:
-    response = actor.post("/api/v1/cases", json=case_body(**fields))
-    assert response.status_code == 201, response.json
-    return response.json
 
 
 def found(actor, url: str, q: str, **params) -> list[str]:
@@ -35,8 +29,8 @@ def total(response) -> int:
 
 
 def test_english_words_are_found_by_their_stem(owner_a):
-    new_case(owner_a, title="Prompt clinic", summary="Officers completed training in writing prompts.")
-    new_case(owner_a, title="Traffic lights", summary="Signals timed by a model.")
+    create_case(owner_a, title="Prompt clinic", summary="Officers completed training in writing prompts.")
+    create_case(owner_a, title="Traffic lights", summary="Signals timed by a model.")
 
     assert found(owner_a, "/api/v1/cases", "trained") == ["Prompt clinic"]
     assert found(owner_a, "/api/v1/cases", "TRAINS") == ["Prompt clinic"]
@@ -44,8 +38,8 @@ def test_english_words_are_found_by_their_stem(owner_a):
 
 
 def test_every_word_must_match_and_a_quoted_phrase_keeps_its_order(owner_a):
-    new_case(owner_a, title="Tax chatbot", summary="A chatbot answers taxpayers; the teacher assistant is human.")
-    new_case(owner_a, title="Clinic chatbot", summary="A chatbot for patients; an assistant teacher reviews it.")
+    create_case(owner_a, title="Tax chatbot", summary="A chatbot answers taxpayers; the teacher assistant is human.")
+    create_case(owner_a, title="Clinic chatbot", summary="A chatbot for patients; an assistant teacher reviews it.")
 
     assert found(owner_a, "/api/v1/cases", "chatbot taxpayers") == ["Tax chatbot"]
     assert found(owner_a, "/api/v1/cases", "chatbot patients tax") == []
@@ -55,15 +49,15 @@ def test_every_word_must_match_and_a_quoted_phrase_keeps_its_order(owner_a):
 
 
 def test_a_reference_is_found_as_written(owner_a):
-    case = new_case(owner_a, title="Referenced")
-    new_case(owner_a, title="Another")
+    case = create_case(owner_a, title="Referenced")
+    create_case(owner_a, title="Another")
 
     assert found(owner_a, "/api/v1/cases", case["reference"]) == ["Referenced"]
 
 
 def test_malay_words_match_whole_words_and_a_prefix_finds_their_affixed_forms(owner_a):
-    new_case(owner_a, title="Pembantu pelajaran", summary="Sokongan untuk guru di sekolah luar bandar.")
-    new_case(owner_a, title="Pelajar universiti", summary="Bantuan kewangan.")
+    create_case(owner_a, title="Pembantu pelajaran", summary="Sokongan untuk guru di sekolah luar bandar.")
+    create_case(owner_a, title="Pelajar universiti", summary="Bantuan kewangan.")
 
     assert found(owner_a, "/api/v1/cases", "pelajar") == ["Pelajar universiti"]
     assert found(owner_a, "/api/v1/cases", "PELAJARAN") == ["Pembantu pelajaran"]
@@ -72,9 +66,9 @@ def test_malay_words_match_whole_words_and_a_prefix_finds_their_affixed_forms(ow
 
 
 def test_search_combines_with_the_filters_and_the_count_is_of_the_matches(owner_a):
-    new_case(owner_a, title="Triage in clinics", primary_sector="health")
-    new_case(owner_a, title="Triage of appeals", primary_sector="public_administration")
-    new_case(owner_a, title="Clinic rosters", primary_sector="health")
+    create_case(owner_a, title="Triage in clinics", primary_sector="health")
+    create_case(owner_a, title="Triage of appeals", primary_sector="public_administration")
+    create_case(owner_a, title="Clinic rosters", primary_sector="health")
 
     response = owner_a.get("/api/v1/cases", query_string={"q": "triage", "primary_sector": "health"})
     assert [case["title"] for case in response.json] == ["Triage in clinics"]
@@ -83,9 +77,9 @@ def test_search_combines_with_the_filters_and_the_count_is_of_the_matches(owner_
 
 
 def test_a_draft_is_found_only_by_its_agency_and_naio(client, owner_a, owner_b, naio):
-    draft = new_case(owner_a, title="Zygomorphic draft", summary="Not yet published.")
+    draft = create_case(owner_a, title="Zygomorphic draft", summary="Not yet published.")
     owner_a.post(f"/api/v1/cases/{draft['id']}/lessons", json={**LESSON, "title": "Zygomorphic lesson"})
-    public = new_case(owner_a, title="Zygomorphic public", summary="Published.")
+    public = create_case(owner_a, title="Zygomorphic public", summary="Published.")
     publish(naio, owner_a, public)
 
     anonymous = client.get("/api/v1/cases", query_string={"q": "zygomorphic"})
@@ -103,9 +97,9 @@ def test_a_draft_is_found_only_by_its_agency_and_naio(client, owner_a, owner_b, 
 
 
 def test_lessons_across_cases_page_by_relevance_then_id_over_visible_cases_only(client, owner_a, owner_b, naio):
-    public = new_case(owner_a, title="Public pilot", primary_sector="health", sectors=["health"])
-    other = new_case(owner_b, title="Other pilot", primary_sector="education", sectors=["education"])
-    draft = new_case(owner_b, title="Draft pilot", primary_sector="health", sectors=["health"])
+    public = create_case(owner_a, title="Public pilot", primary_sector="health", sectors=["health"])
+    other = create_case(owner_b, title="Other pilot", primary_sector="education", sectors=["education"])
+    draft = create_case(owner_b, title="Draft pilot", primary_sector="health", sectors=["health"])
     for case, actor in ((public, owner_a), (other, owner_b)):
         publish(naio, actor, case)
     posted = []
@@ -146,7 +140,7 @@ def test_lessons_across_cases_page_by_relevance_then_id_over_visible_cases_only(
 
 
 def test_lessons_are_searched_across_cases_with_their_filters(owner_a):
-    first, second = new_case(owner_a, title="First"), new_case(owner_a, title="Second")
+    first, second = create_case(owner_a, title="First"), create_case(owner_a, title="Second")
     lessons = (
         (first, "Consent forms", "Parents signed consent before any data moved.", "good_practice"),
         (second, "Consent fatigue", "Too many consent prompts were ignored.", "pitfall"),
@@ -164,7 +158,7 @@ def test_lessons_are_searched_across_cases_with_their_filters(owner_a):
 
 
 def test_a_cases_risks_are_searched_with_their_filters(owner_a):
-    case = new_case(owner_a)
+    case = create_case(owner_a)
     url = f"/api/v1/cases/{case['id']}/risks"
     for title, mitigation, status in (
         ("Biased grading", "Moderation by a second teacher.", "mitigating"),
@@ -180,7 +174,7 @@ def test_a_cases_risks_are_searched_with_their_filters(owner_a):
 
 
 def test_the_index_follows_creates_updates_and_deletes(owner_a):
-    case = new_case(owner_a, title="Quokka counter", summary="Counts wildlife.")
+    case = create_case(owner_a, title="Quokka counter", summary="Counts wildlife.")
     url = f"/api/v1/cases/{case['id']}"
     risk = owner_a.post(f"{url}/risks", json={**RISK, "title": "Quokka misread"}).json
     owner_a.post(f"{url}/lessons", json={**LESSON, "title": "Quokka lesson"})
@@ -202,7 +196,7 @@ def test_the_index_follows_creates_updates_and_deletes(owner_a):
 
 
 def test_a_write_is_searchable_in_its_own_transaction_and_a_rollback_leaves_the_index_as_it_was(app, owner_a):
-    case = new_case(owner_a, title="Quokka counter")
+    case = create_case(owner_a, title="Quokka counter")
     query = {"q": search.parse("numbat"), "sort": search.RELEVANCE}
     with app.app_context():
         session = db.new_session(write=True)
@@ -218,8 +212,8 @@ def test_a_write_is_searchable_in_its_own_transaction_and_a_rollback_leaves_the_
 
 
 def test_a_match_in_the_title_ranks_above_one_in_the_description(owner_a):
-    new_case(owner_a, title="Water meters", description="Readings by drone, sometimes.")
-    new_case(owner_a, title="Drone surveys", description="Aerial photographs of farms.")
+    create_case(owner_a, title="Water meters", description="Readings by drone, sometimes.")
+    create_case(owner_a, title="Drone surveys", description="Aerial photographs of farms.")
 
     response = owner_a.get("/api/v1/cases", query_string={"q": "drone"})
     assert [case["title"] for case in response.json] == ["Drone surveys", "Water meters"]
@@ -233,7 +227,9 @@ def test_a_match_in_the_title_ranks_above_one_in_the_description(owner_a):
 
 
 def test_the_snippet_marks_the_match_and_escapes_the_text(owner_a):
-    new_case(owner_a, title="Forms", description="Applicants <script>alert(1)</script> & clerks reviewed eligibility.")
+    create_case(
+        owner_a, title="Forms", description="Applicants <script>alert(1)</script> & clerks reviewed eligibility."
+    )
 
     [case] = owner_a.get("/api/v1/cases", query_string={"q": "eligibility"}).json
     snippet = case["match"]["snippet"]
@@ -244,7 +240,7 @@ def test_the_snippet_marks_the_match_and_escapes_the_text(owner_a):
 
 
 def test_without_q_there_is_no_match_and_relevance_needs_q(owner_a):
-    new_case(owner_a, title="Plain")
+    create_case(owner_a, title="Plain")
     [case] = owner_a.get("/api/v1/cases").json
     assert "match" not in case
     response = owner_a.get("/api/v1/cases", query_string={"sort": "relevance"})
@@ -279,7 +275,7 @@ def test_without_q_there_is_no_match_and_relevance_needs_q(owner_a):
     ],
 )
 def test_hostile_queries_answer_results_or_a_clear_422(owner_a, q):
-    new_case(owner_a, title="Drone surveys", summary="NEAR the farms; AND more.")
+    create_case(owner_a, title="Drone surveys", summary="NEAR the farms; AND more.")
     for url in ("/api/v1/cases", "/api/v1/lessons"):
         response = owner_a.get(url, query_string={"q": q})
         assert response.status_code in (200, 422), (q, response.status_code)
@@ -299,8 +295,8 @@ def test_empty_long_or_overfull_queries_are_422(owner_a, q):
 
 
 def test_operator_words_are_searched_as_words(owner_a):
-    new_case(owner_a, title="Near misses", summary="Reports of incidents that were NEAR misses.")
-    new_case(owner_a, title="Other", summary="Nothing to see.")
+    create_case(owner_a, title="Near misses", summary="Reports of incidents that were NEAR misses.")
+    create_case(owner_a, title="Other", summary="Nothing to see.")
 
     assert found(owner_a, "/api/v1/cases", "NEAR(misses") == ["Near misses"]
     # Not FTS5's column filter (which would find it): the phrase "summary incidents", found nowhere.

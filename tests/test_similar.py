@@ -2,57 +2,47 @@
 
 import pytest
 
-from tests.conftest import case_body, publish
-
-
-def _case(owner, title: str, **fields) -> dict:
-    response = owner.post("/api/v1/cases", json=case_body(title=title, **fields))
-    assert response.status_code == 201, response.json
-    return response.json
-
-
-def _risk(owner, case: dict, subdomain: str) -> None:
-    risk = {"title": f"Risk {subdomain}", "domain": subdomain.split(".")[0], "subdomain": subdomain}
-    response = owner.post(f"/api/v1/cases/{case['id']}/risks", json={**risk, "likelihood": 2, "impact": 2})
-    assert response.status_code == 201, response.json
+from tests.conftest import create_case, create_risk, publish
 
 
 @pytest.fixture
 def pilots(naio, owner_a, owner_b):
     """A generative-AI education pilot and four others sharing more or less with it."""
-    target = _case(
+    target = create_case(
         owner_a,
-        "Education GPT",
+        title="Education GPT",
         capabilities=["generative_ai", "language"],
         principles=["transparency", "fairness"],
         sectors=["education", "public_administration"],
     )
-    _risk(owner_a, target, "3.1")
-    _risk(owner_a, target, "3.1")
-    _risk(owner_a, target, "2.1")
+    create_risk(owner_a, target, subdomain="3.1")
+    create_risk(owner_a, target, subdomain="3.1")
+    create_risk(owner_a, target, subdomain="2.1")
     # 3 (generative_ai) + 2 (3.1, counted once though met twice) + 1 (transparency) = 6, no shared sector.
-    officers = _case(
+    officers = create_case(
         owner_b,
-        "AI at Work",
+        title="AI at Work",
         primary_sector="health",
         capabilities=["generative_ai", "speech"],
         principles=["transparency"],
     )
-    _risk(owner_b, officers, "3.1")
-    _risk(owner_b, officers, "3.1")
-    _risk(owner_b, officers, "7.3")
+    create_risk(owner_b, officers, subdomain="3.1")
+    create_risk(owner_b, officers, subdomain="3.1")
+    create_risk(owner_b, officers, subdomain="7.3")
     # 2 (education) + 2 (public_administration) = 4.
-    classroom = _case(owner_b, "Timetabling", sectors=["public_administration"], capabilities=["optimisation_planning"])
+    classroom = create_case(
+        owner_b, title="Timetabling", sectors=["public_administration"], capabilities=["optimisation_planning"]
+    )
     # 3 + 3 (generative_ai, language) + 2 (education) + 1 + 1 (both principles) = 10.
-    twin = _case(
+    twin = create_case(
         owner_b,
-        "Tutor chatbot",
+        title="Tutor chatbot",
         capabilities=["generative_ai", "language"],
         principles=["fairness", "transparency"],
     )
     # Shares nothing: not listed.
-    _case(owner_b, "Crop drones", primary_sector="agriculture", capabilities=["computer_vision"])
-    draft = _case(owner_b, "Draft twin", capabilities=["generative_ai", "language"])
+    create_case(owner_b, title="Crop drones", primary_sector="agriculture", capabilities=["computer_vision"])
+    draft = create_case(owner_b, title="Draft twin", capabilities=["generative_ai", "language"])
     for case in (target, officers, classroom, twin):
         publish(naio, owner_a if case is target else owner_b, case)
     return {"target": target, "draft": draft}
@@ -110,22 +100,26 @@ def test_similar_cases_of_a_case_the_caller_may_not_see_are_not_found(client, ow
 
 
 def test_cases_described_alike_share_their_distinctive_words(client, naio, owner_a, owner_b):
-    target = _case(
+    target = create_case(
         owner_a,
-        "Hallucination checks for tutors",
+        title="Hallucination checks for tutors",
         primary_sector="agriculture",
         summary="Tutors review chatbot answers for hallucinations before pupils see them.",
     )
-    alike = _case(owner_b, "Homework helper", primary_sector="health", summary="Chatbot hallucinations worried tutors.")
+    alike = create_case(
+        owner_b, title="Homework helper", primary_sector="health", summary="Chatbot hallucinations worried tutors."
+    )
     # `answers` and `for` are in most cases: too common to say two cases are alike.
     fillers = [
-        _case(owner_b, f"Routine pilot {number}", primary_sector="finance", summary="Routine answers for officers.")
+        create_case(
+            owner_b, title=f"Routine pilot {number}", primary_sector="finance", summary="Routine answers for officers."
+        )
         for number in range(20)
     ]
     for owner, case in [(owner_a, target), (owner_b, alike), *((owner_b, filler) for filler in fillers)]:
         publish(naio, owner, case)
     # A draft: only its agency and NAIO count it, and for them `tutors` is in one case too many (3 of 23).
-    _case(owner_b, "Tutor rota", primary_sector="finance", summary="Tutors on duty.")
+    create_case(owner_b, title="Tutor rota", primary_sector="finance", summary="Tutors on duty.")
 
     response = _similar(client, target)
 
@@ -139,8 +133,10 @@ def test_cases_described_alike_share_their_distinctive_words(client, naio, owner
 
 
 def test_english_stop_words_never_make_two_cases_alike(client, naio, owner_a, owner_b):
-    target = _case(owner_a, "Kiosk", primary_sector="agriculture", summary="It was about them, and all of those.")
-    other = _case(owner_b, "Drone", primary_sector="health", summary="Those were all about them.")
+    target = create_case(
+        owner_a, title="Kiosk", primary_sector="agriculture", summary="It was about them, and all of those."
+    )
+    other = create_case(owner_b, title="Drone", primary_sector="health", summary="Those were all about them.")
     for owner, case in ((owner_a, target), (owner_b, other)):
         publish(naio, owner, case)
 

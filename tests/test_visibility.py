@@ -9,7 +9,7 @@ import json
 import pytest
 
 from sandbox_api.policy.auth import endpoint_policy
-from tests.conftest import case_body, publish
+from tests.conftest import adopt, create_case, create_key, create_lesson, create_outcome, create_risk, publish
 from tests.test_lessons import LESSON
 from tests.test_risks_outcomes import OUTCOME, RISK
 
@@ -71,22 +71,13 @@ def test_the_matrix_covers_every_route_with_an_id(app):
     assert declared == {(method, _flask_path(path)) for method, path, _ in ROUTES}
 
 
-def _create(actor, url: str, body: dict) -> dict:
-    response = actor.post(url, json=body)
-    assert response.status_code == 201, response.json
-    return response.json
-
-
 def _case_with_children(owner, title: str) -> dict:
-    case = _create(owner, "/api/v1/cases", case_body(title=title))
-    url = f"/api/v1/cases/{case['id']}"
-    return {
-        "case": case,
-        "case_id": case["id"],
-        "risk_id": _create(owner, f"{url}/risks", RISK)["id"],
-        "outcome_id": _create(owner, f"{url}/outcomes", OUTCOME)["id"],
-        "lesson_id": _create(owner, f"{url}/lessons", LESSON)["id"],
-    }
+    case = create_case(owner, title=title)
+    risk = create_risk(owner, case, **RISK)
+    outcome = create_outcome(owner, case, **OUTCOME)
+    lesson = create_lesson(owner, case, **LESSON)
+    ids = {"case_id": case["id"], "risk_id": risk["id"], "outcome_id": outcome["id"], "lesson_id": lesson["id"]}
+    return {"case": case, "lesson": lesson, **ids}
 
 
 @pytest.fixture
@@ -96,13 +87,12 @@ def world(client, naio, admin, owner_a, owner_b, agency_a):
     a_draft = _case_with_children(owner_a, "A draft")
     a_public = _case_with_children(owner_a, "A published")
     publish(naio, owner_a, a_public["case"])
-    b_public = _create(owner_b, "/api/v1/cases", case_body(title="B published", primary_sector="health"))
+    b_public = create_case(owner_b, title="B published", primary_sector="health")
     publish(naio, owner_b, b_public)
-    b_draft = _create(owner_b, "/api/v1/cases", case_body(title="B draft", primary_sector="health"))
-    key = _create(admin, "/api/v1/keys", {"name": "Dashboard", "role": "naio"})
-    adoptions = f"/api/v1/lessons/{a_public['lesson_id']}/adoptions"
-    public_adoption = _create(owner_b, adoptions, {"adopting_case_id": b_public["id"]})
-    private_adoption = _create(owner_b, adoptions, {"adopting_case_id": b_draft["id"]})
+    b_draft = create_case(owner_b, title="B draft", primary_sector="health")
+    key = create_key(admin, name="Dashboard", role="naio")
+    public_adoption = adopt(owner_b, a_public["lesson"], b_public)
+    private_adoption = adopt(owner_b, a_public["lesson"], b_draft)
     return {
         "actors": {"anonymous": client, "agency_a": owner_a, "agency_b": owner_b, "naio": naio, "admin": admin},
         "agency_id": agency_a["id"],
