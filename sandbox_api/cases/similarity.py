@@ -163,8 +163,7 @@ def _shared_subdomains(target_id: uuid.UUID) -> Select:
 
 
 def _json_array(codes: Select):
-    # Aggregated over a subquery that is distinct and in order already: SQLite 3.40 has no ORDER BY inside
-    # an aggregate.
+    # Distinct first, then listed in order.
     rows = codes.subquery()
     code = rows.c[0]
     return json_array_of(code, where=code.is_not(None), order_by=code)

@@ -24,12 +24,19 @@ from sandbox_api.wire.fields import (
 )
 
 
+def _at_most_15_significant_digits(value: float) -> None:
+    # What a double holds exactly in decimal, and what SQLite writes of a REAL in JSON: a longer figure
+    # would be answered otherwise than it was sent.
+    if float(f"{value:.15g}") != value:
+        raise ma.ValidationError("Must have at most 15 significant digits.")
+
+
 def _figure(description: str) -> ma.fields.Float:
     return ma.fields.Float(
         allow_none=True,
         allow_nan=False,
-        validate=validate.Range(min=-1e15, max=1e15),
-        metadata={"description": description},
+        validate=[validate.Range(min=-1e15, max=1e15), _at_most_15_significant_digits],
+        metadata={"description": f"{description} At most 15 significant digits."},
     )
 
 

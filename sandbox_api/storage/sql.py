@@ -121,8 +121,7 @@ def _text_list_agg_postgresql(element, compiler, **kw):
 
 @compiles(json_array_agg, "sqlite")
 def _json_array_agg_sqlite(element, compiler, **kw):
-    # SQLite 3.40 has no ORDER BY inside aggregates: rows come in the order of the index that the
-    # correlated subquery scans, and each link table's key is laid out in the order to show.
+    # SQLite 3.40 has no ORDER BY inside aggregates: json_array_of feeds it an ordered subquery.
     value, _order = _arguments(element, compiler, **kw)
     return f"json_group_array({value})"
 
@@ -208,5 +207,20 @@ def key(name: str):
 
 
 def json_array_of(value, *, where, order_by):
-    """The JSON array of `value` over the rows matching `where` (a correlated subquery), in `order_by` order."""
-    return json_embed(select(json_array_agg(value, order_by)).where(where).scalar_subquery())
+    """The JSON array of `value` over the rows matching `where` (a correlated subquery), in `order_by` order,
+    `order_by` being a column of the rows listed.
+
+    The rows are read by an inner query in that order. SQLite 3.40 has no ORDER BY inside aggregates, and an
+    aggregate over an ordered subquery keeps its order (SQLite never flattens one into the other); without
+    it, the rows came in the order of whichever index the planner scanned. A JSON value loses its JSON
+    subtype through the subquery on SQLite: `json_embed` gives it back.
+    """
+    rows = (
+        select(value.label("value"), order_by.label("position"))
+        .where(where)
+        .order_by(order_by)
+        .correlate_except(order_by.table)
+        .subquery()
+    )
+    element = json_embed(rows.c.value) if isinstance(value, _JSONFunction) else rows.c.value
+    return json_embed(select(json_array_agg(element, rows.c.position)).scalar_subquery())

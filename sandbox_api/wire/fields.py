@@ -61,8 +61,16 @@ def url(description: str, **kwargs) -> ma.fields.Url:
     )
 
 
-def choice(enum_class: type[enum.StrEnum], description: str, **kwargs) -> ma.fields.Enum:
-    return ma.fields.Enum(enum_class, by_value=True, metadata={"description": description}, **kwargs)
+class Choice(ma.fields.Enum):
+    """A member of a string enumeration, as its value on the wire. Dumps a member or its value alike: a JSON
+    column (a case's `links`, `data_categories`...) hands back the values that were stored."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return super()._serialize(None if value is None else self.enum(value), attr, obj, **kwargs)
+
+
+def choice(enum_class: type[enum.StrEnum], description: str, **kwargs) -> Choice:
+    return Choice(enum_class, by_value=True, metadata={"description": description}, **kwargs)
 
 
 def term(terms: list[TermData], description: str, **kwargs) -> ma.fields.String:
