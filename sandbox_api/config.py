@@ -15,7 +15,7 @@ class Config:
 
     DATABASE_URL = os.environ.get("DATABASE_URL") or default_database_url()
     # The pool must hold at least one connection per gunicorn thread, or bursts open and close
-    # connections (see shared/design/performance.md).
+    # connections (docs/deployment.md, "Configuration").
     DATABASE_POOL_SIZE = int(os.environ.get("DATABASE_POOL_SIZE", "8"))
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(256 * 1024)))
 

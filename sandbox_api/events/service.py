@@ -5,7 +5,8 @@ import binascii
 import json
 import uuid
 
-from sqlalchemy import ColumnElement, Select, or_, select
+import marshmallow as ma
+from sqlalchemy import ColumnExpressionArgument, Select, or_, select
 from sqlalchemy.orm import Session
 
 from sandbox_api.cases import service as cases_service
@@ -30,7 +31,7 @@ def schema_for(caller: Caller) -> type[EventSchema]:
     return PublicEventSchema if caller.is_anonymous else EventSchema
 
 
-def _readable(caller: Caller) -> ColumnElement[bool] | None:
+def _readable(caller: Caller) -> ColumnExpressionArgument[bool] | None:
     """Events the caller may read in the feed; None for all of them."""
     if caller.role in (Role.NAIO, Role.ADMIN):
         return None
@@ -83,7 +84,7 @@ def feed(*, session: Session, caller: Caller, after: str | None, limit: int) -> 
 def publication_snapshot(*, session: Session, case_id: uuid.UUID) -> dict:
     """The published case as anyone may read it, with its children and the adoptions between it and
     other published cases: what a feed reader who never saw the draft needs to add it."""
-    children = {
+    children: dict[str, tuple[type[Risk] | type[Outcome] | type[Lesson], type[ma.Schema]]] = {
         "risks": (Risk, RiskSchema),
         "outcomes": (Outcome, OutcomeSchema),
         "lessons": (Lesson, LessonSchema),

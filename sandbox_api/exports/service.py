@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import marshmallow as ma
 from sqlalchemy import Result, Select
@@ -168,7 +169,7 @@ def _text(value) -> str:
 
 
 def _cell(column: Column, resource: dict) -> str:
-    value = resource
+    value: Any = resource
     for name in column.path:
         value = value.get(name)
         if value is None:

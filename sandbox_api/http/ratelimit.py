@@ -4,7 +4,7 @@ stricter one on failed authentication per address (OWASP API4).
 limits counts (fixed windows, in each process's memory or in Redis); this module decides whose budget a
 request spends and writes the headers. It replaces flask-limiter, whose work at every request to find which
 limits apply to the route (this registry has one budget over every route) cost about a quarter of the CPU
-of a filtered list (README, "What hardening costs").
+of a filtered list (docs/performance.md, "What hardening costs").
 """
 
 import math
@@ -38,7 +38,7 @@ class SweptMemoryStorage(MemoryStorage):
 
     The stock storage expires counts from a 10 ms `threading.Timer`, and starts a new one on the first
     count after the last has fired: under steady traffic, a thread every 10 ms in each worker, and starting
-    one waits for it to run (README, "What hardening costs"). Here `timer` is one thread for the storage's
+    one waits for it to run (docs/performance.md, "What hardening costs"). Here `timer` is one thread for the storage's
     life (a timer that fires at once and then sweeps), always alive, so the stock storage never schedules
     another. A caller's own count is dropped as
     soon as it is read after its window (limits' `get`); the sweep drops the counts of callers that do not

@@ -68,7 +68,7 @@ def _proxied_values(field: ma.fields.Field, proxy: AssociationProxyInstance) -> 
     """The JSON array of one attribute of the related rows (an association proxy), in the relationship's order."""
     if not isinstance(field, ma.fields.List):
         raise TypeError(f"`{proxy}` renders only as a list")
-    relationship = proxy.local_attr.property
+    relationship = proxy.local_attr.property  # type: ignore[attr-defined]  # an InstrumentedAttribute
     value = getattr(proxy.target_class, proxy.value_attr).expression
     if relationship.secondary is not None:
         # The link table holds the related row's key: read it there, without joining the related table.
@@ -130,7 +130,7 @@ class StoredDocument:
 
 def _json_object(fields: dict[str, ma.fields.Field], model, *, prefix: str = "") -> ColumnElement:
     """A row of `model` as the JSON object of `fields`, each from the model's attribute `<prefix><name>`."""
-    pairs = []
+    pairs: list[ColumnElement] = []
     for name, field in fields.items():
         pairs.extend((key(name), _field(field, model, prefix + (field.attribute or name))))
     return json_object(*pairs)
@@ -173,13 +173,14 @@ class Representation(ColumnElement):
 
     def __init__(self, schema_class: type[ma.Schema], model, *, live: bool = False) -> None:
         self.type = Text()
+        self.json: ColumnElement[str]
         self.name = f"{model.__name__}/{schema_class.__name__}{'/live' if live else ''}"
         fields = schema_class().dump_fields
         stored: StoredDocument | None = None if live else getattr(model, "stored_document", None)
         if stored is None or not stored.field_names <= fields.keys():
             self.json = cast(_json_object(fields, model), Text)
             return
-        text = type_coerce(getattr(model, stored.column_name).expression, Text)
+        text: ColumnElement[str] = type_coerce(getattr(model, stored.column_name).expression, Text)
         for name, field in fields.items():
             if name not in stored.field_names:
                 assert name.isidentifier(), name  # written into the SQL, like `key`

@@ -5,7 +5,7 @@ words (all must match), `"quoted phrases"` and `word*` prefixes. Each engine get
 form that cannot carry operators: FTS5 a string of double-quoted token lists, PostgreSQL tsqueries built
 by `phraseto_tsquery` and `to_tsquery` from bound values. The indexes are kept in the same transaction
 as the writes by the database itself (triggers on SQLite, a generated column on PostgreSQL); see the
-migration `0004` and the README's *Search* section.
+migration `0004` and docs/search.md.
 """
 
 import re
