@@ -138,8 +138,8 @@ def register_blueprints(app: Flask) -> None:
     )
     for blueprint in (agencies, cases, risks, outcomes, lessons, insights, exports, changes, taxonomies, keys, health):
         api.register_blueprint(blueprint)
-    # Orchestrators probe often, from one address; a throttled probe would take a healthy replica out.
-    app.extensions[ratelimit.EXTENSION].exempt(health)
+        if not blueprint.rate_limited:
+            app.extensions[ratelimit.EXTENSION].exempt(blueprint)
     openapi_links.add_links(api.spec)
     app.register_blueprint(
         get_swaggerui_blueprint(

@@ -43,9 +43,7 @@ class AgencyViews(MethodView):
     @blp.policy(allow(Role.ADMIN))
     @blp.etag
     @blp.arguments(AgencySchema)
-    @blp.response(
-        201, AgencySchema, headers={"Location": {"description": "URL of the new agency.", "schema": {"type": "string"}}}
-    )
+    @blp.response(201, AgencySchema)
     def post(self, agency_in):
         """Register an agency
 

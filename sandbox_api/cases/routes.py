@@ -35,7 +35,6 @@ blp = Blueprint(
 )
 
 CASE_WRITERS = allow(Role.NAIO, Role.AGENCY)
-LOCATION_HEADER = {"Location": {"description": "URL of the created resource.", "schema": {"type": "string"}}}
 
 CASE = writes.Resource(
     blp,
@@ -77,7 +76,7 @@ class CaseViews(MethodView):
     @blp.policy(CASE_WRITERS)
     @blp.etag
     @blp.arguments(CaseSchema)
-    @blp.response(201, CaseSchema, headers=LOCATION_HEADER)
+    @blp.response(201, CaseSchema)
     def post(self, case_in):
         """Register a pilot
 
@@ -324,7 +323,7 @@ def child_routes(
         @blp.policy(CASE_WRITERS)
         @blp.etag
         @blp.arguments(schema)
-        @blp.response(201, schema, headers=LOCATION_HEADER)
+        @blp.response(201, schema)
         @documented(docs.post)
         def post(self, values, case_id):
             with writes.create(target, case_id=case_id) as write:

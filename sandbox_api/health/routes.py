@@ -8,7 +8,14 @@ from sandbox_api.http.api import Blueprint
 from sandbox_api.policy.auth import PUBLIC
 from sandbox_api.storage.db import db
 
-blp = Blueprint("health", __name__, url_prefix="/health", description="Probes for orchestrators and load balancers.")
+# Orchestrators probe often, from one address; a throttled probe would take a healthy replica out.
+blp = Blueprint(
+    "health",
+    __name__,
+    url_prefix="/health",
+    description="Probes for orchestrators and load balancers.",
+    rate_limited=False,
+)
 
 
 @blp.route("/live")

@@ -13,15 +13,35 @@ from webargs.flaskparser import FlaskParser
 
 from sandbox_api import caches, private_apis
 from sandbox_api.errors import PreconditionFailed, PreconditionRequired
-from sandbox_api.http import idempotency
+from sandbox_api.http import facets, idempotency, pagination, ratelimit
 from sandbox_api.http.problem_details import PROBLEM_CONTENT_TYPE, NotModified, ProblemSchema, register_error_handlers
 from sandbox_api.http.responses import etag_of
+from sandbox_api.policy.audit import REQUEST_ID_HEADER
 from sandbox_api.policy.auth import Policy
 
 BEARER_SCHEME = "bearerAuth"
 # Errors any operation may answer, whatever it does.
 COMMON_ERRORS = (400, 422, 429, 500, 503)
 BODY_ERRORS = (413, 415)
+
+# Every response header the API sends, each one OpenAPI header component named as the header; operations and
+# responses refer to them by name.
+HEADERS = {
+    **pagination.OPENAPI_HEADERS,
+    **facets.OPENAPI_HEADERS,
+    **ratelimit.OPENAPI_HEADERS,
+    **idempotency.OPENAPI_HEADERS,
+    "Location": {"description": "The URL of the created resource.", "schema": {"type": "string"}},
+    REQUEST_ID_HEADER: {
+        "description": "The request's id: the client's own `X-Request-ID` when it is 1-200 letters, digits and "
+        "`._:-`, else one the server made. Stored with the event of any write the request made.",
+        "schema": {"type": "string", "maxLength": 200},
+    },
+}
+RATE_LIMIT_HEADERS = {name: name for name in ratelimit.HEADERS}
+# Headers of every answer but the health probes' (which are not counted), and of some statuses beyond those.
+COUNTED_HEADERS = {REQUEST_ID_HEADER: REQUEST_ID_HEADER, **RATE_LIMIT_HEADERS}
+STATUS_HEADERS = {304: {"ETag": "ETAG"}, 429: {"Retry-After": "Retry-After"}, 503: {"Retry-After": "Retry-After"}}
 
 
 def schema_name(schema) -> str:
@@ -47,13 +67,22 @@ class Api(private_apis.ResponsesHook, BaseApi):
         register_error_handlers(app)
 
     def register_default_responses(self):
+        # Before the responses that refer to them; flask-smorest calls this once the spec exists.
+        for name, header in HEADERS.items():
+            self.spec.components.header(name, header)
         for status in http.HTTPStatus:
             response: dict[str, object] = {"description": status.phrase}
             if status >= 400:
                 response["schema"] = self.ERROR_SCHEMA
+            if status >= 400 or status == http.HTTPStatus.NOT_MODIFIED:
+                response["headers"] = {**COUNTED_HEADERS, **STATUS_HEADERS.get(status, {})}
             prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
             self.spec.components.response(status.name, response, lazy=True)
-        response = {"description": "Any other error, as problem details.", "schema": self.ERROR_SCHEMA}
+        response = {
+            "description": "Any other error, as problem details.",
+            "schema": self.ERROR_SCHEMA,
+            "headers": COUNTED_HEADERS,
+        }
         prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
@@ -92,6 +121,11 @@ class Blueprint(private_apis.EtagHooks, BaseBlueprint):
 
     ARGUMENTS_PARSER = StrictParser()
 
+    def __init__(self, *args, rate_limited: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Whether the rate limits count its requests (create_app exempts those that are not).
+        self.rate_limited = rate_limited
+
     def policy(self, policy: Policy) -> Callable:
         """Declare who may call the view; enforced by auth.authorize_request and shown in the spec."""
 
@@ -116,17 +150,34 @@ class Blueprint(private_apis.EtagHooks, BaseBlueprint):
         for method, doc in private_apis.docs_of_last_rule(self).items():
             if method == "parameters":
                 continue
-            statuses = list(COMMON_ERRORS)
+            statuses = [status for status in COMMON_ERRORS if status != 429 or self.rate_limited]
             if "<" in (self.url_prefix or "") + rule:
                 statuses.append(404)
             if method in ("post", "put", "patch"):
                 statuses.extend(BODY_ERRORS)
             if method in ("post", "put", "patch", "delete"):
                 statuses.append(409)
-            errors: dict[str, object] = {"responses": {**_error_refs(*statuses), "default": "DEFAULT_ERROR"}}
+            successes = {
+                status: {"headers": self._success_headers(method, status)}
+                for status in doc.get("success_status_codes", [])
+            }
+            responses = {**_error_refs(*statuses), "default": "DEFAULT_ERROR", **successes}
+            errors: dict[str, object] = {"responses": responses}
             if method == "post":
                 errors["parameters"] = [idempotency.HEADER_PARAMETER]
             doc["manual_doc"] = deepupdate(errors, doc.get("manual_doc", {}))
+
+    def _success_headers(self, method: str, status: int) -> dict[str, str]:
+        """The headers of every successful answer to `method`, beyond those the view declares (and the ETag
+        of a view with `Blueprint.etag`)."""
+        headers = {REQUEST_ID_HEADER: REQUEST_ID_HEADER}
+        if self.rate_limited:
+            headers.update(RATE_LIMIT_HEADERS)
+        if status == 201:
+            headers["Location"] = "Location"
+        if method == "post":
+            headers[idempotency.REPLAYED_HEADER] = idempotency.REPLAYED_HEADER
+        return headers
 
     # ETags (RFC 9110 section 13) are digests of the exact bytes of a representation (rendering.etag_of).
     # flask-smorest checks If-Match before the view runs; the registry checks it after authentication,

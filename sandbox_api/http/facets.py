@@ -14,15 +14,16 @@ from sandbox_api.storage.facets import MAX_FACET_VALUES, Facet, counts
 HEADER = "X-Facets"
 
 
-FACETS_HEADER = {
+OPENAPI_HEADERS = {
     HEADER: {
         "description": "Sent when `facets` is given: for each facet named, the counts per value over the whole "
         'filtered list (not just this page), as JSON: `{"sector": [{"value": "education", "count": 123}, ...]}`. '
         f"Highest count first, then value; at most {MAX_FACET_VALUES} values per facet; a missing value is "
         "`null`. A row with several values (e.g. a case's `sectors`) counts once under each.",
-        "schema": {"type": "string"},
+        "content": {"application/json": {"schema": {"type": "object", "additionalProperties": {"type": "array"}}}},
     }
 }
+FACETS_HEADER = {HEADER: HEADER}
 
 
 def facets_field(facets: Mapping[str, Facet]) -> ma.fields.List:

@@ -30,6 +30,13 @@ HEADER_PARAMETER = {
     "failed may be retried with the same key.",
     "schema": {"type": "string", "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
 }
+OPENAPI_HEADERS = {
+    REPLAYED_HEADER: {
+        "description": f"`true` when the answer is the stored answer to an earlier request with the same `{HEADER}`; "
+        "absent otherwise.",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
 
 
 class IdempotencyRecord(Base):

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 import marshmallow as ma
 from flask import Response, request
+from flask_smorest.pagination import PaginationMetadataSchema
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
@@ -30,17 +31,23 @@ from sandbox_api.storage.db import registry_state
 from sandbox_api.storage.rendering import annotate, annotation_names, rendered
 from sandbox_api.storage.statements import frozen
 
-PAGINATION_HEADERS = {
+# The headers of a page, as OpenAPI header components (registered by `http.api.Api`); a list's response
+# refers to them by name.
+OPENAPI_HEADERS = {
     "X-Pagination": {
-        "description": "Pagination metadata as JSON: `total`, `total_pages`, `first_page`, `last_page`, "
-        "`page`, `previous_page`, `next_page`.",
-        "schema": {"type": "string"},
+        "description": "The page's place in the list, as JSON. `total` and `total_pages` always; `first_page`, "
+        "`last_page` and `page` when the list is not empty; `previous_page` when not on the first page and "
+        '`next_page` when not on the last. An empty list is `{"total": 0, "total_pages": 0}`.',
+        "content": {"application/json": {"schema": "PaginationMetadata"}},
     },
     "Link": {
-        "description": "RFC 8288 links to the `first`, `prev`, `next` and `last` pages.",
+        "description": "RFC 8288 links to the `first`, `prev`, `next` and `last` pages, with the request's other "
+        "query parameters kept.",
         "schema": {"type": "string"},
     },
 }
+PAGINATION_HEADERS = {name: name for name in OPENAPI_HEADERS}
+_METADATA = PaginationMetadataSchema()
 
 
 def _page_url(other_args: str, page: int) -> str:
@@ -197,7 +204,7 @@ def paginate(
         links["next"] = metadata["next_page"]
     other_args = urlencode([(name, value) for name, value in request.args.items(multi=True) if name != "page"])
     headers = {
-        "X-Pagination": json.dumps(metadata),
+        "X-Pagination": json.dumps(_METADATA.dump(metadata)),
         "Link": ", ".join(f'<{_page_url(other_args, number)}>; rel="{rel}"' for rel, number in links.items()),
     }
     return json_response(body, headers=headers)

@@ -27,6 +27,16 @@ BUDGET_SCOPE = "budget"
 FAILED_AUTHENTICATION_SCOPE = "failed-authentication"
 # What every counted answer carries (and Retry-After on a 429).
 HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
+_INTEGER = {"type": "integer", "minimum": 0}
+OPENAPI_HEADERS = {
+    "X-RateLimit-Limit": {
+        "description": "How many requests the caller's tightest limit allows in its window.",
+        "schema": _INTEGER,
+    },
+    "X-RateLimit-Remaining": {"description": "How many requests are left in that window.", "schema": _INTEGER},
+    "X-RateLimit-Reset": {"description": "When that window ends, in seconds since the epoch.", "schema": _INTEGER},
+    "Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer", "minimum": 1}},
+}
 
 
 class TooManyRequests(Problem):

@@ -28,7 +28,6 @@ blp = Blueprint(
 )
 
 ADMIN = allow(Role.ADMIN)
-LOCATION_HEADER = {"Location": {"description": "URL of the new key.", "schema": {"type": "string"}}}
 
 
 def _key_for_update(write: writes.Write) -> ApiKey:
@@ -66,7 +65,7 @@ class KeyViews(MethodView):
 
     @blp.policy(ADMIN)
     @blp.arguments(ApiKeySchema)
-    @blp.response(201, CreatedApiKeySchema, headers=LOCATION_HEADER)
+    @blp.response(201, CreatedApiKeySchema)
     def post(self, key_in):
         """Create an API key
 
@@ -93,7 +92,7 @@ class KeyByIdViews(MethodView):
 class KeyRotationViews(MethodView):
     @blp.policy(ADMIN)
     @blp.arguments(KeyRotationSchema)
-    @blp.response(201, CreatedApiKeySchema, headers=LOCATION_HEADER)
+    @blp.response(201, CreatedApiKeySchema)
     def post(self, rotation, key_id):
         """Rotate an API key
 

@@ -3,7 +3,7 @@
 from flask.views import MethodView
 
 from sandbox_api.cases import service as cases_service
-from sandbox_api.cases.routes import CASE_WRITERS, LOCATION_HEADER, ChildDocs, child_routes
+from sandbox_api.cases.routes import CASE_WRITERS, ChildDocs, child_routes
 from sandbox_api.http import writes
 from sandbox_api.http.api import Blueprint
 from sandbox_api.http.facets import FACETS_HEADER, with_facets
@@ -238,7 +238,7 @@ class AdoptionViews(MethodView):
     @blp.policy(CASE_WRITERS)
     @blp.etag
     @blp.arguments(AdoptionSchema)
-    @blp.response(201, AdoptionSchema, headers=LOCATION_HEADER)
+    @blp.response(201, AdoptionSchema)
     def post(self, adoption_in, lesson_id):
         """Adopt a lesson
 
