@@ -2,7 +2,7 @@
 
 from flask.views import MethodView
 
-from sandbox_api.agencies import service
+from sandbox_api.agencies import examples, service
 from sandbox_api.agencies.schemas import AgencyListQuerySchema, AgencySchema
 from sandbox_api.http import writes
 from sandbox_api.http.api import Blueprint
@@ -42,7 +42,7 @@ class AgencyViews(MethodView):
 
     @blp.policy(allow(Role.ADMIN))
     @blp.etag
-    @blp.arguments(AgencySchema)
+    @blp.arguments(AgencySchema, example=examples.NEW_AGENCY)
     @blp.response(201, AgencySchema)
     def post(self, agency_in):
         """Register an agency
@@ -65,7 +65,7 @@ class AgencyByIdViews(MethodView):
         return json_response(service.representation(session=db.session, agency_id=agency_id))
 
     @blp.policy(allow(Role.ADMIN))
-    @blp.arguments(AGENCY_PATCH)
+    @blp.arguments(AGENCY_PATCH, example=examples.AGENCY_CHANGES)
     @blp.response(200, AgencySchema)
     def patch(self, changes, agency_id):
         """Change an agency

@@ -54,3 +54,36 @@ SIMILAR_CASES_EXAMPLE = [
         },
     }
 ]
+
+# Request bodies. Each is accepted as it stands (tests/test_examples.py), so that Swagger UI's first "Execute"
+# succeeds with a key of the operation's role: a pilot is registered by an `agency` key, for its own agency.
+NEW_CASE = {
+    "title": "Teacher lesson-plan assistant",
+    "summary": "A generative AI assistant drafts lesson plans that teachers review and adapt for their classes.",
+    "description": "Teachers in pilot schools ask the assistant for a first draft, then edit it before class.",
+    "partners": [{"name": "Example Technology Sdn Bhd", "role": "technology_provider"}],
+    "primary_sector": "education",
+    "sectors": ["education"],
+    "capabilities": ["generative_ai", "language"],
+    "sandbox_type": "operational_pilot",
+    "planned_start": "2026-01-05",
+    "planned_end": "2026-06-30",
+    "participants_count": 120,
+    "participants_description": "Teachers in ten secondary schools",
+    "locations": ["MY-14"],
+    "risk_tier": "limited",
+    "personal_data": False,
+    "data_categories": ["public"],
+    "principles": ["accountability", "transparency"],
+    "regulatory_instruments": [
+        {"name": "Personal Data Protection Act 2010", "treatment": "complied", "note": "No pupil data is entered."}
+    ],
+    "links": [{"title": "Pilot announcement", "url": "https://www.example.gov.my/pilot", "kind": "source"}],
+    "next_review_due": "2026-03-31",
+    "contact": {"name": "Pilot office", "email": "pilot@example.gov.my"},
+}
+CASE_CHANGES = {"participants_count": 150, "next_review_due": "2026-04-30"}
+# From `draft`, by the owning agency.
+TRANSITION = {"action": "submit", "note": "Ready for NAIO's review."}
+# Of an admitted, active, suspended or exited case, by NAIO.
+PUBLICATION = {"published": True, "note": "Admitted; safe to share."}

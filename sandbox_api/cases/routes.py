@@ -7,9 +7,8 @@ from typing import Any, NamedTuple
 import marshmallow as ma
 from flask.views import MethodView
 
-from sandbox_api.cases import service, similarity
+from sandbox_api.cases import examples, service, similarity
 from sandbox_api.cases.children import ChildResource
-from sandbox_api.cases.examples import SIMILAR_CASES_EXAMPLE
 from sandbox_api.cases.models import CASE_FACETS, Case
 from sandbox_api.cases.schemas import (
     CaseListItemSchema,
@@ -75,7 +74,7 @@ class CaseViews(MethodView):
 
     @blp.policy(CASE_WRITERS)
     @blp.etag
-    @blp.arguments(CaseSchema)
+    @blp.arguments(CaseSchema, example=examples.NEW_CASE)
     @blp.response(201, CaseSchema)
     def post(self, case_in):
         """Register a pilot
@@ -104,7 +103,7 @@ class CaseByIdViews(MethodView):
         return json_response(service.representation(session=db.session, case_id=case_id, caller=current_caller()))
 
     @blp.policy(CASE_WRITERS)
-    @blp.arguments(CaseSchema(partial=True))
+    @blp.arguments(CaseSchema(partial=True), example=examples.CASE_CHANGES)
     @blp.response(200, CaseSchema)
     def patch(self, changes, case_id):
         """Change a case
@@ -133,7 +132,7 @@ class CaseByIdViews(MethodView):
 @blp.route("/<uuid:case_id>/transitions")
 class CaseTransitionViews(MethodView):
     @blp.policy(CASE_WRITERS)
-    @blp.arguments(TransitionSchema)
+    @blp.arguments(TransitionSchema, example=examples.TRANSITION)
     @blp.response(200, CaseSchema)
     def post(self, transition, case_id):
         """Move a case along its lifecycle
@@ -170,7 +169,7 @@ class CaseTransitionViews(MethodView):
 @blp.route("/<uuid:case_id>/publication")
 class CasePublicationViews(MethodView):
     @blp.policy(allow(Role.NAIO))
-    @blp.arguments(PublicationSchema)
+    @blp.arguments(PublicationSchema, example=examples.PUBLICATION)
     @blp.response(200, CaseSchema)
     def post(self, publication, case_id):
         """Publish or unpublish a case
@@ -222,7 +221,7 @@ class CaseHistoryViews(MethodView):
 class SimilarCaseViews(MethodView):
     @blp.policy(PUBLIC)
     @blp.arguments(SimilarCaseQuerySchema(), location="query")
-    @blp.response(200, SimilarCaseSchema(many=True), headers=PAGINATION_HEADERS, example=SIMILAR_CASES_EXAMPLE)
+    @blp.response(200, SimilarCaseSchema(many=True), headers=PAGINATION_HEADERS, example=examples.SIMILAR_CASES_EXAMPLE)
     def get(self, query, case_id):
         """List the cases most like this one
 
@@ -274,12 +273,15 @@ def child_routes(
     create: Callable[[Case, dict], Any],
     update: Callable[[Any, dict], Any],
     docs: ChildDocs,
+    example: dict,
+    changes_example: dict,
 ) -> None:
     """Register a case's children on their blueprint: the list and the creation at `/cases/<case_id>/<path>`
     (endpoint `<views>Views`), reading, changing and deleting one at `/cases/<case_id>/<path>/<id>`
     (`<views>ByIdViews`). Only those whose case the caller may see, changed by whoever may change the case.
 
-    `create(case, values)` makes one in the (locked) case; `update(child, changes)` changes one.
+    `create(case, values)` makes one in the (locked) case; `update(child, changes)` changes one. `example` and
+    `changes_example` are the request bodies the spec shows for creating and for changing one.
     """
     id_name = f"{resource.entity_type}_id"
     item_views = f"{views}ByIdViews"
@@ -322,7 +324,7 @@ def child_routes(
 
         @blp.policy(CASE_WRITERS)
         @blp.etag
-        @blp.arguments(schema)
+        @blp.arguments(schema, example=example)
         @blp.response(201, schema)
         @documented(docs.post)
         def post(self, values, case_id):
@@ -344,7 +346,7 @@ def child_routes(
             )
 
         @blp.policy(CASE_WRITERS)
-        @blp.arguments(schema(partial=True))
+        @blp.arguments(schema(partial=True), example=changes_example)
         @blp.response(200, schema)
         @documented(docs.patch)
         def patch(self, changes, case_id, **ids):

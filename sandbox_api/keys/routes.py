@@ -8,7 +8,7 @@ from sandbox_api.http import writes
 from sandbox_api.http.api import Blueprint
 from sandbox_api.http.pagination import PAGINATION_HEADERS, paginate
 from sandbox_api.http.responses import json_response
-from sandbox_api.keys import service
+from sandbox_api.keys import examples, service
 from sandbox_api.keys.models import ApiKey
 from sandbox_api.keys.schemas import (
     ApiKeySchema,
@@ -64,7 +64,7 @@ class KeyViews(MethodView):
         return paginate(db.session, statement, ApiKeySchema, page=query["page"], page_size=query["page_size"])
 
     @blp.policy(ADMIN)
-    @blp.arguments(ApiKeySchema)
+    @blp.arguments(ApiKeySchema, example=examples.NEW_KEY)
     @blp.response(201, CreatedApiKeySchema)
     def post(self, key_in):
         """Create an API key
@@ -91,7 +91,7 @@ class KeyByIdViews(MethodView):
 @blp.route("/<uuid:key_id>/rotation")
 class KeyRotationViews(MethodView):
     @blp.policy(ADMIN)
-    @blp.arguments(KeyRotationSchema)
+    @blp.arguments(KeyRotationSchema, example=examples.ROTATION)
     @blp.response(201, CreatedApiKeySchema)
     def post(self, rotation, key_id):
         """Rotate an API key
@@ -112,7 +112,7 @@ class KeyRotationViews(MethodView):
 @blp.route("/<uuid:key_id>/revocation")
 class KeyRevocationViews(MethodView):
     @blp.policy(ADMIN)
-    @blp.arguments(KeyRevocationSchema)
+    @blp.arguments(KeyRevocationSchema, example=examples.REVOCATION)
     @blp.response(200, ApiKeySchema)
     def post(self, revocation, key_id):
         """Revoke an API key

@@ -9,7 +9,7 @@ from sandbox_api.http.api import Blueprint
 from sandbox_api.http.facets import FACETS_HEADER, with_facets
 from sandbox_api.http.pagination import PAGINATION_HEADERS, paginate
 from sandbox_api.http.responses import json_response
-from sandbox_api.lessons import service
+from sandbox_api.lessons import examples, service
 from sandbox_api.lessons.models import LESSON_FACETS, Lesson
 from sandbox_api.lessons.schemas import (
     AdoptionListQuerySchema,
@@ -177,6 +177,8 @@ child_routes(
     list_query=CaseLessonListQuerySchema(),
     create=lambda case, values: service.create(session=db.session, case=case, lesson_in=values),
     update=lambda lesson, changes: service.update(session=db.session, lesson=lesson, changes=changes),
+    example=examples.NEW_LESSON,
+    changes_example=examples.LESSON_CHANGES,
     docs=ChildDocs(
         get_list="""List a case's lessons
 
@@ -203,7 +205,7 @@ child_routes(
 @blp.route("/lessons/<uuid:lesson_id>/curation")
 class LessonCurationViews(MethodView):
     @blp.policy(allow(Role.NAIO))
-    @blp.arguments(CurationSchema)
+    @blp.arguments(CurationSchema, example=examples.CURATION)
     @blp.response(200, LessonSchema)
     def post(self, curation, lesson_id):
         """Curate a lesson
@@ -237,7 +239,7 @@ class AdoptionViews(MethodView):
 
     @blp.policy(CASE_WRITERS)
     @blp.etag
-    @blp.arguments(AdoptionSchema)
+    @blp.arguments(AdoptionSchema, example=examples.NEW_ADOPTION)
     @blp.response(201, AdoptionSchema)
     def post(self, adoption_in, lesson_id):
         """Adopt a lesson
@@ -267,7 +269,7 @@ class AdoptionByIdViews(MethodView):
         )
 
     @blp.policy(CASE_WRITERS)
-    @blp.arguments(ADOPTION_PATCH)
+    @blp.arguments(ADOPTION_PATCH, example=examples.ADOPTION_CHANGES)
     @blp.response(200, AdoptionSchema)
     def patch(self, changes, lesson_id, adoption_id):
         """Change an adoption

@@ -53,3 +53,20 @@ OUTCOMES_EXAMPLE = [
         "case_primary_sector": "public_administration",
     },
 ]
+
+# Request bodies, accepted as they stand (tests/test_examples.py).
+NEW_OUTCOME = {
+    "title": "Teachers using the assistant weekly",
+    "kind": "quantitative",
+    "unit": "%",
+    "baseline": 0,
+    "target": 60,
+    "actual": 48,
+    "direction": "increase",
+    "measured_on": "2026-03-31",
+    "method": "survey",
+    "sample_size": 120,
+    "source_url": "https://www.example.gov.my/pilot/report",
+    "notes": "Self-reported in the end-of-term survey.",
+}
+OUTCOME_CHANGES = {"actual": 52, "measured_on": "2026-04-30"}

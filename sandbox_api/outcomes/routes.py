@@ -7,7 +7,7 @@ from sandbox_api.http.api import Blueprint
 from sandbox_api.http.facets import FACETS_HEADER, with_facets
 from sandbox_api.http.pagination import PAGINATION_HEADERS, paginate
 from sandbox_api.outcomes import service
-from sandbox_api.outcomes.examples import OUTCOMES_EXAMPLE
+from sandbox_api.outcomes.examples import NEW_OUTCOME, OUTCOME_CHANGES, OUTCOMES_EXAMPLE
 from sandbox_api.outcomes.models import OUTCOME_FACETS
 from sandbox_api.outcomes.schemas import (
     OutcomeAcrossCasesQuerySchema,
@@ -57,6 +57,8 @@ child_routes(
     list_query=OutcomeListQuerySchema(),
     create=lambda case, values: service.create(session=db.session, case=case, outcome_in=values),
     update=lambda outcome, changes: service.update(session=db.session, outcome=outcome, changes=changes),
+    example=NEW_OUTCOME,
+    changes_example=OUTCOME_CHANGES,
     docs=ChildDocs(
         get_list="""List a case's outcomes
 

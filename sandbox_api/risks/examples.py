@@ -27,3 +27,20 @@ RISKS_EXAMPLE = [
         "case_primary_sector": "health",
     }
 ]
+
+# Request bodies, accepted as they stand (tests/test_examples.py).
+NEW_RISK = {
+    "title": "Drafts with factual errors reach the class",
+    "description": "The assistant may state wrong facts with confidence.",
+    "domain": "3",
+    "subdomain": "3.1",
+    "principle": "reliability_safety_control",
+    "likelihood": 3,
+    "impact": 3,
+    "mitigation": "Teachers review every draft before use.",
+    "residual_likelihood": 2,
+    "residual_impact": 2,
+    "status": "mitigating",
+    "owner": "Pilot lead",
+}
+RISK_CHANGES = {"status": "mitigating", "mitigation": "Teachers review every draft before use."}

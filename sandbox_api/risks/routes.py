@@ -8,7 +8,7 @@ from sandbox_api.http.facets import FACETS_HEADER, with_facets
 from sandbox_api.http.pagination import PAGINATION_HEADERS, paginate
 from sandbox_api.policy.auth import PUBLIC, current_caller
 from sandbox_api.risks import service
-from sandbox_api.risks.examples import RISKS_EXAMPLE
+from sandbox_api.risks.examples import NEW_RISK, RISK_CHANGES, RISKS_EXAMPLE
 from sandbox_api.risks.models import RISK_FACETS
 from sandbox_api.risks.schemas import (
     RiskAcrossCasesQuerySchema,
@@ -61,6 +61,8 @@ child_routes(
     list_query=RiskListQuerySchema(),
     create=lambda case, values: service.create(session=db.session, case=case, risk_in=values),
     update=lambda risk, changes: service.update(session=db.session, risk=risk, changes=changes),
+    example=NEW_RISK,
+    changes_example=RISK_CHANGES,
     docs=ChildDocs(
         get_list="""List or search a case's risks
 
