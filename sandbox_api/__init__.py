@@ -4,6 +4,7 @@ from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
 from flask_cors import CORS
 from flask_swagger_ui import get_swaggerui_blueprint
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from sandbox_api.cases import documents
@@ -104,8 +105,14 @@ def register_extensions(app: Flask, *, engine=None, connection=None) -> None:
 
 
 def refuse_bodies_that_are_not_json() -> None:
-    if request.content_length and not request.is_json:
+    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    if (request.content_length or chunked) and not request.is_json:
         raise UnsupportedMediaType("Send the request body as `application/json`.")
+    # A chunked body has no Content-Length to refuse it by, and Werkzeug cuts it at MAX_CONTENT_LENGTH
+    # silently: a body that reaches the limit is taken as too large.
+    limit = request.max_content_length
+    if chunked and limit is not None and len(request.get_data(cache=True)) >= limit:
+        raise RequestEntityTooLarge()
 
 
 def register_blueprints(app: Flask) -> None:

@@ -19,7 +19,7 @@ from sandbox_api.taxonomies.data import CAPABILITIES, PRINCIPLES, RISK_SUBDOMAIN
 from sandbox_api.wire.fields import (
     LONG_TEXT,
     MAX_LIST_ITEMS,
-    NO_NUL,
+    PLAIN_TEXT,
     ListQuerySchema,
     Timestamp,
     choice,
@@ -106,7 +106,7 @@ class ContactSchema(ma.Schema):
     name = required_text(200, "A person or a unit, e.g. `AI Unit, Ministry of Digital`.")
     email = ma.fields.Email(
         allow_none=True,
-        validate=[validate.Length(max=320), NO_NUL],
+        validate=[validate.Length(max=320), PLAIN_TEXT],
         metadata={"description": "An e-mail address.", "maxLength": 320},
     )
     phone = text(40, "A telephone number.", allow_none=True)
@@ -289,7 +289,7 @@ class CaseListQuerySchema(SearchableQuerySchema, ListQuerySchema):
     primary_sector = filter_values(term(SECTORS, "A sector."), "Only cases whose primary sector is this.")
     status = filter_values(choice(CaseStatus, "A status."), "Only cases in this status.")
     lead_agency = filter_values(
-        ma.fields.String(validate=[validate.Length(max=40), NO_NUL]),
+        ma.fields.String(validate=[validate.Length(max=40), PLAIN_TEXT]),
         "Only cases led by this agency, named by id or slug.",
     )
     capability = filter_values(term(CAPABILITIES, "A capability."), "Only cases using this capability.")

@@ -3,6 +3,7 @@
 import base64
 import binascii
 import json
+import re
 import uuid
 
 import marshmallow as ma
@@ -25,6 +26,8 @@ from sandbox_api.storage.rendering import render_list, render_rows
 from sandbox_api.storage.statements import order_by
 
 CURSOR_PREFIX = "event:"
+CURSOR = re.compile(rf"{CURSOR_PREFIX}(0|[1-9][0-9]{{0,18}})", re.ASCII)
+MAX_EVENT_ID = 2**63 - 1
 
 
 def schema_for(caller: Caller) -> type[EventSchema]:
@@ -62,10 +65,12 @@ def decode_cursor(cursor: str | None) -> int:
         return 0
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if text.startswith(CURSOR_PREFIX) and text[len(CURSOR_PREFIX) :].isdigit():
-            return int(text[len(CURSOR_PREFIX) :])
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        pass
+        text = ""
+    # An event id as this feed writes it: ASCII digits, no leading zero, within the ids' 64 bits.
+    found = CURSOR.fullmatch(text)
+    if found and int(found[1]) <= MAX_EVENT_ID:
+        return int(found[1])
     message = "Not a cursor of this feed: send the `next` value of a previous answer."
     raise Unprocessable(message, errors={"query": {"after": [message]}})
 

@@ -21,7 +21,7 @@ from sandbox_api.policy.auth import Caller
 from sandbox_api.risks import service as risks_service
 from sandbox_api.risks.schemas import RiskInCaseSchema
 from sandbox_api.storage.rendering import annotate, annotation_names, rendered
-from sandbox_api.wire.fields import NO_NUL
+from sandbox_api.wire.fields import PLAIN_TEXT
 
 # Rows fetched from the database at a time, and written out at a time: the memory an export holds.
 BATCH_ROWS = 500
@@ -85,7 +85,7 @@ def _is_code(field: ma.fields.Field) -> bool:
     # A term of a taxonomy, or a value of a fixed pattern (an ISO 3166 location); every text refuses NUL.
     return any(
         isinstance(validator, ma.validate.OneOf)
-        or (isinstance(validator, ma.validate.Regexp) and validator is not NO_NUL)
+        or (isinstance(validator, ma.validate.Regexp) and validator is not PLAIN_TEXT)
         for validator in field.validators
     )
 

@@ -7,7 +7,15 @@ import marshmallow as ma
 from marshmallow import validate
 
 # The one import from a higher layer: the taxonomies' term lists are plain data that import nothing.
-from sandbox_api.taxonomies.data import CAPABILITIES, SECTORS, TermData, codes
+from sandbox_api.taxonomies.data import (
+    CAPABILITIES,
+    PRINCIPLES,
+    RISK_DOMAINS,
+    RISK_SUBDOMAINS,
+    SECTORS,
+    TermData,
+    codes,
+)
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
@@ -26,15 +34,20 @@ class Timestamp(ma.fields.DateTime):
         return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-# PostgreSQL cannot store NUL in text, so no string accepts it, on either database.
-NO_NUL = validate.Regexp(r"^[^\x00]*$", error="Must not contain NUL characters.")
-NO_NUL_PATTERN = "^[^\\x00]*$"
+# Text is what a person reads: no C0 control character but tab, line feed and carriage return (NUL above
+# all, which PostgreSQL cannot store), and no lone surrogate, which UTF-8 cannot encode. Bidirectional
+# controls are text in Jawi and Arabic: kept as sent (docs/api-conventions.md).
+PLAIN_TEXT_PATTERN = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\ud800-\\udfff]*$"
+PLAIN_TEXT = validate.Regexp(
+    PLAIN_TEXT_PATTERN,
+    error="Must not contain control characters (other than tab, line feed and carriage return) or lone surrogates.",
+)
 
 
 def text(max_length: int, description: str, **kwargs) -> ma.fields.String:
     return ma.fields.String(
-        validate=[validate.Length(max=max_length), NO_NUL],
-        metadata={"description": description, "pattern": NO_NUL_PATTERN},
+        validate=[validate.Length(max=max_length), PLAIN_TEXT],
+        metadata={"description": description, "pattern": PLAIN_TEXT_PATTERN},
         **kwargs,
     )
 
@@ -42,8 +55,8 @@ def text(max_length: int, description: str, **kwargs) -> ma.fields.String:
 def required_text(max_length: int, description: str, **kwargs) -> ma.fields.String:
     return ma.fields.String(
         required=True,
-        validate=[validate.Length(min=1, max=max_length), NO_NUL],
-        metadata={"description": description, "pattern": NO_NUL_PATTERN},
+        validate=[validate.Length(min=1, max=max_length), PLAIN_TEXT],
+        metadata={"description": description, "pattern": PLAIN_TEXT_PATTERN},
         **kwargs,
     )
 
@@ -51,7 +64,7 @@ def required_text(max_length: int, description: str, **kwargs) -> ma.fields.Stri
 def url(description: str, **kwargs) -> ma.fields.Url:
     return ma.fields.Url(
         schemes={"http", "https"},
-        validate=[validate.Length(max=URL_LENGTH), NO_NUL],
+        validate=[validate.Length(max=URL_LENGTH), PLAIN_TEXT],
         metadata={
             "description": f"{description} An absolute http or https URL.",
             "format": "uri",
@@ -73,12 +86,28 @@ def choice(enum_class: type[enum.StrEnum], description: str, **kwargs) -> Choice
     return Choice(enum_class, by_value=True, metadata={"description": description}, **kwargs)
 
 
-def term(terms: list[TermData], description: str, **kwargs) -> ma.fields.String:
-    return ma.fields.String(
-        validate=validate.OneOf(codes(terms)),
-        metadata={"description": description, "enum": codes(terms)},
-        **kwargs,
-    )
+# Each taxonomy's codes are one named enumeration in the OpenAPI document (http/api.py), so that a
+# generated client has one `Sector` type however many fields and parameters hold a sector.
+TERM_ENUMERATIONS = {
+    "Sector": SECTORS,
+    "Capability": CAPABILITIES,
+    "Principle": PRINCIPLES,
+    "RiskDomain": RISK_DOMAINS,
+    "RiskSubdomain": RISK_SUBDOMAINS,
+}
+
+
+class Term(ma.fields.String):
+    """A code of one taxonomy; `enumeration` names it in the OpenAPI document."""
+
+    def __init__(self, terms: list[TermData], **kwargs) -> None:
+        self.enumeration = next(name for name, listed in TERM_ENUMERATIONS.items() if listed is terms)
+        self.codes = codes(terms)
+        super().__init__(validate=validate.OneOf(self.codes), **kwargs)
+
+
+def term(terms: list[TermData], description: str, **kwargs) -> Term:
+    return Term(terms, metadata={"description": description}, **kwargs)
 
 
 def term_list(terms: list[TermData], description: str, **kwargs) -> ma.fields.List:
@@ -99,6 +128,11 @@ def filter_values(field: ma.fields.Field, description: str) -> ma.fields.List:
     )
 
 
+# Metadata of a read-only field that only some answers carry (`match` with `q`): the OpenAPI document does
+# not list it in `required`, as it does every other read-only field.
+CONDITIONAL = "conditional"
+
+
 def id_field(description: str = "Identifier, a UUID assigned by the server.") -> ma.fields.UUID:
     return ma.fields.UUID(dump_only=True, metadata={"description": description})
 
@@ -111,9 +145,15 @@ def updated_at_field() -> Timestamp:
     return Timestamp(dump_only=True, metadata={"description": "When it last changed (UTC)."})
 
 
+class Sort(ma.fields.String):
+    """`sort` of a list. Its default is applied by the server but not published as the parameter's `default`
+    (http/api.py): a client that sent it would turn off the ordering by relevance (`q`) or ranking
+    (`for_sector`) that only an absent `sort` gives."""
+
+
 def sort_field(
     names: tuple[str, ...], default: str, *, others: tuple[str, ...] = (), description: str | None = None
-) -> ma.fields.String:
+) -> Sort:
     """`sort` of a list: its field names, ascending or descending (`-name`), and any `others` as given."""
     allowed = [*names, *(f"-{name}" for name in names), *others]
     if description is None:
@@ -121,7 +161,7 @@ def sort_field(
             f"Order of the items: a field name, or `-name` for descending (default `{default}`). "
             "The id breaks ties, so the order is always the same."
         )
-    return ma.fields.String(
+    return Sort(
         load_default=default,
         validate=validate.OneOf(allowed),
         metadata={"description": description, "enum": allowed},

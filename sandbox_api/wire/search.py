@@ -3,7 +3,7 @@
 import marshmallow as ma
 
 from sandbox_api.storage.search import MAX_QUERY_LENGTH, MAX_TERMS, MIN_PREFIX_LENGTH, RELEVANCE, SearchQuery, parse
-from sandbox_api.wire.fields import NO_NUL_PATTERN, sort_field
+from sandbox_api.wire.fields import CONDITIONAL, PLAIN_TEXT_PATTERN, sort_field
 
 QUERY_DESCRIPTION = f"""Full-text search: only items whose text matches, most relevant first unless `sort` is
 given. Words must all match, in any field and order; `"a quoted phrase"` matches those words in that
@@ -27,7 +27,7 @@ class SearchText(ma.fields.Field[SearchQuery]):
                 "description": QUERY_DESCRIPTION,
                 "maxLength": MAX_QUERY_LENGTH,
                 "minLength": 1,
-                "pattern": NO_NUL_PATTERN,
+                "pattern": PLAIN_TEXT_PATTERN,
             }
         )
 
@@ -97,5 +97,8 @@ def match_field() -> ma.fields.Nested:
     return ma.fields.Nested(
         MatchSchema,
         dump_only=True,
-        metadata={"description": "Present only when the list was searched with `q`: how the item matched it."},
+        metadata={
+            "description": "Present only when the list was searched with `q`: how the item matched it.",
+            CONDITIONAL: True,
+        },
     )
