@@ -83,3 +83,22 @@ def test_concurrent_requests_with_one_key_create_exactly_one_record(fresh_engine
     assert sum("Idempotent-Replayed" in response.headers for response in responses) == 5
     naio = bearer(make_key(Role.NAIO))
     assert json.loads(client.get("/api/v1/cases", headers=naio).headers["X-Pagination"])["total"] == 1
+
+
+def test_a_replay_is_the_original_answer_with_the_headers_that_describe_it(owner_a, case_a):
+    # The replay used to leave out the ETag, so a client could not PATCH what it had created without a GET.
+    replayed_headers = ("Content-Type", "ETag", "Location")
+    for url, body in (
+        ("/api/v1/cases", case_body(title="Replayed pilot")),
+        (f"/api/v1/cases/{case_a['id']}/risks", RISK),
+        (f"/api/v1/cases/{case_a['id']}/transitions", {"action": "submit"}),
+    ):
+        headers = {"Idempotency-Key": f"replay-{url}"}
+        first = owner_a.post(url, json=body, headers=headers)
+        retry = owner_a.post(url, json=body, headers=headers)
+        assert first.status_code in (200, 201) and retry.status_code == first.status_code, url
+        assert retry.get_data() == first.get_data(), url
+        assert {name: retry.headers.get(name) for name in replayed_headers} == {
+            name: first.headers.get(name) for name in replayed_headers
+        }, url
+        assert first.headers["ETag"], url

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sandbox_api.errors import Conflict, Unprocessable
+from sandbox_api.http.responses import etag_of
 from sandbox_api.policy.auth import current_caller
 from sandbox_api.storage.db import Base, UTCDateTime, db, utcnow
 
@@ -66,7 +67,15 @@ def _replay(record: IdempotencyRecord, digest: str) -> Response:
     headers = {REPLAYED_HEADER: "true"}
     if record.location:
         headers["Location"] = record.location
-    return Response(record.body, status=record.status, headers=headers, mimetype="application/json")
+    response = Response(record.body, status=record.status, headers=headers, mimetype="application/json")
+    _tag(response)
+    return response
+
+
+def _tag(response: Response) -> None:
+    """A write's answer is the resource's representation: its ETag lets the client change it next."""
+    if response.status_code in (200, 201):
+        response.set_etag(etag_of(response.get_data()))
 
 
 def _existing(api_key_id: uuid.UUID, key: str) -> IdempotencyRecord | None:
@@ -122,6 +131,7 @@ def commit_and_respond(
     response = Response(body, status=status, mimetype="application/json")
     if location:
         response.headers["Location"] = location
+    _tag(response)
     return response
 
 
