@@ -23,11 +23,19 @@ from sandbox_api.events import service as events_service
 from sandbox_api.events.schemas import EventSchema, HistoryQuerySchema
 from sandbox_api.http import writes
 from sandbox_api.http.api import Blueprint
-from sandbox_api.http.facets import FACETS_HEADER, with_facets
+from sandbox_api.http.facets import (
+    COUNTS_DESCRIPTION,
+    FACETS_HEADER,
+    facet_counts,
+    facets_schemas,
+    list_query,
+    with_facets,
+)
 from sandbox_api.http.pagination import PAGINATION_HEADERS, paginate
 from sandbox_api.http.responses import json_response
 from sandbox_api.policy.auth import PUBLIC, Role, allow, current_caller
 from sandbox_api.storage.db import db
+from sandbox_api.storage.facets import Facet
 
 blp = Blueprint(
     "cases", __name__, url_prefix="/api/v1/cases", description="Sandbox pilots: their scope, status and governance."
@@ -367,3 +375,49 @@ def child_routes(
     collection = f"/cases/<uuid:case_id>/{path}"
     blp.route(collection, endpoint=f"{views}Views")(CollectionViews)
     blp.route(f"{collection}/<uuid:{id_name}>", endpoint=item_views)(blp.etag(ItemViews))
+
+
+def facet_routes(
+    blp: Blueprint,
+    *,
+    path: str,
+    name: str,
+    subject: str,
+    list_query_schema: type[ma.Schema],
+    facets: dict[str, Facet],
+    list_statement: Callable[..., Any],
+) -> None:
+    """Register `<path>/facets` (endpoint `<name>FacetViews`): the counts that `facets=` adds to the list at `path`
+    in its `X-Facets` header, as a body with a schema, so that a generated client can read them typed."""
+    query_schema, body_schema = facets_schemas(list_query_schema, facets, name)
+
+    class FacetViews(MethodView):
+        @blp.policy(PUBLIC)
+        @blp.arguments(query_schema(), location="query")
+        @blp.response(200, body_schema)
+        @documented(
+            f"""Count {subject} per value
+
+            What `facets` adds to `GET {blp.url_prefix}{path}` in the `X-Facets` header, as this body: the same
+            filters and `q`, over the {subject} the caller may see, without paging or `sort`. Without `facets`,
+            every field is counted. {COUNTS_DESCRIPTION}
+            """
+        )
+        def get(self, query):
+            statement = list_statement(
+                session=db.session, query=list_query(list_query_schema, query), caller=current_caller()
+            )
+            return facet_counts(session=db.session, statement=statement, facets=facets, names=query["facets"])
+
+    blp.route(f"{path}/facets", endpoint=f"{name}FacetViews")(FacetViews)
+
+
+facet_routes(
+    blp,
+    path="",
+    name="Case",
+    subject="cases",
+    list_query_schema=CaseListQuerySchema,
+    facets=CASE_FACETS,
+    list_statement=service.list_statement,
+)

@@ -175,6 +175,9 @@ class Blueprint(private_apis.EtagHooks, BaseBlueprint):
             headers.update(RATE_LIMIT_HEADERS)
         if status == 201:
             headers["Location"] = "Location"
+        if method in ("post", "put", "patch") and status in (200, 201):
+            # A write answers the resource's representation, and its ETag (idempotency.commit_and_respond).
+            headers["ETag"] = "ETAG"
         if method == "post":
             headers[idempotency.REPLAYED_HEADER] = idempotency.REPLAYED_HEADER
         return headers

@@ -3,7 +3,7 @@
 from flask.views import MethodView
 
 from sandbox_api.cases import service as cases_service
-from sandbox_api.cases.routes import CASE_WRITERS, ChildDocs, child_routes
+from sandbox_api.cases.routes import CASE_WRITERS, ChildDocs, child_routes, facet_routes
 from sandbox_api.http import writes
 from sandbox_api.http.api import Blueprint
 from sandbox_api.http.facets import FACETS_HEADER, with_facets
@@ -167,6 +167,15 @@ class LessonViews(MethodView):
         return with_facets(page, session=db.session, statement=statement, facets=LESSON_FACETS, names=query["facets"])
 
 
+facet_routes(
+    blp,
+    path="/lessons",
+    name="Lesson",
+    subject="lessons",
+    list_query_schema=LessonListQuerySchema,
+    facets=LESSON_FACETS,
+    list_statement=service.list_statement,
+)
 child_routes(
     blp,
     service.LESSONS,

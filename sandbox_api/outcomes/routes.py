@@ -2,7 +2,7 @@
 
 from flask.views import MethodView
 
-from sandbox_api.cases.routes import ChildDocs, child_routes
+from sandbox_api.cases.routes import ChildDocs, child_routes, facet_routes
 from sandbox_api.http.api import Blueprint
 from sandbox_api.http.facets import FACETS_HEADER, with_facets
 from sandbox_api.http.pagination import PAGINATION_HEADERS, paginate
@@ -47,6 +47,15 @@ class OutcomesAcrossCasesViews(MethodView):
         return with_facets(page, session=db.session, statement=statement, facets=OUTCOME_FACETS, names=query["facets"])
 
 
+facet_routes(
+    blp,
+    path="/outcomes",
+    name="Outcome",
+    subject="outcomes",
+    list_query_schema=OutcomeAcrossCasesQuerySchema,
+    facets=OUTCOME_FACETS,
+    list_statement=service.list_statement,
+)
 child_routes(
     blp,
     service.OUTCOMES,
