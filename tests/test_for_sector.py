@@ -229,3 +229,22 @@ def test_a_bad_for_sector_query_is_refused(client, query, field):
     assert response.status_code == 422
     assert response.mimetype == "application/problem+json"
     assert field in response.json["errors"]["query"]
+
+
+def test_the_document_gives_sort_no_default_so_a_client_that_fills_in_defaults_keeps_the_ranking(client, registry):
+    """Swagger UI and generated clients send a parameter's published default: a `sort` default would turn the
+    ranking off (and relevance with `q`)."""
+    spec = client.get("/openapi.json").json
+    for item in spec["paths"].values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                assert parameter.get("name") != "sort" or "default" not in parameter["schema"]
+
+    ranked = client.get(FOR_HEALTH)
+    by_creation = client.get(f"{FOR_HEALTH}&sort=-created_at")
+
+    assert _titles(ranked)[0] == "Teacher in the loop"
+    assert sorted(_titles(by_creation)) == sorted(_titles(ranked))
+    created = [lesson["created_at"] for lesson in by_creation.json]
+    assert created == sorted(created, reverse=True)
+    assert all("ranking" in lesson for lesson in by_creation.json)

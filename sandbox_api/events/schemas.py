@@ -4,10 +4,11 @@ import marshmallow as ma
 from marshmallow import validate
 
 from sandbox_api.policy.auth import Role
-from sandbox_api.wire.fields import ListQuerySchema, Timestamp, choice, sort_field, text
+from sandbox_api.wire.fields import CONDITIONAL, Choice, ListQuerySchema, Timestamp, sort_field, text
 
 FEED_DEFAULT_LIMIT = 100
 FEED_MAX_LIMIT = 1000
+KEYED_ONLY = " Left out of answers to callers without a key."
 
 
 class EventSchema(ma.Schema):
@@ -18,11 +19,21 @@ class EventSchema(ma.Schema):
     )
     occurred_at = Timestamp(dump_only=True, metadata={"description": "When the write committed (UTC)."})
     actor_key_id = ma.fields.UUID(
-        dump_only=True, allow_none=True, metadata={"description": "The API key that wrote; null for the CLI."}
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "The API key that wrote; null for the CLI." + KEYED_ONLY, CONDITIONAL: True},
     )
-    actor_role = choice(Role, "The role of that key.", dump_only=True, allow_none=True)
+    actor_role = Choice(
+        Role,
+        by_value=True,
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "The role of that key." + KEYED_ONLY, CONDITIONAL: True},
+    )
     actor_agency_id = ma.fields.UUID(
-        dump_only=True, allow_none=True, metadata={"description": "The agency of that key, for an `agency` key."}
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "The agency of that key, for an `agency` key." + KEYED_ONLY, CONDITIONAL: True},
     )
     action = ma.fields.String(
         dump_only=True,
@@ -55,10 +66,14 @@ class EventSchema(ma.Schema):
         },
     )
     note = ma.fields.String(
-        dump_only=True, allow_none=True, metadata={"description": "Why, as the writer said (e.g. a review note)."}
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "Why, as the writer said (e.g. a review note)." + KEYED_ONLY, CONDITIONAL: True},
     )
     request_id = ma.fields.String(
-        dump_only=True, allow_none=True, metadata={"description": "The `X-Request-ID` of the request that wrote."}
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "The `X-Request-ID` of the request that wrote." + KEYED_ONLY, CONDITIONAL: True},
     )
 
 

@@ -1,10 +1,11 @@
 """The flask-smorest Api and Blueprint, extended to document policies and problem responses once."""
 
 import http
+import re
 from collections.abc import Callable
 
 import marshmallow as ma
-from apispec.ext.marshmallow import MarshmallowPlugin
+from apispec.ext.marshmallow import MarshmallowPlugin, OpenAPIConverter
 from flask import request
 from flask_smorest import Api as BaseApi
 from flask_smorest import Blueprint as BaseBlueprint
@@ -18,6 +19,7 @@ from sandbox_api.http.problem_details import PROBLEM_CONTENT_TYPE, NotModified, 
 from sandbox_api.http.responses import etag_of
 from sandbox_api.policy.audit import REQUEST_ID_HEADER
 from sandbox_api.policy.auth import Policy
+from sandbox_api.wire.fields import CONDITIONAL, Choice, Sort, Term
 
 BEARER_SCHEME = "bearerAuth"
 # Errors any operation may answer, whatever it does.
@@ -53,11 +55,64 @@ def schema_name(schema) -> str:
     return name
 
 
+# Enumeration components named other than their enum class, where the class name is a schema's already.
+ENUMERATION_NAMES = {"Curation": "CurationState"}
+
+
+class Converter(OpenAPIConverter):
+    """Publishes every enumeration (a `choice` or a taxonomy `term`) once, as a named schema component that
+    fields and parameters refer to, so that a generated client has one type per enumeration; and lists a
+    schema's read-only fields in `required`, as every answer carries them (OpenAPI 3.1 ignores `required`
+    read-only properties in requests)."""
+
+    def init_attribute_functions(self):
+        super().init_attribute_functions()
+        # Before field2nullable, which turns a nullable `$ref` into `anyOf: [$ref, {type: null}]`.
+        self.attribute_functions.insert(self.attribute_functions.index(self.field2nullable), self.enumeration2ref)
+
+    def field2default(self, field: ma.fields.Field, **kwargs) -> dict:
+        return {} if isinstance(field, Sort) else super().field2default(field, **kwargs)
+
+    def enumeration2ref(self, field: ma.fields.Field, ret: dict, **kwargs) -> dict:
+        if isinstance(field, Term):
+            name, values = field.enumeration, field.codes
+        elif isinstance(field, Choice):
+            name = ENUMERATION_NAMES.get(field.enum.__name__, field.enum.__name__)
+            values = [member.value for member in field.enum]
+        else:
+            return {}
+        component = {"type": "string", "enum": values}
+        schemas = self.spec.components.schemas
+        if name not in schemas:
+            self.spec.components.schema(name, component)
+        elif schemas[name] != component:
+            raise ValueError(f"Two different schemas are named {name}: add the enumeration to ENUMERATION_NAMES.")
+        ret.pop("type", None)
+        ret.pop("enum", None)
+        return self.spec.components.get_ref("schema", name)
+
+    def fields2jsonschema(self, fields, *, partial=None):
+        jsonschema = super().fields2jsonschema(fields, partial=partial)
+        if not partial:
+            read_only = [
+                field.data_key or name
+                for name, field in fields.items()
+                if field.dump_only and not field.metadata.get(CONDITIONAL)
+            ]
+            if read_only:
+                jsonschema["required"] = sorted({*jsonschema.get("required", []), *read_only})
+        return jsonschema
+
+
+class Plugin(MarshmallowPlugin):
+    Converter = Converter
+
+
 class Api(private_apis.ResponsesHook, BaseApi):
     ERROR_SCHEMA = ProblemSchema
 
     def __init__(self, app=None, *, spec_kwargs=None):
-        spec_kwargs = {"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_name), **(spec_kwargs or {})}
+        spec_kwargs = {"marshmallow_plugin": Plugin(schema_name_resolver=schema_name), **(spec_kwargs or {})}
         super().__init__(app, spec_kwargs=spec_kwargs)
 
     def init_app(self, app, *, spec_kwargs=None):
@@ -112,6 +167,44 @@ class StrictParser(FlaskParser):
         return dict(parsed)
 
 
+# Operation ids are derived from the method and the path (operation_id), except where that reads poorly.
+OPERATION_IDS = {
+    ("get", "/api/v1/cases/{case_id}/similar"): "listSimilarCases",
+    ("get", "/api/v1/insights/case-status"): "getCaseStatusInsight",
+    ("get", "/api/v1/insights/risk-heatmap"): "getRiskHeatmapInsight",
+    ("get", "/api/v1/insights/recurring-risks"): "getRecurringRisksInsight",
+    ("get", "/api/v1/insights/lesson-transfers"): "getLessonTransfersInsight",
+    ("get", "/api/v1/insights/outcome-attainment"): "getOutcomeAttainmentInsight",
+    ("get", "/api/v1/insights/overdue-reviews"): "getOverdueReviewsInsight",
+    ("get", "/api/v1/exports/cases"): "exportCases",
+    ("get", "/api/v1/exports/risks"): "exportRisks",
+    ("get", "/api/v1/exports/outcomes"): "exportOutcomes",
+    ("get", "/api/v1/exports/lessons"): "exportLessons",
+    ("get", "/health/live"): "getLiveness",
+    ("get", "/health/ready"): "getReadiness",
+}
+VERBS = {"post": "create", "patch": "update", "put": "replace", "delete": "delete"}
+
+
+def operation_id(method: str, path: str) -> str:
+    """`<verb><Nouns>`: `get` an item (a path ending in a parameter) or `list` a collection; `create`,
+    `update`, `delete` for POST, PATCH, DELETE; the nouns are the path's segments after `/api/v1`, each one
+    followed by a parameter in the singular (`/cases/{case_id}/risks` is `listCaseRisks`)."""
+    if (method, path) in OPERATION_IDS:
+        return OPERATION_IDS[(method, path)]
+    segments = path.removeprefix("/api/v1").strip("/").split("/")
+    nouns = []
+    for index, segment in enumerate(segments):
+        if segment.startswith("{"):
+            continue
+        followed_by_parameter = index + 1 < len(segments) and segments[index + 1].startswith("{")
+        if followed_by_parameter or method == "post":
+            segment = segment.removesuffix("ies") + "y" if segment.endswith("ies") else segment.removesuffix("s")
+        nouns.append("".join(part.capitalize() for part in segment.split("-")))
+    verb = VERBS.get(method) or ("get" if segments[-1].startswith("{") else "list")
+    return verb + "".join(nouns)
+
+
 def _error_refs(*statuses: int) -> dict[int | str, str]:
     return {status: http.HTTPStatus(status).name for status in statuses}
 
@@ -162,7 +255,8 @@ class Blueprint(private_apis.EtagHooks, BaseBlueprint):
                 for status in doc.get("success_status_codes", [])
             }
             responses = {**_error_refs(*statuses), "default": "DEFAULT_ERROR", **successes}
-            errors: dict[str, object] = {"responses": responses}
+            path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", (self.url_prefix or "") + rule)
+            errors: dict[str, object] = {"operationId": operation_id(method, path), "responses": responses}
             if method == "post":
                 errors["parameters"] = [idempotency.HEADER_PARAMETER]
             doc["manual_doc"] = deepupdate(errors, doc.get("manual_doc", {}))

@@ -7,6 +7,7 @@ from sandbox_api.http.facets import facets_field
 from sandbox_api.lessons.models import LESSON_FACETS, AdoptionResult, Curation, LessonKind, Transferability
 from sandbox_api.taxonomies.data import PRINCIPLES, RISK_DOMAINS, SECTORS
 from sandbox_api.wire.fields import (
+    CONDITIONAL,
     LONG_TEXT,
     MAX_LIST_ITEMS,
     ListQuerySchema,
@@ -130,7 +131,8 @@ class LessonListItemSchema(LessonSchema):
         dump_only=True,
         metadata={
             "description": "Only with `for_sector`: why the lesson ranks where it does. Not part of the lesson "
-            "itself (its ETag and item representation do not include it)."
+            "itself (its ETag and item representation do not include it).",
+            CONDITIONAL: True,
         },
     )
 
