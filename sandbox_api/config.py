@@ -27,6 +27,9 @@ class Config:
     RATELIMIT_FAILED_AUTHENTICATION = os.environ.get("RATELIMIT_FAILED_AUTHENTICATION", "10 per minute")
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "swept-memory://")
     RATELIMIT_KEY_PREFIX = "sandbox-registry"
+    # gunicorn's worker processes (gunicorn.conf.py reads the same variable): with the in-process storage,
+    # each counts a share of the failed authentications allowed, so that together they allow no more.
+    WEB_CONCURRENCY = int(os.environ.get("WEB_CONCURRENCY", "2"))
     # Behind a reverse proxy, how many of them set X-Forwarded-For: the client address that the rate
     # limits count comes from there. 0 (the default) trusts no forwarded header.
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
@@ -49,3 +52,4 @@ class TestConfig(Config):
     RATELIMIT_APPLICATION = "100000 per minute"
     RATELIMIT_FAILED_AUTHENTICATION = "100000 per minute"
     RATELIMIT_STORAGE_URI = "swept-memory://"
+    WEB_CONCURRENCY = 1  # the test client is one process

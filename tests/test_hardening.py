@@ -123,6 +123,32 @@ def test_failed_authentications_lock_the_address_out_of_keyed_requests(limited_a
     assert client.get("/api/v1/cases").status_code == 200  # reads without a key go on
 
 
+def test_failed_authentications_with_other_keys_do_not_lock_a_valid_key_out(limited_app):
+    # One anonymous client sending bad tokens used to lock every integrator behind the same address out.
+    client = limited_app.test_client()
+    with limited_app.app_context():
+        key = make_key(Role.NAIO)
+    bad_tokens = ["sbx_000000000000_guess", "sbx_0123456789ab_guess", "not-a-key", "sbx_nothex_guess"]
+
+    failures = [client.get("/api/v1/cases", headers=bearer(token)).status_code for token in bad_tokens * 3]
+
+    assert set(failures[:4]) == {401}
+    assert set(failures[-4:]) == {429}  # each guessed key, or the malformed ones, is locked out in turn
+    assert client.get("/api/v1/cases", headers=bearer(key)).status_code == 200
+
+
+def test_the_workers_of_the_default_storage_together_allow_the_limit(engine, connection):
+    # Each worker counts in its own memory: with 2 workers, each allows half, so an address whose
+    # connections the kernel spreads over both still gets 10 failures a minute, not 20.
+    app = app_with(engine, connection, RATELIMIT_FAILED_AUTHENTICATION="10 per minute", WEB_CONCURRENCY=2)
+    client = app.test_client()
+    forged = {"Authorization": "Bearer sbx_0123456789ab_guess"}
+
+    answers = [client.get("/api/v1/cases", headers=forged).status_code for _ in range(6)]
+
+    assert answers == [401] * 5 + [429]
+
+
 def test_counting_requests_starts_no_thread(limited_app, monkeypatch):
     client = limited_app.test_client()
     client.get("/api/v1/cases")

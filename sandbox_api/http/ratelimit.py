@@ -103,15 +103,24 @@ class RateLimits:
                 f"RATELIMIT_STORAGE_URI {config['RATELIMIT_STORAGE_URI']!r} is an asyncio storage; "
                 "the rate limits need a synchronous one (`swept-memory://`, `redis://...`)."
             )
+        failed_authentication = parse(config["RATELIMIT_FAILED_AUTHENTICATION"])
+        if isinstance(storage, MemoryStorage):
+            failed_authentication = _share_of(failed_authentication, config["WEB_CONCURRENCY"])
         return cls(
             storage=storage,
             budget=parse_many(config["RATELIMIT_APPLICATION"]),
-            failed_authentication=parse(config["RATELIMIT_FAILED_AUTHENTICATION"]),
+            failed_authentication=failed_authentication,
             key_prefix=config["RATELIMIT_KEY_PREFIX"],
         )
 
     def exempt(self, blueprint: Blueprint) -> None:
         self.exempt_blueprints.add(blueprint.name)
+
+
+def _share_of(limit: RateLimitItem, processes: int) -> RateLimitItem:
+    """One process's share of a limit that each worker counts in its own memory: the workers together never
+    allow more than the limit, wherever the kernel sends an address's connections."""
+    return type(limit)(max(1, limit.amount // processes), limit.multiples, limit.namespace)
 
 
 def _rate_limits() -> RateLimits:
@@ -135,13 +144,16 @@ def caller_identity() -> str:
 
 
 def _failed_authentications() -> tuple[RateLimits, tuple[str, ...]]:
-    """The app's limits, and the identifiers of the failed authentications counted for this address."""
+    """The app's limits, and the identifiers of the failed authentications counted for this address and
+    the key that the request names (by its prefix; one count for every token not shaped like a key)."""
     limits = _rate_limits()
-    return limits, (limits.key_prefix, FAILED_AUTHENTICATION_SCOPE, _client_address())
+    named_key = auth.presented_key_prefix() or "not-a-key"
+    return limits, (limits.key_prefix, FAILED_AUTHENTICATION_SCOPE, _client_address(), named_key)
 
 
 def refuse_locked_out_addresses() -> None:
-    """Before authentication: an address that failed too often may not try a key until its window ends."""
+    """Before authentication: an address that failed too often with one key may not try that key again
+    until its window ends. Its other keys go on: the guesses are throttled, not the keys' owners."""
     if "Authorization" not in request.headers:
         return
     limits, identifiers = _failed_authentications()
@@ -149,7 +161,8 @@ def refuse_locked_out_addresses() -> None:
     if not limits.counter.test(limit, *identifiers):
         retry_after = _retry_after(limits.counter.get_window_stats(limit, *identifiers))
         raise TooManyRequests(
-            f"Too many failed authentications from this address ({limit}); retry after {retry_after} seconds.",
+            f"Too many failed authentications with this key from this address ({limit}); "
+            f"retry after {retry_after} seconds.",
             headers={"Retry-After": retry_after},
         )
 

@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import re
 import secrets
 import uuid
 from datetime import datetime, timedelta
@@ -20,6 +21,8 @@ from sandbox_api.storage.rendering import render_one
 from sandbox_api.storage.statements import order_by
 
 KEY_SCHEME = "sbx"
+# A key's public part: `secrets.token_hex(6)`.
+PREFIX = re.compile(r"[0-9a-f]{12}")
 DEFAULT_LIFETIME = timedelta(days=365)
 # An agency holds at most two working keys: the one in use and, while it rotates, its successor.
 MAX_ACTIVE_AGENCY_KEYS = 2
@@ -113,12 +116,26 @@ def _new_key(
     return key, f"{KEY_SCHEME}_{prefix}_{secret}"
 
 
-def authenticate(*, session: Session, token: str) -> ApiKey | None:
-    """The live key that the token names, or None; the secret is compared in constant time."""
+def _prefix_and_secret(token: str) -> tuple[str, str] | None:
     scheme, _, rest = token.partition("_")
     prefix, _, secret = rest.partition("_")
-    if scheme != KEY_SCHEME or not prefix or not secret:
+    if scheme != KEY_SCHEME or not PREFIX.fullmatch(prefix) or not secret:
         return None
+    return prefix, secret
+
+
+def prefix_of(token: str) -> str | None:
+    """The prefix that a token names, whether a key has it or not; None for a token not shaped like a key."""
+    parts = _prefix_and_secret(token)
+    return parts[0] if parts else None
+
+
+def authenticate(*, session: Session, token: str) -> ApiKey | None:
+    """The live key that the token names, or None; the secret is compared in constant time."""
+    parts = _prefix_and_secret(token)
+    if parts is None:
+        return None
+    prefix, secret = parts
     key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
     if key is None or not hmac.compare_digest(key.secret_hash, _hash_secret(secret)):
         return None

@@ -49,6 +49,8 @@ class KeyRegistry(Protocol[_Key]):
 
     def authenticate(self, *, session: Session, token: str) -> _Key | None: ...
 
+    def prefix_of(self, token: str) -> str | None: ...
+
     def use_is_due(self, key: _Key) -> bool: ...
 
     def note_use(self, *, session: Session, key_id: uuid.UUID) -> None: ...
@@ -117,14 +119,32 @@ def endpoint_policy(app: Flask, endpoint: str, method: str) -> Policy | None:
     return getattr(view, "policy", None)
 
 
-def _caller_from_header() -> Caller:
+def _bearer_token() -> str | None:
+    """The token of the Authorization header; None without the header."""
     header = request.headers.get("Authorization")
     if header is None:
-        return ANONYMOUS
+        return None
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("The Authorization header must be `Bearer <key>`.")
-    return _caller_with_key(_keys(), token.strip())
+    return token.strip()
+
+
+def presented_key_prefix() -> str | None:
+    """The prefix of the key that the request presents, whether a key has it or not; None for a request
+    without one, or whose token is not shaped like a key."""
+    try:
+        token = _bearer_token()
+    except Unauthorized:
+        return None
+    return None if token is None else _keys().prefix_of(token)
+
+
+def _caller_from_header() -> Caller:
+    token = _bearer_token()
+    if token is None:
+        return ANONYMOUS
+    return _caller_with_key(_keys(), token)
 
 
 def _caller_with_key(keys: KeyRegistry[_Key], token: str) -> Caller:
