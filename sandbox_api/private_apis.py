@@ -14,7 +14,8 @@ handlers after flask-smorest's, which Flask then replaces) and marshmallow's `Sc
 (`Schema().declared_fields`).
 """
 
-from collections.abc import Sequence
+import socket
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from apispec import APISpec
@@ -23,7 +24,7 @@ from flask_smorest import Blueprint
 from flask_smorest.etag import _get_etag_ctx
 from sqlalchemy import BindParameter, ColumnElement, Select
 
-CHECKED_AGAINST = {"SQLAlchemy": "2.1.9", "flask-smorest": "0.47.0", "apispec": "6.10.1"}
+CHECKED_AGAINST = {"SQLAlchemy": "2.1.9", "flask-smorest": "0.47.0", "apispec": "6.10.1", "gunicorn": "27.0.1"}
 
 
 # SQLAlchemy
@@ -123,3 +124,16 @@ def openapi_paths(spec: APISpec) -> dict[str, dict[str, Any]]:
     (`http.openapi_links`).
     """
     return spec._paths
+
+
+# gunicorn
+
+
+def answer_refused_requests_with(write_error: Callable[[socket.socket, int, str, str], None]) -> None:
+    """Make gunicorn's workers answer what they refuse before the application sees it (a request line or
+    headers over their limits, a malformed request) with `write_error(sock, status, reason, message)`
+    instead of an HTML page (`gunicorn.util.write_error`, which `Worker.handle_error` calls by that name).
+    """
+    import gunicorn.util
+
+    gunicorn.util.write_error = write_error

@@ -211,3 +211,38 @@ def test_the_server_stops_gracefully_when_its_first_process_gets_sigterm(tmp_pat
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=STOP_TIMEOUT_SECONDS) == 0, log_tail(log)
         assert not accepts_connections(int(base_url.rpartition(":")[2]))
+
+
+def raw_answer(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send bytes as they are (an HTTP client would refuse to) and read the answer to the end."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(request)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in header_lines)
+    return int(status_line.split()[1]), headers, body
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        (b"GET /api/v1/cases?q=" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
+        (b"GET /api/v1/cases HTTP/1.1\r\nHost: x\r\nX-Long: " + b"a" * 9000 + b"\r\n\r\n", 431),
+        (b"GET /api/v1/cases HTTP/1.1\r\nHost: x\r\nBad Header Name: y\r\n\r\n", 400),
+    ],
+)
+def test_what_the_server_refuses_itself_is_problem_details_with_the_security_headers(tmp_path, request_bytes, status):
+    # gunicorn answers these before the application sees them; they were HTML pages without the headers.
+    log = tmp_path / "start.log"
+    with started_service(f"sqlite:///{tmp_path / 'x.sqlite3'}", log) as (process, base_url):
+        wait_until_ready(process, base_url, log)
+        answered, headers, body = raw_answer(int(base_url.rpartition(":")[2]), request_bytes)
+
+    assert answered == status
+    assert headers["Content-Type"] == "application/problem+json"
+    assert json.loads(body)["status"] == status
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"

@@ -240,6 +240,25 @@ def test_openapi_paths_are_the_documents_paths_live():
     )
 
 
+def test_gunicorns_workers_answer_what_they_refuse_through_write_error():
+    attribute = "gunicorn.util.write_error"
+    import gunicorn.util
+    from gunicorn.workers.base import Worker
+
+    assert list(inspect.signature(gunicorn.util.write_error).parameters) == ["sock", "status_int", "reason", "mesg"], (
+        changed(attribute, "gunicorn", "takes other arguments")
+    )
+    assert "util.write_error(" in inspect.getsource(Worker.handle_error), changed(
+        attribute, "gunicorn", "Worker.handle_error no longer calls it by that name"
+    )
+    original = gunicorn.util.write_error
+    try:
+        private_apis.answer_refused_requests_with(print)
+        assert gunicorn.util.write_error is print
+    finally:
+        gunicorn.util.write_error = original
+
+
 def test_the_checked_versions_are_the_installed_ones():
     """Once the tests above pass on an upgraded library, its version here is updated: the adapter says what it was
     checked against."""

@@ -2,6 +2,7 @@
 
 import http
 import logging
+import socket
 from typing import Any
 
 import marshmallow as ma
@@ -10,6 +11,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from sandbox_api.errors import Problem
+from sandbox_api.http.security_headers import API_HEADERS
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -53,6 +55,21 @@ def problem_response(status: int, detail: str | None = None, *, headers=None, **
     response = Response(json.dumps(body), status=status, mimetype=PROBLEM_CONTENT_TYPE)
     response.headers.update(headers or {})
     return response
+
+
+def write_refusal(sock: socket.socket, status: int, reason: str, message: str) -> None:
+    """What the server answers, as problem details with the security headers, to a request that it refuses
+    before the application sees it (gunicorn: a request line over 4,094 bytes is 414, headers over their
+    limits 431, a malformed request 400). The connection closes after it."""
+    body = json.dumps({"type": "about:blank", "title": reason, "status": status, "detail": message[:500]})
+    headers = {
+        "Content-Type": PROBLEM_CONTENT_TYPE,
+        "Content-Length": str(len(body.encode())),
+        "Connection": "close",
+        **API_HEADERS,
+    }
+    head = f"HTTP/1.1 {status} {reason}\r\n" + "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    sock.sendall(f"{head}\r\n{body}".encode())
 
 
 class NotModified(HTTPException):
