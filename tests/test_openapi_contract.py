@@ -1,4 +1,5 @@
-"""Operation ids: one per operation, unique, and named by the documented scheme (docs/api-conventions.md)."""
+"""What a generated client needs of the OpenAPI document (docs/api-conventions.md): one operation id per
+operation, unique, named by the documented scheme; every enumeration one named component."""
 
 import json
 import re
@@ -37,3 +38,31 @@ def test_ids_follow_the_path():
     assert ids[("patch", "/api/v1/lessons/{lesson_id}/adoptions/{adoption_id}")] == "updateLessonAdoption"
     assert ids[("get", "/api/v1/risks")] == "listRisks"
     assert ids[("get", "/api/v1/taxonomies/{name}")] == "getTaxonomy"
+
+
+def enumerations(node, where: str = ""):
+    """Where an `enum` stands in the node."""
+    if isinstance(node, dict):
+        if "enum" in node:
+            yield where
+        for key, value in node.items():
+            yield from enumerations(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from enumerations(value, f"{where}/{index}")
+
+
+def test_every_enumeration_is_a_component_but_the_values_of_sort_and_facets():
+    """`sort` and `facets` differ per list; every other enumeration is one component, referred to."""
+    for path, item in SPEC["paths"].items():
+        for method in METHODS:
+            for parameter in item.get(method, {}).get("parameters", []):
+                if parameter.get("name") not in ("sort", "facets"):
+                    assert list(enumerations(parameter)) == [], (method, path, parameter["name"])
+    for name, schema in SPEC["components"]["schemas"].items():
+        # An enumeration's own component is its `enum`; any other `enum` in a component is inlined.
+        inlined = [where for key, value in schema.items() if key != "enum" for where in enumerations(value, key)]
+        assert inlined == [], name
+    assert {"Sector", "Capability", "Principle", "RiskDomain", "RiskSubdomain", "CaseStatus"} <= {
+        name for name, schema in SPEC["components"]["schemas"].items() if "enum" in schema
+    }

@@ -19,7 +19,7 @@ from sandbox_api.http.problem_details import PROBLEM_CONTENT_TYPE, NotModified, 
 from sandbox_api.http.responses import etag_of
 from sandbox_api.policy.audit import REQUEST_ID_HEADER
 from sandbox_api.policy.auth import Policy
-from sandbox_api.wire.fields import CONDITIONAL, Choice, Sort, Term
+from sandbox_api.wire.fields import CONDITIONAL, Choice, Enumerated, Sort
 
 BEARER_SCHEME = "bearerAuth"
 # Errors any operation may answer, whatever it does.
@@ -74,7 +74,7 @@ class Converter(OpenAPIConverter):
         return {} if isinstance(field, Sort) else super().field2default(field, **kwargs)
 
     def enumeration2ref(self, field: ma.fields.Field, ret: dict, **kwargs) -> dict:
-        if isinstance(field, Term):
+        if isinstance(field, Enumerated):
             name, values = field.enumeration, field.codes
         elif isinstance(field, Choice):
             name = ENUMERATION_NAMES.get(field.enum.__name__, field.enum.__name__)

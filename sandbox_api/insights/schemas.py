@@ -5,22 +5,18 @@ from marshmallow import validate
 
 from sandbox_api.cases.models import CaseStatus, SandboxType
 from sandbox_api.lessons.models import AdoptionResult
+from sandbox_api.outcomes.schemas import EVIDENCE_GRADE_LETTERS, evidence_grade_field
 from sandbox_api.taxonomies.data import CAPABILITIES, RISK_DOMAINS, RISK_SUBDOMAINS, SECTORS
-from sandbox_api.wire.fields import choice, filter_values, term
+from sandbox_api.wire.fields import Enumerated, choice, enumerated, filter_values, term
 
-EVIDENCE_GRADES = ("A", "B", "C", "D")
-SECTOR_DIMENSIONS = ("sector", "primary_sector")
-FILTER_SIDES = ("origin", "adopting")
+SECTOR_DIMENSIONS = ["sector", "primary_sector"]
+FILTER_SIDES = ["origin", "adopting"]
 MAX_AGENCY_ROWS = 500
 DEFAULT_AGENCY_ROWS = 100
 
 
-def _one_of(values: tuple[str, ...], default: str, description: str) -> ma.fields.String:
-    return ma.fields.String(
-        load_default=default,
-        validate=validate.OneOf(values),
-        metadata={"description": f"{description} Default `{default}`.", "enum": list(values)},
-    )
+def _one_of(enumeration: str, values: list[str], default: str, description: str) -> Enumerated:
+    return enumerated(enumeration, values, f"{description} Default `{default}`.", load_default=default)
 
 
 def _count(description: str) -> ma.fields.Integer:
@@ -50,6 +46,7 @@ class InsightQuerySchema(ma.Schema):
 
 class SectorInsightQuerySchema(InsightQuerySchema):
     by = _one_of(
+        "SectorDimension",
         SECTOR_DIMENSIONS,
         "sector",
         "Which sectors a case counts in: `sector`, every sector it touches (a case touching two sectors counts "
@@ -60,6 +57,7 @@ class SectorInsightQuerySchema(InsightQuerySchema):
 
 class LessonTransferQuerySchema(InsightQuerySchema):
     apply_filters_to = _one_of(
+        "FilterSide",
         FILTER_SIDES,
         "origin",
         "Which case of an adoption the filters select: `origin`, the case the lesson was learned in, or "
@@ -85,12 +83,8 @@ class _InsightSchema(ma.Schema):
 
 
 class _SectorInsightSchema(_InsightSchema):
-    by = ma.fields.String(
-        required=True,
-        metadata={
-            "description": "Which sectors a case counted in (see the `by` parameter).",
-            "enum": ["sector", "primary_sector"],
-        },
+    by = enumerated(
+        "SectorDimension", SECTOR_DIMENSIONS, "Which sectors a case counted in (see the `by` parameter).", required=True
     )
 
 
@@ -113,10 +107,7 @@ class CaseStatusInsightSchema(_SectorInsightSchema):
 
 
 class RiskHeatmapCellSchema(ma.Schema):
-    domain = ma.fields.String(
-        required=True,
-        metadata={"description": "An MIT AI Risk Repository domain code.", "enum": [t.code for t in RISK_DOMAINS]},
-    )
+    domain = term(RISK_DOMAINS, "An MIT AI Risk Repository domain code.", required=True)
     sector = ma.fields.String(required=True, metadata={"description": "A sector code."})
     risk_count = _count("Risks of this domain recorded by cases of this sector.")
     mean_score = ma.fields.Float(
@@ -144,13 +135,7 @@ class SectorRiskCountSchema(ma.Schema):
 
 
 class RecurringRiskSchema(ma.Schema):
-    subdomain = ma.fields.String(
-        required=True,
-        metadata={
-            "description": "An MIT AI Risk Repository subdomain code.",
-            "enum": [t.code for t in RISK_SUBDOMAINS],
-        },
-    )
+    subdomain = term(RISK_SUBDOMAINS, "An MIT AI Risk Repository subdomain code.", required=True)
     label = ma.fields.String(required=True, metadata={"description": "The subdomain's name."})
     domain = ma.fields.String(required=True, metadata={"description": "Its domain's code."})
     sector_count = _count("Distinct sectors whose cases met it.")
@@ -200,9 +185,8 @@ class LessonTransferCellSchema(ma.Schema):
 class LessonTransfersSchema(_InsightSchema):
     """Adoptions of lessons by origin sector and adopting sector."""
 
-    apply_filters_to = ma.fields.String(
-        required=True,
-        metadata={"description": "Which case of each adoption the filters selected.", "enum": list(FILTER_SIDES)},
+    apply_filters_to = enumerated(
+        "FilterSide", FILTER_SIDES, "Which case of each adoption the filters selected.", required=True
     )
     cells = ma.fields.List(
         ma.fields.Nested(LessonTransferCellSchema),
@@ -217,13 +201,10 @@ class LessonTransfersSchema(_InsightSchema):
 
 class OutcomeAttainmentCellSchema(ma.Schema):
     sector = ma.fields.String(required=True, metadata={"description": "A sector code."})
-    evidence_grade = ma.fields.String(
+    evidence_grade = evidence_grade_field(
+        "A: controlled experiment; B: observational study or administrative data; C: survey or expert review; "
+        "D: anecdotal.",
         required=True,
-        metadata={
-            "description": "A: controlled experiment; B: observational study or administrative data; C: survey or "
-            "expert review; D: anecdotal.",
-            "enum": list(EVIDENCE_GRADES),
-        },
     )
     outcome_count = _count("Outcomes of this sector's cases with this grade of evidence.")
     attained_count = _count("Those that reached their target (`attained` true).")
@@ -237,7 +218,7 @@ class OutcomeAttainmentSchema(_SectorInsightSchema):
     cells = ma.fields.List(
         ma.fields.Nested(OutcomeAttainmentCellSchema),
         required=True,
-        validate=validate.Length(max=len(SECTORS) * len(EVIDENCE_GRADES)),
+        validate=validate.Length(max=len(SECTORS) * len(EVIDENCE_GRADE_LETTERS)),
         metadata={"description": "One per sector and grade with at least one outcome, by sector code, then grade."},
     )
 

@@ -5,6 +5,7 @@ from marshmallow import validate
 
 from sandbox_api.http.facets import facets_field
 from sandbox_api.lessons.models import LESSON_FACETS, AdoptionResult, Curation, LessonKind, Transferability
+from sandbox_api.outcomes.schemas import evidence_grade_field
 from sandbox_api.taxonomies.data import PRINCIPLES, RISK_DOMAINS, SECTORS
 from sandbox_api.wire.fields import (
     CONDITIONAL,
@@ -94,15 +95,11 @@ class LessonRankingSchema(ma.Schema):
         },
     )
     curation = choice(Curation, "`endorsed` or `proposed` (retired lessons are not listed).")
-    best_evidence_grade = ma.fields.String(
+    best_evidence_grade = evidence_grade_field(
+        "The best grade among the outcomes the lesson cites as evidence (A controlled experiment; B "
+        "observational study or administrative data; C survey or expert review; D anecdotal); null when it "
+        "cites none.",
         allow_none=True,
-        validate=validate.OneOf(["A", "B", "C", "D"]),
-        metadata={
-            "description": "The best grade among the outcomes the lesson cites as evidence (A controlled "
-            "experiment; B observational study or administrative data; C survey or expert review; D "
-            "anecdotal); null when it cites none.",
-            "enum": ["A", "B", "C", "D", None],
-        },
     )
     cited_outcomes = ma.fields.Integer(metadata={"description": "How many outcomes the lesson cites as evidence."})
     attained_outcomes = ma.fields.Integer(

@@ -7,6 +7,7 @@ from sandbox_api.http.facets import facets_field
 from sandbox_api.outcomes.models import EVIDENCE_GRADES, OUTCOME_FACETS, Direction, Method, OutcomeKind
 from sandbox_api.wire.fields import (
     LONG_TEXT,
+    Enumerated,
     ListQuerySchema,
     case_capability_filter,
     case_primary_sector_field,
@@ -14,6 +15,7 @@ from sandbox_api.wire.fields import (
     case_sector_filter,
     choice,
     created_at_field,
+    enumerated,
     filter_values,
     id_field,
     required_text,
@@ -43,6 +45,10 @@ def _figure(description: str) -> ma.fields.Float:
 EVIDENCE_GRADE_LETTERS = sorted(set(EVIDENCE_GRADES.values()))
 
 
+def evidence_grade_field(description: str, **kwargs) -> Enumerated:
+    return enumerated("EvidenceGrade", EVIDENCE_GRADE_LETTERS, description, **kwargs)
+
+
 class OutcomeSchema(ma.Schema):
     """Something a pilot measured, with how it was measured and the grade of that evidence."""
 
@@ -67,13 +73,10 @@ class OutcomeSchema(ma.Schema):
     )
     measured_on = ma.fields.Date(allow_none=True, metadata={"description": "When it was measured."})
     method = choice(Method, "How it was measured; sets `evidence_grade`.", required=True)
-    evidence_grade = ma.fields.String(
+    evidence_grade = evidence_grade_field(
+        "Strength of the evidence, from `method`: A controlled experiment; B observational study or "
+        "administrative data; C survey or expert review; D anecdotal.",
         dump_only=True,
-        metadata={
-            "description": "Strength of the evidence, from `method`: A controlled experiment; B observational study "
-            "or administrative data; C survey or expert review; D anecdotal.",
-            "enum": EVIDENCE_GRADE_LETTERS,
-        },
     )
     sample_size = ma.fields.Integer(
         allow_none=True,
@@ -103,7 +106,7 @@ class OutcomeAcrossCasesQuerySchema(OutcomeListQuerySchema):
     sector = case_sector_filter()
     capability = case_capability_filter()
     evidence_grade = filter_values(
-        ma.fields.String(validate=validate.OneOf(EVIDENCE_GRADE_LETTERS), metadata={"enum": EVIDENCE_GRADE_LETTERS}),
+        evidence_grade_field("An evidence grade."),
         "Only outcomes of this evidence grade.",
     )
     attained = ma.fields.Boolean(

@@ -97,17 +97,23 @@ TERM_ENUMERATIONS = {
 }
 
 
-class Term(ma.fields.String):
-    """A code of one taxonomy; `enumeration` names it in the OpenAPI document."""
+class Enumerated(ma.fields.String):
+    """A string from a named enumeration (a taxonomy's codes, the evidence grades): one schema component of
+    that name in the OpenAPI document."""
 
-    def __init__(self, terms: list[TermData], **kwargs) -> None:
-        self.enumeration = next(name for name, listed in TERM_ENUMERATIONS.items() if listed is terms)
-        self.codes = codes(terms)
-        super().__init__(validate=validate.OneOf(self.codes), **kwargs)
+    def __init__(self, enumeration: str, codes: list[str], **kwargs) -> None:
+        self.enumeration = enumeration
+        self.codes = codes
+        super().__init__(validate=validate.OneOf(codes), **kwargs)
 
 
-def term(terms: list[TermData], description: str, **kwargs) -> Term:
-    return Term(terms, metadata={"description": description}, **kwargs)
+def enumerated(enumeration: str, codes: list[str], description: str, **kwargs) -> Enumerated:
+    return Enumerated(enumeration, codes, metadata={"description": description}, **kwargs)
+
+
+def term(terms: list[TermData], description: str, **kwargs) -> Enumerated:
+    enumeration = next(name for name, listed in TERM_ENUMERATIONS.items() if listed is terms)
+    return enumerated(enumeration, codes(terms), description, **kwargs)
 
 
 def term_list(terms: list[TermData], description: str, **kwargs) -> ma.fields.List:
