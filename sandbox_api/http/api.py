@@ -10,7 +10,7 @@ from flask import request
 from flask_smorest import Api as BaseApi
 from flask_smorest import Blueprint as BaseBlueprint
 from flask_smorest.utils import deepupdate, load_info_from_docstring, prepare_response
-from webargs.flaskparser import FlaskParser
+from webargs.flaskparser import FlaskParser, abort
 
 from sandbox_api import caches, private_apis
 from sandbox_api.errors import PreconditionFailed, PreconditionRequired
@@ -153,6 +153,13 @@ class StrictParser(FlaskParser):
     """
 
     DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": ma.RAISE}
+
+    def load_json(self, req, schema):
+        try:
+            return super().load_json(req, schema)
+        except RecursionError:
+            # Python's JSON decoder recurses once per level: some thousand nested arrays (2 KB) exhaust it.
+            abort(400, messages={"json": ["The JSON body is nested too deeply."]})
 
     def parse(self, argmap, req=None, *, location=None, **kwargs):
         if location != "query" or not isinstance(argmap, ma.Schema):

@@ -37,9 +37,11 @@ class Timestamp(ma.fields.DateTime):
 # Text is what a person reads: no C0 control character but tab, line feed and carriage return (NUL above
 # all, which PostgreSQL cannot store), and no lone surrogate, which UTF-8 cannot encode. Bidirectional
 # controls are text in Jawi and Arabic: kept as sent (docs/api-conventions.md).
-PLAIN_TEXT_PATTERN = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\ud800-\\udfff]*$"
+PLAIN_TEXT_PATTERN = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]*$"
+# The published pattern leaves lone surrogates out: they are not characters, and a JSON Schema validator's
+# regular expressions (Rust's, for one) cannot name them.
 PLAIN_TEXT = validate.Regexp(
-    PLAIN_TEXT_PATTERN,
+    "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\ud800-\\udfff]*$",
     error="Must not contain control characters (other than tab, line feed and carriage return) or lone surrogates.",
 )
 
