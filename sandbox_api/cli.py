@@ -1,4 +1,4 @@
-"""Command-line tools: API keys and demo data."""
+"""Command-line tools: API keys, demo data and the audit trail."""
 
 from datetime import timedelta
 
@@ -8,11 +8,13 @@ from flask.cli import AppGroup
 from sandbox_api.demo import load
 from sandbox_api.keys import service as keys_service
 from sandbox_api.keys.schemas import MAX_LIFETIME_DAYS
+from sandbox_api.policy import audit
 from sandbox_api.policy.auth import Role
 from sandbox_api.storage.db import db, utcnow
 
 keys_cli = AppGroup("keys", help="Create, rotate and revoke API keys (also at /api/v1/keys, for admin keys).")
 demo_cli = AppGroup("demo", help="Demo data.")
+audit_cli = AppGroup("audit", help="The audit trail.")
 
 
 @keys_cli.command("create")
@@ -71,3 +73,17 @@ def load_demo(if_empty: bool) -> None:
     with db.transaction() as session:
         created = load(session=session, if_empty=if_empty)
     click.echo(f"Demo data: {created} cases added." if created else "Demo data: nothing to add.")
+
+
+@audit_cli.command("verify")
+def verify_audit_trail() -> None:
+    """Recompute the events' hash chain in id order; exit 1 naming the first event that breaks it."""
+    session = db.snapshot_session()
+    try:
+        result = audit.verify(session)
+    finally:
+        session.close()
+    if result.broken_at is not None:
+        click.echo(f"Event {result.broken_at} {result.reason}: the trail was changed at or before it.", err=True)
+        raise SystemExit(1)
+    click.echo(f"OK: {result.checked} events chained, {result.before_chain} recorded before the chain began.")

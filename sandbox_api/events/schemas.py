@@ -50,6 +50,21 @@ class EventSchema(ma.Schema):
     case_id = ma.fields.UUID(
         dump_only=True, allow_none=True, metadata={"description": "The case the record belongs to, if any."}
     )
+    case_agency_id = ma.fields.UUID(
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "description": "The agency that owned the case when the event happened." + KEYED_ONLY,
+            CONDITIONAL: True,
+        },
+    )
+    public = ma.fields.Boolean(
+        dump_only=True,
+        metadata={
+            "description": "Whether callers without a key may read the event." + KEYED_ONLY,
+            CONDITIONAL: True,
+        },
+    )
     changes = ma.fields.Dict(
         dump_only=True,
         metadata={
@@ -75,6 +90,16 @@ class EventSchema(ma.Schema):
         allow_none=True,
         metadata={"description": "The `X-Request-ID` of the request that wrote." + KEYED_ONLY, CONDITIONAL: True},
     )
+    hash = ma.fields.String(
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "description": "SHA-256 (hex) of the previous event's `hash` and of this event's canonical content "
+            "(docs/api-conventions.md, *The hash chain*): keep the hashes you mirror to check the registry's "
+            "trail against them. Null for events recorded before the chain began.",
+            "pattern": "^[0-9a-f]{64}$",
+        },
+    )
 
 
 class PublicEventSchema(EventSchema):
@@ -83,7 +108,7 @@ class PublicEventSchema(EventSchema):
     changes = ma.fields.Dict(attribute="public_changes", dump_only=True)
 
     class Meta:
-        exclude = ("actor_key_id", "actor_role", "actor_agency_id", "note", "request_id")
+        exclude = ("actor_key_id", "actor_role", "actor_agency_id", "case_agency_id", "public", "note", "request_id")
 
 
 class HistoryQuerySchema(ListQuerySchema):

@@ -2,14 +2,17 @@
 
 The events table belongs to this layer; `events/` serves it as history and change feed."""
 
+import hashlib
 import json
 import re
 import uuid
-from datetime import datetime
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from flask import Flask, Response, g, has_request_context, request
-from sqlalchemy import BigInteger, Boolean, Index, Integer, String
-from sqlalchemy.orm import Mapped, Session, column_property, mapped_column
+from sqlalchemy import BigInteger, Boolean, Connection, Index, Integer, String, event, select
+from sqlalchemy.orm import Mapped, Mapper, Session, column_property, mapped_column, object_session
 
 from sandbox_api.policy import auth
 from sandbox_api.policy.auth import Role
@@ -55,9 +58,117 @@ class Event(Base):
     snapshot: Mapped[dict | None] = mapped_column(JSONDocument)
     note: Mapped[str | None] = mapped_column(String(2000))
     request_id: Mapped[str | None] = mapped_column(String(200))
+    # SHA-256 of the previous event's hash and this event's canonical content (see `chained_hash`); null
+    # for the events recorded before the chain began (migration 0013).
+    hash: Mapped[str | None] = mapped_column(String(64))
 
     # What callers without a key may see of `changes`: never a case's contact point.
     public_changes: Mapped[dict] = column_property(json_without_key(changes, key("contact")), deferred=True)
+
+
+# The hash chain: what is hashed is a published format (docs/api-conventions.md, "The hash chain"), so
+# that anyone holding the events can recompute it. Changing it breaks every chain already stored.
+GENESIS_HASH = "0" * 64
+HASHED_FIELDS = (
+    "occurred_at",
+    "actor_key_id",
+    "actor_role",
+    "actor_agency_id",
+    "action",
+    "entity_type",
+    "entity_id",
+    "case_id",
+    "case_agency_id",
+    "public",
+    "changes",
+    "snapshot",
+    "note",
+    "request_id",
+)
+
+
+def _canonical_value(value):
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    # PostgreSQL's JSONB keeps numbers as decimals: 2.0 may come back as 2, and 1e16 as an integer.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {name: _canonical_value(member) for name, member in value.items()}
+    if isinstance(value, list):
+        return [_canonical_value(member) for member in value]
+    return value
+
+
+def canonical_content(event: "Event") -> str:
+    """The event's stored fields but `id` and `hash`, as one JSON text: keys sorted, no whitespace,
+    non-ASCII characters as themselves."""
+    content = {name: _canonical_value(getattr(event, name)) for name in HASHED_FIELDS}
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def chained_hash(previous_hash: str, event: "Event") -> str:
+    return hashlib.sha256((previous_hash + canonical_content(event)).encode()).hexdigest()
+
+
+def _last_hash(connection: Connection) -> str:
+    # The events before the chain began have none: the chain then starts from the genesis value.
+    last = connection.execute(select(Event.hash).order_by(Event.id.desc()).limit(1)).scalar()
+    return last or GENESIS_HASH
+
+
+def _start_flush(session: Session, *_args) -> None:
+    session.info.pop("audit_chain_head", None)
+
+
+@event.listens_for(Event, "before_insert")
+def _chain(_mapper: Mapper, connection: Connection, target: Event) -> None:
+    """Hash the event as it is inserted, at commit, past the registry version's lock: each writer reads the
+    head its predecessor committed. Events of one flush chain to each other in insertion (and id) order;
+    the head is read again at each flush, never carried from one transaction to the next."""
+    session = object_session(target)
+    assert session is not None
+    if target.occurred_at is None:
+        target.occurred_at = utcnow()  # hashed as stored: the column default would come too late
+    previous = session.info.get("audit_chain_head") or _last_hash(connection)
+    target.hash = session.info["audit_chain_head"] = chained_hash(previous, target)
+
+
+event.listen(Session, "before_flush", _start_flush)
+
+
+@dataclass
+class Verification:
+    """What `verify` found: the events checked, those before the chain began, and the first that breaks it."""
+
+    checked: int = 0
+    before_chain: int = 0
+    broken_at: int | None = None
+    reason: str = ""
+
+
+def _events_in_order(session: Session) -> Iterator[Event]:
+    yield from session.scalars(select(Event).order_by(Event.id).execution_options(yield_per=1000))
+
+
+def verify(session: Session) -> Verification:
+    """Walk the events in id order, recomputing each hash from the one before: the first event whose stored
+    hash differs (changed, or after a deleted one) breaks the chain, as does a missing hash after it began."""
+    result = Verification()
+    previous: str | None = None
+    for row in _events_in_order(session):
+        if row.hash is None:
+            if previous is not None:
+                return Verification(result.checked, result.before_chain, row.id, "has no hash, after the chain began")
+            result.before_chain += 1
+            continue
+        if row.hash != chained_hash(previous or GENESIS_HASH, row):
+            return Verification(result.checked, result.before_chain, row.id, "does not match its hash")
+        previous = row.hash
+        result.checked += 1
+    return result
 
 
 def request_id() -> str | None:
