@@ -1,4 +1,5 @@
-"""Alembic environment: the database named by `sqlalchemy.url` or DATABASE_URL, without the application.
+"""Alembic environment: the database named by `sqlalchemy.url`, MIGRATION_DATABASE_URL or DATABASE_URL,
+without the application.
 
 A migration is frozen at its moment: `upgrade` and `downgrade` import nothing of `sandbox_api`, whose
 models are today's (tests/test_migrations.py runs them where it cannot be imported). The models are
@@ -22,7 +23,14 @@ DEFAULT_DATABASE_URL = f"sqlite:///{Path(__file__).resolve().parent.parent / 'in
 
 
 def database_url() -> str:
-    return config.get_main_option("sqlalchemy.url") or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    # MIGRATION_DATABASE_URL: the role that owns the schema, where the service connects as one that may
+    # only add to the audit trail (docs/deployment.md, "Two roles on PostgreSQL").
+    return (
+        config.get_main_option("sqlalchemy.url")
+        or os.environ.get("MIGRATION_DATABASE_URL")
+        or os.environ.get("DATABASE_URL")
+        or DEFAULT_DATABASE_URL
+    )
 
 
 def comparing_with_the_models() -> bool:
