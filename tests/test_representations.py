@@ -4,8 +4,9 @@
 The API renders its JSON in the database (storage/rendering.py derives the SQL from the schemas), and reads
 cases from their stored documents (cases/documents.py). Here Hypothesis generates records, written through
 the API as its callers write them: nulls, absent fields, empty lists, long text up to each field's maximum,
-Malay, Tamil, Chinese and emoji, quotes, backslashes and control characters (never NUL nor a lone
-surrogate, which the API refuses), cases taken along their lifecycle to an exit and published. Then every
+Malay, Tamil, Chinese and emoji, quotes, backslashes and the control characters the API keeps (never a C0
+control but tab and line breaks, nor a lone surrogate, which the API refuses), cases taken along their
+lifecycle to an exit and published. Then every
 read route's answer is compared with the schema's dump of the same row, loaded with the ORM in a session of
 the test's transaction: the schema the route renders for that caller (`cases_service.schema_for` for cases,
 `events_service.schema_for` for events, the list's schema for list items).
@@ -111,8 +112,9 @@ def clean(value):
     return value
 
 
-# Text that is hard to carry through SQL and JSON unchanged. No NUL (`\x00`): PostgreSQL cannot store it, and
-# the API refuses it; `\\u0000` below is six characters, a backslash and five more.
+# Text that is hard to carry through SQL and JSON unchanged. No C0 control but tab, line feed and carriage
+# return, which the API refuses (NUL above all, which PostgreSQL cannot store); `\\u0000` below is six
+# characters, a backslash and five more.
 FRAGMENTS = (
     "Perintis kecerdasan buatan untuk guru di sekolah luar bandar",  # Malay
     "pelajar",
@@ -142,11 +144,12 @@ FRAGMENTS = (
     "' OR 1=1 --",
     "null",
     "[]",
-    "\x01\x1f\x7f",
+    "\x7f\x85",  # DEL and a C1 control, which the API keeps
     "\uffff\U0010ffff",
     "\ue000\ue001",  # the private-use characters that search snippets use as markers
 )
-CHARACTERS = st.characters(codec="utf-8", exclude_characters="\x00")  # UTF-8 has no lone surrogates
+CONTROLS_REFUSED = "".join(chr(code) for code in range(0x20) if chr(code) not in "\t\n\r")
+CHARACTERS = st.characters(codec="utf-8", exclude_characters=CONTROLS_REFUSED)  # UTF-8 has no lone surrogates
 PIECES = st.one_of(st.sampled_from(FRAGMENTS), st.text(CHARACTERS, min_size=1, max_size=8))
 
 
@@ -229,10 +232,7 @@ WEBSITE_LENGTH = cast(String, Agency.__table__.c.website.type).length or URL_LEN
 
 DATES = st.dates(min_value=date(1900, 1, 1), max_value=date(2199, 12, 31))
 # Figures as the schema bounds them: any finite double within ±1e15, negative zero and subnormals included.
-# Figures as the API takes them: at most 15 significant digits (outcomes/schemas.py).
-FIGURES = st.floats(min_value=-1e15, max_value=1e15, allow_nan=False, allow_infinity=False).map(
-    lambda figure: float(f"{figure:.15g}")
-)
+FIGURES = st.floats(min_value=-1e15, max_value=1e15, allow_nan=False, allow_infinity=False)
 
 
 def values(enum_class) -> st.SearchStrategy[str]:

@@ -185,14 +185,13 @@ def test_outcome_figures_must_be_finite(owner_a, case_a, figure):
     assert response.status_code in (400, 422)
 
 
-def test_outcome_figures_are_answered_as_sent_up_to_15_significant_digits(owner_a, case_a):
+def test_outcome_figures_are_kept_to_15_significant_digits_and_answered_as_kept(owner_a, case_a):
     # Found by tests/test_representations.py: SQLite writes a REAL in JSON with 15 significant digits, so
-    # 649917254251774.2 came back as 649917254251774.0.
-    refused = owner_a.post(
-        outcomes_url(case_a), json={**OUTCOME, "kind": "quantitative", "baseline": 649917254251774.2}
-    )
-    assert refused.status_code == 422
-    assert "baseline" in refused.json["errors"]["json"]
+    # 649917254251774.2 was stored but answered as 649917254251774.0 by SQLite alone.
+    longer = owner_a.post(outcomes_url(case_a), json={**OUTCOME, "kind": "quantitative", "baseline": 649917254251774.2})
+    assert longer.status_code == 201, longer.json
+    assert longer.json["baseline"] == 649917254251774.0
+    assert owner_a.get(f"{outcomes_url(case_a)}/{longer.json['id']}").json["baseline"] == 649917254251774.0
 
     figures = {"baseline": 649917254251774.0, "target": 0.1, "actual": -123456.789012345}
     created = owner_a.post(outcomes_url(case_a), json={**OUTCOME, "kind": "quantitative", **figures})

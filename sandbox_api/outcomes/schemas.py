@@ -26,19 +26,20 @@ from sandbox_api.wire.fields import (
 )
 
 
-def _at_most_15_significant_digits(value: float) -> None:
-    # What a double holds exactly in decimal, and what SQLite writes of a REAL in JSON: a longer figure
-    # would be answered otherwise than it was sent.
-    if float(f"{value:.15g}") != value:
-        raise ma.ValidationError("Must have at most 15 significant digits.")
+class Figure(ma.fields.Float):
+    """A measured figure, kept to 15 significant digits: what a double holds exactly in decimal, and what
+    SQLite writes of a REAL in JSON, so that every answer gives back what was stored."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> float:
+        return float(f"{super()._deserialize(value, attr, data, **kwargs):.15g}")
 
 
-def _figure(description: str) -> ma.fields.Float:
-    return ma.fields.Float(
+def _figure(description: str) -> Figure:
+    return Figure(
         allow_none=True,
         allow_nan=False,
-        validate=[validate.Range(min=-1e15, max=1e15), _at_most_15_significant_digits],
-        metadata={"description": f"{description} At most 15 significant digits."},
+        validate=validate.Range(min=-1e15, max=1e15),
+        metadata={"description": f"{description} Kept to 15 significant digits."},
     )
 
 

@@ -3,7 +3,7 @@
 import marshmallow as ma
 
 from sandbox_api.storage.search import MAX_QUERY_LENGTH, MAX_TERMS, MIN_PREFIX_LENGTH, RELEVANCE, SearchQuery, parse
-from sandbox_api.wire.fields import CONDITIONAL, PLAIN_TEXT_PATTERN, sort_field
+from sandbox_api.wire.fields import CONDITIONAL, PLAIN_TEXT, PLAIN_TEXT_PATTERN, sort_field
 
 QUERY_DESCRIPTION = f"""Full-text search: only items whose text matches, most relevant first unless `sort` is
 given. Words must all match, in any field and order; `"a quoted phrase"` matches those words in that
@@ -19,7 +19,7 @@ class SearchText(ma.fields.Field[SearchQuery]):
     """The `q` query parameter: a string on the wire, loaded as a `SearchQuery`."""
 
     def __init__(self) -> None:
-        self._text = ma.fields.String()
+        self._text = ma.fields.String(validate=PLAIN_TEXT)
         super().__init__(
             metadata={
                 # Not a `String` subclass, whose value is a `str`: the OpenAPI type is given here instead.
@@ -35,8 +35,6 @@ class SearchText(ma.fields.Field[SearchQuery]):
         text = self._text.deserialize(value, attr, data, **kwargs)
         if len(text) > MAX_QUERY_LENGTH:
             raise ma.ValidationError(f"Longer than {MAX_QUERY_LENGTH} characters.")
-        if "\x00" in text:
-            raise ma.ValidationError("Must not contain NUL characters.")
         try:
             return parse(text)
         except ValueError as error:
