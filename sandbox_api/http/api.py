@@ -212,6 +212,19 @@ def operation_id(method: str, path: str) -> str:
     return verb + "".join(nouns)
 
 
+def request_body(schema):
+    """A body schema class without its read-only fields, so that it is a component of its own (`NewCase` beside
+    `Case`): a generated client builds a request from it without the fields the server assigns, which the
+    response's component lists as required. Loading refuses them as unknown, as the full schema does."""
+    if not isinstance(schema, type):
+        return schema
+    read_only = tuple(name for name, field in schema().fields.items() if field.dump_only)
+    if not read_only:
+        return schema
+    meta = type("Meta", (schema.Meta,), {"exclude": read_only})
+    return type(f"New{schema.__name__}", (schema,), {"Meta": meta, "__doc__": schema.__doc__})
+
+
 def _error_refs(*statuses: int) -> dict[int | str, str]:
     return {status: http.HTTPStatus(status).name for status in statuses}
 
@@ -225,6 +238,11 @@ class Blueprint(private_apis.EtagHooks, BaseBlueprint):
         super().__init__(*args, **kwargs)
         # Whether the rate limits count its requests (create_app exempts those that are not).
         self.rate_limited = rate_limited
+
+    def arguments(self, schema, *args, location: str = "json", **kwargs) -> Callable:
+        if location == "json":
+            schema = request_body(schema)
+        return super().arguments(schema, *args, location=location, **kwargs)
 
     def policy(self, policy: Policy) -> Callable:
         """Declare who may call the view; enforced by auth.authorize_request and shown in the spec."""
