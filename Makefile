@@ -23,11 +23,20 @@ run: install
 test: install
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
-lint: install
+## The OpenAPI linter (Redocly CLI), installed from openapi/lint's lock file into its node_modules.
+OPENAPI_LINT := openapi/lint
+OPENAPI_LINT_STAMP := $(OPENAPI_LINT)/node_modules/.installed-$(shell cat $(OPENAPI_LINT)/package-lock.json | sha256sum | cut -c1-12)
+
+$(OPENAPI_LINT_STAMP): $(OPENAPI_LINT)/package.json $(OPENAPI_LINT)/package-lock.json
+	npm ci --prefix $(OPENAPI_LINT) --no-audit --no-fund --silent
+	touch $(OPENAPI_LINT_STAMP)
+
+lint: install $(OPENAPI_LINT_STAMP)
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m mypy
+	REDOCLY_TELEMETRY=off $(OPENAPI_LINT)/node_modules/.bin/redocly lint openapi/openapi.json --config openapi/redocly.yaml
 
 format: install
 	$(BIN)/python -m ruff check --fix .
@@ -59,4 +68,4 @@ bench: install $(DATASETTE_STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache $(OPENAPI_LINT)/node_modules

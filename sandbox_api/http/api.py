@@ -9,6 +9,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin, OpenAPIConverter
 from flask import request
 from flask_smorest import Api as BaseApi
 from flask_smorest import Blueprint as BaseBlueprint
+from flask_smorest.spec.plugins import FlaskPlugin
 from flask_smorest.utils import deepupdate, load_info_from_docstring, prepare_response
 from webargs.flaskparser import FlaskParser, abort
 
@@ -108,11 +109,27 @@ class Plugin(MarshmallowPlugin):
     Converter = Converter
 
 
+class PathPlugin(FlaskPlugin):
+    """Describes the path parameters that name a resource by its id (`case_id`: the case's id)."""
+
+    def rule_to_params(self, rule):
+        parameters = super().rule_to_params(rule)
+        for parameter in parameters:
+            if parameter["name"].endswith("_id"):
+                noun = parameter["name"].removesuffix("_id").replace("_", " ")
+                parameter["description"] = f"The {noun}'s id."
+        return parameters
+
+
 class Api(private_apis.ResponsesHook, BaseApi):
     ERROR_SCHEMA = ProblemSchema
 
     def __init__(self, app=None, *, spec_kwargs=None):
-        spec_kwargs = {"marshmallow_plugin": Plugin(schema_name_resolver=schema_name), **(spec_kwargs or {})}
+        spec_kwargs = {
+            "flask_plugin": PathPlugin(),
+            "marshmallow_plugin": Plugin(schema_name_resolver=schema_name),
+            **(spec_kwargs or {}),
+        }
         super().__init__(app, spec_kwargs=spec_kwargs)
 
     def init_app(self, app, *, spec_kwargs=None):
@@ -212,7 +229,7 @@ def operation_id(method: str, path: str) -> str:
     return verb + "".join(nouns)
 
 
-def request_body(schema):
+def request_body(schema: type[ma.Schema] | ma.Schema) -> type[ma.Schema] | ma.Schema:
     """A body schema class without its read-only fields, so that it is a component of its own (`NewCase` beside
     `Case`): a generated client builds a request from it without the fields the server assigns, which the
     response's component lists as required. Loading refuses them as unknown, as the full schema does."""
