@@ -61,8 +61,8 @@ def generated(tmp_path_factory) -> Iterator[SimpleNamespace]:
         )
     finally:
         sys.path.remove(str(folder))
-        for module in [name for name in sys.modules if name.partition(".")[0] == PACKAGE]:
-            del sys.modules[module]
+        for name in [name for name in sys.modules if name.partition(".")[0] == PACKAGE]:
+            del sys.modules[name]
 
 
 def module(package, name: str):
