@@ -217,6 +217,7 @@ def test_a_pilot_through_the_generated_client(generated, app: Flask):
         "lessons", "list_lessons", "LessonListItem", client=anonymous, for_sector=m.Sector("education")
     )
     assert lesson.id in {item.id for item in for_education}
+    assert lesson.origin_sector is m.Sector("health")
     assert all(not isinstance(item.ranking, generated.types.Unset) for item in for_education)
 
     # Two more drafts, walked two to a page through X-Pagination.

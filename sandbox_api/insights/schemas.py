@@ -171,10 +171,8 @@ AdoptionResultCountsSchema = ma.Schema.from_dict(
 
 
 class LessonTransferCellSchema(ma.Schema):
-    origin_sector = ma.fields.String(
-        required=True, metadata={"description": "Primary sector of the case the lesson was learned in."}
-    )
-    adopting_sector = ma.fields.String(required=True, metadata={"description": "Primary sector of the adopting case."})
+    origin_sector = term(SECTORS, "Primary sector of the case the lesson was learned in.", required=True)
+    adopting_sector = term(SECTORS, "Primary sector of the adopting case.", required=True)
     adoption_count = _count("Adoptions from the origin sector's lessons by the adopting sector's cases.")
     lesson_count = _count("Distinct lessons among them.")
     results = ma.fields.Nested(

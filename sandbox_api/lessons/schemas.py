@@ -55,9 +55,7 @@ class LessonSchema(ma.Schema):
     statement = required_text(LONG_TEXT, "What was learned.")
     recommendation = text(LONG_TEXT, "What others should do.", allow_none=True)
     kind = choice(LessonKind, "Good practice, pitfall, or a regulatory, technical or process insight.", required=True)
-    origin_sector = ma.fields.String(
-        dump_only=True, metadata={"description": "The primary sector of the case that learned it."}
-    )
+    origin_sector = term(SECTORS, "The primary sector of the case that learned it.", dump_only=True)
     applies_to_sectors = term_list(SECTORS, "Sectors where the lesson should hold.")
     conditions = text(LONG_TEXT, "When the lesson holds.", allow_none=True)
     principles = term_list(PRINCIPLES, "AIGE principles the lesson bears on.")
@@ -149,7 +147,7 @@ class AdoptionSchema(ma.Schema):
         required=True, metadata={"description": "The case that adopted it; not the lesson's own case. Cannot change."}
     )
     adopting_agency_id = ma.fields.UUID(dump_only=True, metadata={"description": "The adopting case's lead agency."})
-    adopting_sector = ma.fields.String(dump_only=True, metadata={"description": "The adopting case's primary sector."})
+    adopting_sector = term(SECTORS, "The adopting case's primary sector.", dump_only=True)
     note = text(LONG_TEXT, "How the lesson was adapted.", allow_none=True)
     result = choice(AdoptionResult, "Planned, applied, worked or did not work.", load_default=AdoptionResult.PLANNED)
     created_at = created_at_field()

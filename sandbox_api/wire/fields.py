@@ -193,8 +193,8 @@ def case_reference_field() -> ma.fields.String:
     return ma.fields.String(dump_only=True, metadata={"description": "The `reference` of the record's case."})
 
 
-def case_primary_sector_field() -> ma.fields.String:
-    return ma.fields.String(dump_only=True, metadata={"description": "The `primary_sector` of the record's case."})
+def case_primary_sector_field() -> Enumerated:
+    return term(SECTORS, "The `primary_sector` of the record's case.", dump_only=True)
 
 
 def case_sector_filter() -> ma.fields.List:
