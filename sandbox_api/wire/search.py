@@ -49,15 +49,16 @@ def search_sort_field(names: tuple[str, ...], default: str, *, note: str = "") -
         default,
         others=(RELEVANCE,),
         description=(
-            f"Order of the items: a field name, or `-name` for descending, or `{RELEVANCE}` (most relevant first, "
-            f"only with `q`). Default: `{RELEVANCE}` with `q`, else `{default}`. The id breaks ties, so the order "
-            f"is always the same.{note}"
+            f"Order of the items: a field name, or `-name` for descending, or `{RELEVANCE}` (most relevant first "
+            f"with `q`; without `q`, the default order). Default: `{RELEVANCE}` with `q`, else `{default}`. The id "
+            f"breaks ties, so the order is always the same.{note}"
         ),
     )
 
 
 class SearchableQuerySchema(ma.Schema):
-    """A list's query with `q`; sorting by relevance is the default with `q`, and refused without it."""
+    """A list's query with `q`; sorting by relevance is the default with `q`, and without it the list's default
+    order (a value the spec allows is never refused for the lack of another)."""
 
     q = SearchText()
 
@@ -66,7 +67,7 @@ class SearchableQuerySchema(ma.Schema):
         if "q" in data and "sort" not in original:
             data["sort"] = RELEVANCE
         if data.get("sort") == RELEVANCE and "q" not in data:
-            raise ma.ValidationError(f"`sort={RELEVANCE}` needs `q`.", "sort")
+            data["sort"] = self.fields["sort"].load_default
         return data
 
 
