@@ -2,9 +2,6 @@
 
 import os
 
-from sandbox_api import private_apis
-from sandbox_api.http.problem_details import write_refusal
-
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # Threaded workers keep client connections alive; the database pool (DATABASE_POOL_SIZE, default 8)
@@ -25,5 +22,3 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # tests, bench) and does not exist for the image's user.
 control_socket_disable = True
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
-# What gunicorn refuses itself (a request line or headers too long) is answered as the API answers errors.
-private_apis.answer_refused_requests_with(write_refusal)
