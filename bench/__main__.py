@@ -23,7 +23,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bench import UNEXHAUSTIBLE_RATE_LIMIT, build
+from bench import INSIGHT_PATHS, LESSONS_PATH, LIST_PATH, UNEXHAUSTIBLE_RATE_LIMIT, build
 from bench.bare_app import BARE_PATH
 from bench.vocabulary import COMMON_TERM, MEDIUM_TERM
 
@@ -64,9 +64,7 @@ CONDITIONS: dict[str, dict] = {}
 # Process groups of the servers this run started (each runs in its own session).
 SERVER_GROUPS: set[int] = set()
 
-LIST_PATH = "/api/v1/cases?sector=education&status=active&page_size=20"
 ITEM_PATH = "/api/v1/cases/{case_id}"
-LESSONS_PATH = "/api/v1/lessons?applies_to=health"
 # Search, for a term in about 1.5 % of the rows and for one in about 20 % (ranking many matches is the hard case).
 SEARCH_PATHS = (
     f"/api/v1/cases?q={MEDIUM_TERM}",
@@ -77,14 +75,6 @@ SEARCH_P50_TARGET_MS = 25.0
 FOR_SECTOR_PATH = "/api/v1/lessons?for_sector=health"
 # The filtered list with its facet counts (in the X-Facets header).
 FACETS_PATH = f"{LIST_PATH}&facets=sandbox_type"
-INSIGHT_PATHS = (
-    "/api/v1/insights/case-status",
-    "/api/v1/insights/risk-heatmap",
-    "/api/v1/insights/recurring-risks?capability=generative_ai",
-    "/api/v1/insights/lesson-transfers",
-    "/api/v1/insights/outcome-attainment",
-    "/api/v1/insights/overdue-reviews",
-)
 # Latency rows (insights for dashboards; search, for_sector and similar cases as one person asks them): one
 # request at a time, so that the latency is the request's own, not a queue's.
 LATENCY_CONNECTIONS = 1

@@ -25,22 +25,12 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench import UNEXHAUSTIBLE_RATE_LIMIT, build
+from bench import INSIGHT_PATHS, LESSONS_PATH, LIST_PATH, UNEXHAUSTIBLE_RATE_LIMIT, build
 
-LIST = "/api/v1/cases?sector=education&status=active&page_size=20"
-LESSONS = "/api/v1/lessons?applies_to=health"
 RISKS_OF_A_CASE = "/api/v1/cases/{case_id}/risks"
-INSIGHTS = (
-    "/api/v1/insights/case-status",
-    "/api/v1/insights/risk-heatmap",
-    "/api/v1/insights/recurring-risks?capability=generative_ai",
-    "/api/v1/insights/lesson-transfers",
-    "/api/v1/insights/outcome-attainment",
-    "/api/v1/insights/overdue-reviews",
-)
 # A new question of the list's shape at each request: a planned start on or before a day no request asked
 # before (from 2100 on), so that no statement, total or parsed query of an earlier request serves it.
-NEW_LIST_QUESTION = LIST + "&planned_start_to={day}"
+NEW_LIST_QUESTION = LIST_PATH + "&planned_start_to={day}"
 _days = itertools.count(1)
 
 
@@ -57,8 +47,8 @@ class Scenario:
 
 
 SCENARIOS = (
-    Scenario("PARSED_QUERIES", (LIST, LESSONS, INSIGHTS[2])),
-    Scenario("LIST_STATEMENTS", (LIST, LESSONS)),
+    Scenario("PARSED_QUERIES", (LIST_PATH, LESSONS_PATH, INSIGHT_PATHS[2])),
+    Scenario("LIST_STATEMENTS", (LIST_PATH, LESSONS_PATH)),
     Scenario(
         "PAGE_STATEMENTS",
         (NEW_LIST_QUESTION, RISKS_OF_A_CASE),
@@ -66,8 +56,8 @@ SCENARIOS = (
         "that is not built once per query; new page statements also miss LIST_TOTALS, which is keyed by the "
         "count statement: compare the risks of a case with LIST_TOTALS emptied alone",
     ),
-    Scenario("LIST_TOTALS", (LIST, LESSONS, RISKS_OF_A_CASE)),
-    Scenario("INSIGHT_ANSWERS", INSIGHTS, requests=3),
+    Scenario("LIST_TOTALS", (LIST_PATH, LESSONS_PATH, RISKS_OF_A_CASE)),
+    Scenario("INSIGHT_ANSWERS", INSIGHT_PATHS, requests=3),
 )
 
 
@@ -123,9 +113,9 @@ def measure(
     )
     app = create_app(settings)
     client = app.test_client()
-    first = client.get(LIST)
+    first = client.get(LIST_PATH)
     if first.status_code != 200:
-        raise SystemExit(f"GET {LIST} answered {first.status_code}: {first.get_data(as_text=True)[:300]}")
+        raise SystemExit(f"GET {LIST_PATH} answered {first.status_code}: {first.get_data(as_text=True)[:300]}")
     case_id = first.json[0]["id"]  # type: ignore[index]
     database = database_url.split(":", 1)[0].split("+", 1)[0]
 
