@@ -17,6 +17,13 @@ demo_cli = AppGroup("demo", help="Demo data.")
 audit_cli = AppGroup("audit", help="The audit trail.")
 
 
+def _database() -> str:
+    """The database a command writes to, without its password: a key written to another database than the
+    server's is unknown to the server (`DATABASE_URL` must be the same for both)."""
+    assert db.engine is not None
+    return db.engine.url.render_as_string(hide_password=True)
+
+
 @keys_cli.command("create")
 @click.option("--role", type=click.Choice([role.value for role in Role]), required=True)
 @click.option("--agency", "agency_slug", help="The agency's slug; required for an agency key.")
@@ -39,7 +46,10 @@ def create_key(role: str, agency_slug: str | None, name: str, expires_in_days: i
             agency_id=agency_id,
             expires_at=utcnow() + timedelta(days=expires_in_days),
         )
-    click.echo(f"Created {key.role} key {key.prefix} ({key.name}). Store it now; it cannot be shown again:", err=True)
+    click.echo(
+        f"Created {key.role} key {key.prefix} ({key.name}) in {_database()}. Store it now; it cannot be shown again:",
+        err=True,
+    )
     click.echo(plain_text)
 
 
@@ -52,7 +62,9 @@ def rotate_key(key_ref: str, overlap_hours: int) -> None:
     with db.transaction() as session:
         key = keys_service.find(session=session, key_ref=key_ref)
         _successor, plain_text = keys_service.rotate(session=session, key=key, overlap=timedelta(hours=overlap_hours))
-    click.echo(f"Key {key.prefix} works until {key.expires_at:%Y-%m-%d %H:%M} UTC; its successor:", err=True)
+    click.echo(
+        f"Key {key.prefix} in {_database()} works until {key.expires_at:%Y-%m-%d %H:%M} UTC; its successor:", err=True
+    )
     click.echo(plain_text)
 
 
@@ -63,7 +75,7 @@ def revoke_key(key_ref: str) -> None:
     with db.transaction() as session:
         key = keys_service.find(session=session, key_ref=key_ref)
         keys_service.revoke(session=session, key=key)
-    click.echo(f"Revoked key {key.prefix} ({key.name}).")
+    click.echo(f"Revoked key {key.prefix} ({key.name}) in {_database()}.")
 
 
 @demo_cli.command("load")

@@ -23,6 +23,8 @@ def test_keys_create_prints_the_key_alone_on_its_last_line(app, client, agency_a
     assert result.exit_code == 0, result.output
     key = result.output.strip().splitlines()[-1]
     assert key.startswith("sbx_") and " " not in key
+    # Which database it went to: a key written elsewhere than the server's database is unknown to it.
+    assert f"in {db.engine.url.render_as_string(hide_password=True)}." in result.output
     response = client.post(
         "/api/v1/cases",
         json={"title": "t", "summary": "s", "primary_sector": "education", "sandbox_type": "testbed"},
