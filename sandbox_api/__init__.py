@@ -91,7 +91,7 @@ def register_extensions(app: Flask, *, engine=None, connection=None) -> None:
     app.before_request(ratelimit.refuse_locked_out_addresses)
     auth.init_app(app, keys=keys_service)
     ratelimit.init_app(app)
-    app.before_request(refuse_bodies_that_are_not_json)
+    app.before_request(refuse_bodies_it_cannot_take)
     idempotency.init_app(app)
     audit.init_app(app)
     if app.config["CORS_ORIGINS"]:
@@ -104,7 +104,7 @@ def register_extensions(app: Flask, *, engine=None, connection=None) -> None:
         )
 
 
-def refuse_bodies_that_are_not_json() -> None:
+def refuse_bodies_it_cannot_take() -> None:
     chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
     if (request.content_length or chunked) and not request.is_json:
         raise UnsupportedMediaType("Send the request body as `application/json`.")

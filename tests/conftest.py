@@ -53,15 +53,23 @@ def scratch_postgres_database(url: str) -> Iterator[str]:
         admin_engine.dispose()
 
 
-@pytest.fixture(scope="session", params=DATABASES)
-def database_url(request, tmp_path_factory) -> Iterator[str]:
-    """An empty database of each kind; PostgreSQL only when TEST_DATABASE_URL names a server."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'registry.sqlite3'}"
+@contextmanager
+def empty_database(kind: str, sqlite_file: Path) -> Iterator[str]:
+    """An empty database of the kind: the SQLite file, or a scratch PostgreSQL database (the test is skipped
+    unless TEST_DATABASE_URL names a server)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{sqlite_file}"
         return
     if not POSTGRES_URL:
         pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
     with scratch_postgres_database(POSTGRES_URL) as url:
+        yield url
+
+
+@pytest.fixture(scope="session", params=DATABASES)
+def database_url(request, tmp_path_factory) -> Iterator[str]:
+    """An empty database of each kind, for the session."""
+    with empty_database(request.param, tmp_path_factory.mktemp("db") / "registry.sqlite3") as url:
         yield url
 
 
@@ -80,12 +88,7 @@ def engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture(params=DATABASES)
 def fresh_url(request, tmp_path) -> Iterator[str]:
     """A new, empty database for one test."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
-        return
-    if not POSTGRES_URL:
-        pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
-    with scratch_postgres_database(POSTGRES_URL) as url:
+    with empty_database(request.param, tmp_path / "fresh.sqlite3") as url:
         yield url
 
 

@@ -334,7 +334,8 @@ class Blueprint(private_apis.EtagHooks, BaseBlueprint):
 
     def etag_after_view(self, response):
         if request.method in self.METHODS_ALLOWING_SET_ETAG and response.status_code in (200, 201):
-            etag = etag_of(response.get_data())
+            # A write's answer is tagged already, where it is committed (`idempotency.commit_and_respond`).
+            etag = response.get_etag()[0] or etag_of(response.get_data())
             if request.method in self.METHODS_CHECKING_NOT_MODIFIED and etag in request.if_none_match:
                 raise NotModified(etag)
             response.set_etag(etag)
