@@ -8,7 +8,7 @@ from sandbox_api.cases.schemas import CaseListQuerySchema
 from sandbox_api.lessons.schemas import LessonListQuerySchema
 from sandbox_api.outcomes.schemas import OutcomeAcrossCasesQuerySchema
 from sandbox_api.risks.schemas import RiskAcrossCasesQuerySchema
-from sandbox_api.wire.fields import choice
+from sandbox_api.wire.fields import choice, schema_without
 
 
 class ExportFormat(enum.StrEnum):
@@ -25,18 +25,12 @@ def export_query_schema(list_query_schema: type[ma.Schema], name: str) -> type[m
 
     A subclass, so that whatever filters (and checks) the list gains, its export gains too.
     """
-    parent_meta = getattr(list_query_schema, "Meta", object)
-    excluded = (
-        *getattr(parent_meta, "exclude", ()),
-        *(n for n in NOT_EXPORTED if n in list_query_schema().declared_fields),
-    )
-    meta = type("Meta", (parent_meta,), {"exclude": excluded})
     format_field = choice(
         ExportFormat,
         "`csv` (RFC 4180, a header row) or `ndjson` (one JSON object per line). Optional: without it the "
         "`Accept` header chooses (`text/csv` or `application/x-ndjson`), and CSV is the default.",
     )
-    return type(name, (list_query_schema,), {"Meta": meta, "format": format_field})
+    return schema_without(list_query_schema, name, NOT_EXPORTED, format=format_field)
 
 
 CaseExportQuerySchema = export_query_schema(CaseListQuerySchema, "CaseExportQuerySchema")

@@ -20,7 +20,7 @@ from sandbox_api.http.problem_details import PROBLEM_CONTENT_TYPE, NotModified, 
 from sandbox_api.http.responses import etag_of
 from sandbox_api.policy.audit import REQUEST_ID_HEADER
 from sandbox_api.policy.auth import Policy
-from sandbox_api.wire.fields import CONDITIONAL, Choice, Enumerated, Sort
+from sandbox_api.wire.fields import CONDITIONAL, Choice, Enumerated, Sort, schema_without
 
 BEARER_SCHEME = "bearerAuth"
 # Errors any operation may answer, whatever it does.
@@ -238,8 +238,7 @@ def request_body(schema: type[ma.Schema] | ma.Schema) -> type[ma.Schema] | ma.Sc
     read_only = tuple(name for name, field in schema().fields.items() if field.dump_only)
     if not read_only:
         return schema
-    meta = type("Meta", (schema.Meta,), {"exclude": read_only})
-    return type(f"New{schema.__name__}", (schema,), {"Meta": meta, "__doc__": schema.__doc__})
+    return schema_without(schema, f"New{schema.__name__}", read_only, __doc__=schema.__doc__)
 
 
 def _error_refs(*statuses: int) -> dict[int | str, str]:

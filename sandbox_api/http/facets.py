@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from sandbox_api.http.responses import json_response
 from sandbox_api.storage.facets import MAX_FACET_VALUES, Facet, counts
+from sandbox_api.wire.fields import schema_without
 
 HEADER = "X-Facets"
 # What a list's companion `facets` route does not take: the counts are of the whole filtered list, in no order.
@@ -77,16 +78,11 @@ def facets_schemas(
 ) -> tuple[type[ma.Schema], type[ma.Schema]]:
     """The query schema of a list's `facets` route, `<name>FacetQuerySchema` (the list's own filters and `q`,
     a subclass so that it gains whatever the list gains), and its body, `<name>FacetsSchema`."""
-    parent_meta = getattr(list_query_schema, "Meta", object)
-    declared = list_query_schema().declared_fields
-    excluded = (*getattr(parent_meta, "exclude", ()), *(n for n in NOT_FACET_PARAMETERS if n in declared))
-    query_schema = type(
+    query_schema = schema_without(
+        list_query_schema,
         f"{name}FacetQuerySchema",
-        (list_query_schema,),
-        {
-            "Meta": type("Meta", (parent_meta,), {"exclude": excluded}),
-            "facets": facets_field(facets, answered="every field when not given"),
-        },
+        NOT_FACET_PARAMETERS,
+        facets=facets_field(facets, answered="every field when not given"),
     )
     body_schema = ma.Schema.from_dict(
         {

@@ -6,7 +6,6 @@ import hashlib
 import json
 import re
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -149,16 +148,12 @@ class Verification:
     reason: str = ""
 
 
-def _events_in_order(session: Session) -> Iterator[Event]:
-    yield from session.scalars(select(Event).order_by(Event.id).execution_options(yield_per=1000))
-
-
 def verify(session: Session) -> Verification:
     """Walk the events in id order, recomputing each hash from the one before: the first event whose stored
     hash differs (changed, or after a deleted one) breaks the chain, as does a missing hash after it began."""
     result = Verification()
     previous: str | None = None
-    for row in _events_in_order(session):
+    for row in session.scalars(select(Event).order_by(Event.id).execution_options(yield_per=1000)):
         if row.hash is None:
             if previous is not None:
                 return Verification(result.checked, result.before_chain, row.id, "has no hash, after the chain began")

@@ -205,3 +205,12 @@ def case_capability_filter() -> ma.fields.List:
     return filter_values(
         term(CAPABILITIES, "A capability."), "Only records of cases using this capability (any of `capabilities`)."
     )
+
+
+def schema_without(schema_class: type[ma.Schema], name: str, leaving_out: tuple[str, ...], **added) -> type[ma.Schema]:
+    """A subclass of `schema_class` named `name`, without the fields of `leaving_out` that it declares and with
+    the fields (or attributes) `added`: a subclass, so that whatever the parent gains, it gains too."""
+    parent_meta = getattr(schema_class, "Meta", object)
+    declared = schema_class().declared_fields
+    excluded = (*getattr(parent_meta, "exclude", ()), *(field for field in leaving_out if field in declared))
+    return type(name, (schema_class,), {"Meta": type("Meta", (parent_meta,), {"exclude": excluded}), **added})
