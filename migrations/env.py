@@ -62,7 +62,6 @@ def run_migrations_offline() -> None:
     context.configure(
         url=database_url(),
         literal_binds=True,
-        render_as_batch=True,
         compare_type=True,
         **comparison(),
     )
@@ -83,7 +82,10 @@ def run_migrations_online() -> None:
 def _run(connection) -> None:
     context.configure(
         connection=connection,
-        render_as_batch=True,
+        # Autogenerate writes plain operations, not batch ones: on SQLite a batch that drops or alters a
+        # column copies the table and loses its triggers (the full-text indexes' and the audit log's).
+        # SQLite 3.35 and later add and drop columns in place.
+        render_as_batch=False,
         compare_type=True,
         transaction_per_migration=True,
         **comparison(),
