@@ -179,9 +179,12 @@ def test_the_feed_shows_each_caller_only_what_it_may_read(client, naio, owner_a,
     assert all("actor_role" not in event for event in all_events(client))
 
 
-@pytest.mark.parametrize("cursor", ["nonsense", "ZXZlbnQ6eA", "%00", "a" * 101])
-def test_a_cursor_that_the_feed_did_not_give_is_refused(client, cursor):
-    assert client.get("/api/v1/changes", query_string={"after": cursor}).status_code == 422
+# Not an event id in ASCII digits: the old base64 cursor of `event:1` among them.
+@pytest.mark.parametrize("cursor", ["", "nonsense", "ZXZlbnQ6MQ", "%00", "-1", "+1", " 1", "1\n", "1e3", "١٢", "007"])
+def test_a_cursor_that_is_not_an_event_id_is_refused(client, cursor):
+    response = client.get("/api/v1/changes", query_string={"after": cursor})
+    assert response.status_code == 422
+    assert "after" in response.json["errors"]["query"]
 
 
 def test_the_feed_pages_by_cursor_and_an_empty_page_keeps_the_cursor(client, naio, owner_a, case_a):
@@ -193,6 +196,20 @@ def test_the_feed_pages_by_cursor_and_an_empty_page_keeps_the_cursor(client, nai
     assert rest["events"][0]["id"] > first["events"][0]["id"]
     empty = client.get(f"/api/v1/changes?after={rest['next']}").json
     assert empty == {"events": [], "next": rest["next"]}
+
+
+def test_the_cursor_is_the_id_of_the_last_event_so_a_reader_resumes_from_what_it_stored(naio, owner_a, case_a):
+    publish(naio, owner_a, case_a)
+    everything = naio.get("/api/v1/changes").json
+    assert everything["next"] == str(everything["events"][-1]["id"])
+    stored = everything["events"][:2]
+    resumed = naio.get("/api/v1/changes", query_string={"after": stored[-1]["id"]}).json
+    assert resumed["events"] == everything["events"][2:]
+    assert resumed["next"] == everything["next"]
+
+
+def test_an_empty_feed_answers_the_cursor_zero(client):
+    assert client.get("/api/v1/changes").json == {"events": [], "next": "0"}
 
 
 # Fields derived from other records or from the date: the feed's description tells readers to recompute them.

@@ -826,7 +826,7 @@ class Scenario:
         self.adopters: dict[str, str] = {}  # adoption id: adopting case id
         self.problems: list[str] = []
         last_event = connection.scalar(select(func.max(Event.id)))
-        self.feed_cursor = events_service.encode_cursor(last_event or 0)
+        self.feed_cursor = last_event or 0
 
     # Writes -----------------------------------------------------------------------------------------------
 
@@ -1166,7 +1166,7 @@ def test_keys_read_as_their_dump(app, client, connection, admin, plans):
     events of those writes in the change feed."""
     with independent_example(connection):
         word = search_word()
-        feed_cursor = events_service.encode_cursor(connection.scalar(select(func.max(Event.id))) or 0)
+        feed_cursor = connection.scalar(select(func.max(Event.id))) or 0
         key_ids = []
         for index, plan in enumerate(plans):
             body = {"name": plan["name"], "role": plan["role"]}

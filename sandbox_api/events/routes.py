@@ -27,7 +27,9 @@ class ChangeViews(MethodView):
 
         Events in the order their writes committed, at most `limit` after the cursor `after`. Start without
         `after`, then send the `next` of each answer as the next `after`; an answer with no events means
-        there is nothing new yet (poll again later with the same `next`). Cursors never expire.
+        there is nothing new yet (poll again later with the same `next`). The cursor is an event's `id`, in
+        decimal digits, and never expires: a reader that stopped may resume from the `id` of the last event
+        it stored.
 
         What each caller reads: NAIO and admin, every event; an `agency` key, the events of its own cases
         and the public ones; without a key, the public ones only (writes to agencies and to published cases,

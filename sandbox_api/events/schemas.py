@@ -1,21 +1,41 @@
 """Wire format of events: a case's history and the change feed."""
 
+import re
+
 import marshmallow as ma
 from marshmallow import validate
 
 from sandbox_api.policy.auth import Role
-from sandbox_api.wire.fields import CONDITIONAL, Choice, ListQuerySchema, Timestamp, sort_field, text
+from sandbox_api.wire.fields import CONDITIONAL, Choice, ListQuerySchema, Timestamp, sort_field
 
 FEED_DEFAULT_LIMIT = 100
 FEED_MAX_LIMIT = 1000
 KEYED_ONLY = " Left out of answers to callers without a key."
+# A feed cursor is an event id: ASCII decimal digits, no leading zero, at most the 19 digits of a 64-bit id.
+# Python's `$` also matches before a final line feed, ECMA-262's (the published pattern's) does not: `\Z`.
+CURSOR_PATTERN = "^(0|[1-9][0-9]{0,18})$"
+CURSOR = validate.Regexp(
+    re.compile(r"(0|[1-9][0-9]{0,18})\Z"), error="Not an event id: ASCII digits, without leading zeros."
+)
+
+
+def cursor_field(description: str, **kwargs) -> ma.fields.String:
+    return ma.fields.String(
+        validate=[validate.Length(max=19), CURSOR],
+        metadata={"description": description, "pattern": CURSOR_PATTERN},
+        **kwargs,
+    )
 
 
 class EventSchema(ma.Schema):
     """One write to the registry, as the audit trail keeps it."""
 
     id = ma.fields.Integer(
-        dump_only=True, metadata={"description": "Position in the trail; grows in the order writes committed."}
+        dump_only=True,
+        metadata={
+            "description": "Position in the trail; grows in the order writes committed. It is the change feed's "
+            "cursor: send it as `after` to read the events after this one."
+        },
     )
     occurred_at = Timestamp(dump_only=True, metadata={"description": "When the write committed (UTC)."})
     actor_key_id = ma.fields.UUID(
@@ -116,9 +136,9 @@ class HistoryQuerySchema(ListQuerySchema):
 
 
 class FeedQuerySchema(ma.Schema):
-    after = ma.fields.String(
-        validate=validate.Length(max=100),
-        metadata={"description": "The `next` cursor of the previous answer; omit it to start from the beginning."},
+    after = cursor_field(
+        "The `next` of the previous answer, or the `id` of the last event read; omit it to start from the "
+        "beginning. An id after the last event answers an empty page."
     )
     limit = ma.fields.Integer(
         load_default=FEED_DEFAULT_LIMIT,
@@ -132,7 +152,12 @@ class FeedSchema(ma.Schema):
 
     events = ma.fields.List(
         ma.fields.Nested(EventSchema),
+        dump_only=True,
         validate=validate.Length(max=FEED_MAX_LIMIT),
         metadata={"description": "Events after the cursor, oldest first (anonymous callers: without actor fields)."},
     )
-    next = text(100, "The cursor to send as `after` next time; present even when `events` is empty.")
+    next = cursor_field(
+        "The `id` of the last event of `events`, to send as `after` next time; when `events` is empty, the "
+        "`after` sent (`0` without one).",
+        dump_only=True,
+    )
