@@ -17,6 +17,10 @@ class Config:
     # The pool must hold at least one connection per gunicorn thread, or bursts open and close
     # connections (docs/deployment.md, "Configuration").
     DATABASE_POOL_SIZE = int(os.environ.get("DATABASE_POOL_SIZE", "8"))
+    # Seconds a request may wait on the database in all, or on SQLite for a lock, before it answers 503
+    # (docs/deployment.md, "When the database is sick"). /health/ready waits at most HEALTH_READY_TIMEOUT.
+    DATABASE_TIMEOUT = float(os.environ.get("DATABASE_TIMEOUT", "5"))
+    HEALTH_READY_TIMEOUT = float(os.environ.get("HEALTH_READY_TIMEOUT", "2"))
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(256 * 1024)))
 
     # Rate limits (ratelimit.py, counted by limits): one budget per caller (its key, or its address) over all

@@ -16,15 +16,25 @@ handlers after flask-smorest's, which Flask then replaces) and marshmallow's `Sc
 
 import socket
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
+import psycopg
 from apispec import APISpec
 from flask import Response
 from flask_smorest import Blueprint
 from flask_smorest.etag import _get_etag_ctx
+from psycopg.connection import _WAIT_INTERVAL
+from psycopg.errors import _WaitTimeout
+from psycopg.rows import TupleRow
 from sqlalchemy import BindParameter, ColumnElement, Select
 
-CHECKED_AGAINST = {"SQLAlchemy": "2.1.9", "flask-smorest": "0.47.0", "apispec": "6.10.1", "gunicorn": "27.0.1"}
+CHECKED_AGAINST = {
+    "SQLAlchemy": "2.1.9",
+    "flask-smorest": "0.47.0",
+    "apispec": "6.10.1",
+    "gunicorn": "27.0.1",
+    "psycopg": "3.3.9",
+}
 
 
 # SQLAlchemy
@@ -124,6 +134,52 @@ def openapi_paths(spec: APISpec) -> dict[str, dict[str, Any]]:
     (`http.openapi_links`).
     """
     return spec._paths
+
+
+# psycopg
+
+
+class WaitBudget(Protocol):
+    def seconds_left(self) -> float | None:
+        """Seconds the next wait may take; None for no limit."""
+
+    def answered(self) -> None:
+        """The server answered a wait."""
+
+    def timed_out(self) -> None:
+        """A wait ran out of time; its connection is closed."""
+
+
+class BoundedWaitConnection(psycopg.Connection[TupleRow]):
+    """A psycopg connection whose every wait on the server (a statement, its rows, a commit, a ping) ends
+    when its `budget` says, through the `timeout` of `Connection.wait`, which raises
+    `psycopg.errors._WaitTimeout` (the wait interval is `psycopg.connection._WAIT_INTERVAL`).
+
+    psycopg bounds only the connection attempt (`connect_timeout`). A server that took the connection and
+    then stopped answering (frozen, or cut off by the network) holds a request for ever: neither
+    `statement_timeout` nor TCP keepalives reach a server process that does not run. A wait that runs out
+    leaves the exchange with the server half done, so the connection is closed, as psycopg closes one whose
+    cancelled query does not end, and `psycopg.errors.ConnectionTimeout` raised.
+    """
+
+    budget: WaitBudget | None = None
+
+    def wait(self, gen, interval: float = _WAIT_INTERVAL, timeout: float | None = None):
+        if self.budget is None:
+            return super().wait(gen, interval, timeout)
+        limit = self.budget.seconds_left()
+        if limit is not None:
+            timeout = limit if timeout is None else min(timeout, limit)
+        try:
+            if timeout is not None and timeout <= 0:
+                raise _WaitTimeout("no time left")  # before anything is sent
+            answer = super().wait(gen, interval, timeout)
+        except _WaitTimeout:
+            self.pgconn.finish()
+            self.budget.timed_out()
+            raise psycopg.errors.ConnectionTimeout("The database did not answer in time.") from None
+        self.budget.answered()
+        return answer
 
 
 # gunicorn

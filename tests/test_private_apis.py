@@ -20,12 +20,13 @@ from apispec import APISpec
 from flask import Flask, Response
 from flask.views import MethodView
 from flask_smorest import etag as smorest_etag
-from sqlalchemy import BindParameter, ColumnElement, Integer, MetaData, Select, String, Table, select
+from sqlalchemy import BindParameter, ColumnElement, Integer, MetaData, Select, String, Table, make_url, select
 from sqlalchemy import Column as TableColumn
 from sqlalchemy.sql import cache_key
 
 import sandbox_api
 from sandbox_api import private_apis
+from tests.conftest import POSTGRES_URL
 
 PACKAGE = Path(sandbox_api.__file__).parent
 ADAPTER = PACKAGE / "private_apis.py"
@@ -257,6 +258,55 @@ def test_gunicorns_workers_answer_what_they_refuse_through_write_error():
         assert gunicorn.util.write_error is print
     finally:
         gunicorn.util.write_error = original
+
+
+# psycopg
+
+
+class Budget:
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds, self.heard = seconds, []
+
+    def seconds_left(self) -> float | None:
+        return self.seconds
+
+    def answered(self) -> None:
+        self.heard.append("answered")
+
+    def timed_out(self) -> None:
+        self.heard.append("timed out")
+
+
+def test_psycopgs_connection_waits_through_wait_with_a_timeout():
+    import psycopg
+    from psycopg.connection import _WAIT_INTERVAL
+    from psycopg.errors import _WaitTimeout
+
+    attribute = "psycopg.Connection.wait"
+    assert list(inspect.signature(psycopg.Connection.wait).parameters) == ["self", "gen", "interval", "timeout"], (
+        changed(attribute, "psycopg", "takes other arguments")
+    )
+    assert isinstance(_WAIT_INTERVAL, float), changed("psycopg.connection._WAIT_INTERVAL", "psycopg", "not a float")
+    assert issubclass(_WaitTimeout, Exception), changed("psycopg.errors._WaitTimeout", "psycopg", "not an exception")
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="TEST_DATABASE_URL is not set")
+def test_a_bounded_wait_connection_gives_up_a_wait_that_outlasts_its_budget():
+    import psycopg
+
+    conninfo = make_url(POSTGRES_URL).set(drivername="postgresql").render_as_string(hide_password=False)
+    with private_apis.BoundedWaitConnection.connect(conninfo, autocommit=True) as connection:
+        connection.budget = Budget(5)
+        assert connection.execute("SELECT 1").fetchone() == (1,)
+        assert connection.budget.heard[-1] == "answered"
+
+        connection.budget = Budget(0.2)
+        with pytest.raises(psycopg.errors.ConnectionTimeout):
+            connection.execute("SELECT pg_sleep(2)")
+        assert connection.budget.heard == ["timed out"], changed(
+            "psycopg.Connection.wait", "psycopg", "the statement's wait does not go through it"
+        )
+        assert connection.closed
 
 
 def test_the_checked_versions_are_the_installed_ones():

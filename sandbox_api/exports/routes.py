@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import marshmallow as ma
-from flask import Response, request
+from flask import Response, current_app, request
 from flask.views import MethodView
 
 from sandbox_api.cases.schemas import CaseSchema
@@ -24,7 +24,7 @@ from sandbox_api.lessons.schemas import LessonInCaseSchema
 from sandbox_api.outcomes.schemas import OutcomeInCaseSchema
 from sandbox_api.policy.auth import PUBLIC, current_caller
 from sandbox_api.risks.schemas import RiskInCaseSchema
-from sandbox_api.storage.db import db
+from sandbox_api.storage.db import db, waits_within
 
 blp = Blueprint(
     "exports",
@@ -112,9 +112,16 @@ def _format(query: dict) -> ExportFormat:
     return ExportFormat.NDJSON if best == NDJSON_MEDIA_TYPE else ExportFormat.CSV
 
 
-def _closing(body: Iterator[str], close: Callable[[], None]) -> Iterator[str]:
+def _closing(body: Iterator[str], close: Callable[[], None], wait_limit: float) -> Iterator[str]:
+    # The body is sent after the request ended, and with it the request's limit on database waits:
+    # each piece gets the same limit of its own, so that an export may last but never hang.
     try:
-        yield from body
+        while True:
+            with waits_within(wait_limit):
+                piece = next(body, None)
+            if piece is None:
+                return
+            yield piece
     finally:
         close()
 
@@ -147,7 +154,7 @@ def export(resource_name: str, query: dict) -> Response:
         body = service.ndjson_lines(result, names)
     filename = f"{resource_name}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.{export_format}"
     response = Response(
-        _closing(body, close),
+        _closing(body, close, current_app.config["DATABASE_TIMEOUT"]),
         content_type=CONTENT_TYPES[export_format],
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

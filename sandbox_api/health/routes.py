@@ -1,12 +1,13 @@
 """Liveness and readiness probes."""
 
+from flask import current_app
 from flask.views import MethodView
 from sqlalchemy import text
 
 from sandbox_api.health.schemas import HealthSchema
 from sandbox_api.http.api import Blueprint
 from sandbox_api.policy.auth import PUBLIC
-from sandbox_api.storage.db import db
+from sandbox_api.storage.db import db, waits_within
 
 # Orchestrators probe often, from one address; a throttled probe would take a healthy replica out.
 blp = Blueprint(
@@ -25,7 +26,9 @@ class LiveViews(MethodView):
     def get(self):
         """Is the process up?
 
-        Never touches the database.
+        Never touches the database, so a sick database never makes it fail: when the database stops
+        answering, requests that need it fail fast with 503 after the first has waited out its time, and
+        keep no thread from this probe.
         """
         return {"status": "ok"}
 
@@ -37,7 +40,9 @@ class ReadyViews(MethodView):
     def get(self):
         """Can the service answer requests?
 
-        Checks the database; answers 503 with `Retry-After` when it is unreachable.
+        Checks the database; answers 503 with `Retry-After` when it is unreachable or does not answer within
+        `HEALTH_READY_TIMEOUT` (2 s unless configured).
         """
-        db.session.execute(text("SELECT 1"))
+        with waits_within(current_app.config["HEALTH_READY_TIMEOUT"]):
+            db.session.execute(text("SELECT 1"))
         return {"status": "ok"}

@@ -6,17 +6,17 @@ import socket
 from typing import Any
 
 import marshmallow as ma
+import psycopg
 from flask import Flask, Response, json
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from sandbox_api.errors import Problem
 from sandbox_api.http.security_headers import API_HEADERS
+from sandbox_api.storage.db import DATABASE_RETRY_AFTER_SECONDS
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
-
-
-DATABASE_RETRY_AFTER_SECONDS = 5
 
 
 # Headers that an error must keep: 405 names the allowed methods, 401 the scheme, 429/503 the wait.
@@ -115,8 +115,10 @@ def handle_data_error(error: DataError) -> Response:
     return problem_response(422, "A value cannot be stored as sent.")
 
 
-def handle_operational_error(error: OperationalError) -> Response:
-    log.error("database unavailable: %s", error.orig)
+def handle_database_unavailable(error: OperationalError | psycopg.OperationalError | PoolTimeout) -> Response:
+    # Unreachable, or not answering in time; psycopg's own error where SQLAlchemy lets it through unwrapped
+    # (setting a connection's isolation level); PoolTimeout: every pooled connection stayed busy.
+    log.error("database unavailable: %s", getattr(error, "orig", error))
     return problem_response(
         503,
         "The database is unavailable; try again shortly.",
@@ -129,4 +131,6 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(Problem, handle_problem)
     app.register_error_handler(IntegrityError, handle_integrity_error)
     app.register_error_handler(DataError, handle_data_error)
-    app.register_error_handler(OperationalError, handle_operational_error)
+    app.register_error_handler(OperationalError, handle_database_unavailable)
+    app.register_error_handler(psycopg.OperationalError, handle_database_unavailable)
+    app.register_error_handler(PoolTimeout, handle_database_unavailable)

@@ -1,13 +1,18 @@
 """Declarative base with a naming convention, the engine, the request session and SQLite pragmas."""
 
 import enum
+import math
 import secrets
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar, Token
 from datetime import UTC, datetime
+from time import monotonic
 
 from flask import Flask, g, has_request_context, request
 from psycopg import ClientCursor
+from psycopg.errors import ConnectionTimeout
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -30,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from sandbox_api.private_apis import BoundedWaitConnection
 from sandbox_api.storage.sql import utc_today
 
 NAMING_CONVENTION = {
@@ -40,7 +46,6 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-SQLITE_BUSY_TIMEOUT_MS = 15_000
 # Reads go through a memory map of the database file instead of a read() into each connection's small
 # page cache (2 MB by default): pages are shared by every connection and process through the OS page
 # cache, and a page that is already cached costs no system call and no copy.
@@ -120,15 +125,105 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _configure_sqlite_connection(dbapi_connection, _record) -> None:
-    # SQLAlchemy emits BEGIN itself (see _begin_sqlite_transaction), so pysqlite must not.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys = ON")
-    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA journal_mode = WAL")
-    cursor.execute(f"PRAGMA mmap_size = {SQLITE_MMAP_BYTES}")
-    cursor.close()
+# When the current request must be done waiting on the database (`limit_waits`); None outside requests.
+_wait_deadline: ContextVar[float | None] = ContextVar("database_wait_deadline", default=None)
+
+
+def limit_waits(seconds: float) -> Token[float | None]:
+    """Waits on the database from now on end within `seconds`, or sooner if a limit already set says so,
+    until `lift_wait_limit`. Outside such a limit (the CLI, the start-up) waits are not limited."""
+    deadline = monotonic() + seconds
+    enclosing = _wait_deadline.get()
+    return _wait_deadline.set(deadline if enclosing is None else min(enclosing, deadline))
+
+
+def lift_wait_limit(token: Token[float | None]) -> None:
+    _wait_deadline.reset(token)
+
+
+@contextmanager
+def waits_within(seconds: float) -> Iterator[None]:
+    token = limit_waits(seconds)
+    try:
+        yield
+    finally:
+        lift_wait_limit(token)
+
+
+class DatabaseWaits:
+    """The wait budget of one PostgreSQL engine's connections: the current limit, and a pause once the
+    database stops answering.
+
+    A wait that runs out pauses the engine's limited waits for `pause` seconds: they fail at once instead of
+    holding the worker's threads, which would leave none for `/health/live` or for routes that need no
+    database. After the pause, one wait tries the database while the others still fail; its answer ends the
+    pause.
+    """
+
+    def __init__(self, *, pause: float) -> None:
+        self.pause = pause
+        self._paused_until = 0.0
+        self._trying_thread: int | None = None
+        self._lock = threading.Lock()
+
+    def seconds_left(self) -> float | None:
+        deadline = _wait_deadline.get()
+        if deadline is None:
+            return None
+        if self._paused_until and not self._may_try():
+            return 0.0
+        return deadline - monotonic()
+
+    def _may_try(self) -> bool:
+        with self._lock:
+            now = monotonic()
+            if self._trying_thread == threading.get_ident():
+                return True  # the thread trying the database makes all of its request's waits
+            if now < self._paused_until:
+                return False
+            self._paused_until = now + self.pause  # the others keep failing meanwhile
+            self._trying_thread = threading.get_ident()
+            return True
+
+    def answered(self) -> None:
+        if self._paused_until:
+            with self._lock:
+                self._paused_until, self._trying_thread = 0.0, None
+
+    def timed_out(self) -> None:
+        with self._lock:
+            self._paused_until, self._trying_thread = monotonic() + self.pause, None
+
+
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+def _connect_within_the_wait_limit(waits: DatabaseWaits):
+    def connect(_dialect, _record, cargs, cparams) -> BoundedWaitConnection:
+        limit = waits.seconds_left()
+        if limit is not None:
+            if limit <= 0:
+                raise ConnectionTimeout("The database did not answer in time.")
+            cparams = {**cparams, "connect_timeout": max(2, math.ceil(limit))}  # libpq waits 2 s at least
+        connection = BoundedWaitConnection.connect(*cargs, **cparams)
+        connection.budget = waits
+        return connection
+
+    return connect
+
+
+def _configure_sqlite_connection(busy_timeout_ms: int):
+    def configure(dbapi_connection, _record) -> None:
+        # SQLAlchemy emits BEGIN itself (see _begin_sqlite_transaction), so pysqlite must not.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute(f"PRAGMA mmap_size = {SQLITE_MMAP_BYTES}")
+        cursor.close()
+
+    return configure
 
 
 def _begin_sqlite_transaction(connection) -> None:
@@ -162,10 +257,11 @@ def _prepare_only_generic_plans(cursor, statement, parameters, context) -> bool:
     return True
 
 
-def make_engine(url: str, *, pool_size: int = 8) -> Engine:
+def make_engine(url: str, *, pool_size: int = 8, timeout: float = 5) -> Engine:
+    """The engine of `url`; `timeout` bounds a wait for a pooled connection, and on SQLite for a lock."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size)
-        event.listen(engine, "connect", _configure_sqlite_connection)
+        engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_timeout=timeout)
+        event.listen(engine, "connect", _configure_sqlite_connection(round(timeout * 1000)))
         event.listen(engine, "begin", _begin_sqlite_transaction)
         return engine
     # JIT off: PostgreSQL compiles a statement whose estimated cost passes `jit_above_cost`, which the
@@ -176,8 +272,11 @@ def make_engine(url: str, *, pool_size: int = 8) -> Engine:
         pool_pre_ping=True,
         pool_size=pool_size,
         max_overflow=pool_size,
+        pool_timeout=timeout,
         connect_args={"options": "-c jit=off -c plan_cache_mode=force_generic_plan"},
     )
+    waits = DatabaseWaits(pause=DATABASE_RETRY_AFTER_SECONDS)
+    event.listen(engine, "do_connect", _connect_within_the_wait_limit(waits))
     event.listen(engine, "do_execute", _prepare_only_generic_plans)
     return engine
 
@@ -195,7 +294,10 @@ class Database:
     def init_app(self, app: Flask, *, engine: Engine | None = None, connection: Connection | None = None) -> None:
         """Bind to the configured database; the tests pass an engine, or a connection whose
         transaction they roll back, in which case each commit only releases a savepoint."""
-        self.engine = engine or make_engine(app.config["DATABASE_URL"], pool_size=app.config["DATABASE_POOL_SIZE"])
+        timeout = app.config["DATABASE_TIMEOUT"]
+        self.engine = engine or make_engine(
+            app.config["DATABASE_URL"], pool_size=app.config["DATABASE_POOL_SIZE"], timeout=timeout
+        )
         self._write_engine = self.engine.execution_options(write_lock=True)
         self._read_bind = self.engine
         if self.engine.dialect.name == "postgresql":
@@ -222,6 +324,17 @@ class Database:
         event.listen(self._sessions, "after_commit", _forget_writes)
         event.listen(self._sessions, "after_rollback", _forget_writes)
         app.extensions["db"] = self
+
+        @app.before_request
+        def limit_the_request_waits() -> None:
+            g.database_wait_limit = limit_waits(timeout)
+
+        # Teardown functions run last registered first: the limit still holds while the session closes.
+        @app.teardown_appcontext
+        def lift_the_request_wait_limit(_exc: BaseException | None) -> None:
+            if (token := g.pop("database_wait_limit", None)) is not None:
+                lift_wait_limit(token)
+
         app.teardown_appcontext(self._close_session)
 
     @property
