@@ -3,23 +3,17 @@ behind the append-only triggers' back, and the feed's hashes recomputable by an 
 
 import hashlib
 import json
-import os
-import subprocess
-import sys
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
-from psycopg.errors import InsufficientPrivilege
-from sqlalchemy import Engine, insert, make_url, select, text
-from sqlalchemy.exc import ProgrammingError
+from sqlalchemy import Engine, insert, select, text
 
 from sandbox_api.policy.audit import Event
 from sandbox_api.policy.auth import Role
-from sandbox_api.storage.db import db, insert_in_commit_order, make_engine
-from tests.conftest import POSTGRES_URL, ROOT, Actor, bearer, committed_app, create_case, make_key
+from sandbox_api.storage.db import db, insert_in_commit_order
+from tests.conftest import Actor, bearer, committed_app, create_case, make_key
 
 GENESIS = "0" * 64
 
@@ -210,88 +204,3 @@ def test_the_feed_carries_each_hash_and_a_reader_can_recompute_them(app, client,
     # Callers without a key cannot recompute (they do not see every field), but keep the hashes they mirror.
     public = client.get("/api/v1/changes").json["events"]
     assert public and all(event["hash"] for event in public)
-
-
-@pytest.fixture
-def two_roles() -> Iterator[tuple[str, str]]:
-    """A new PostgreSQL database owned by a role of its own, and the application's role: their URLs."""
-    if not POSTGRES_URL:
-        pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
-    suffix = uuid.uuid4().hex[:8]
-    owner, application, database = f"registry_owner_{suffix}", f"registry_app_{suffix}", f"sbx_roles_{suffix}"
-    server = make_engine(POSTGRES_URL, pool_size=1)
-    with server.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(f"CREATE ROLE {owner} LOGIN"))
-        connection.execute(text(f"CREATE ROLE {application} LOGIN"))
-        connection.execute(text(f"CREATE DATABASE {database} OWNER {owner}"))
-    url = make_url(POSTGRES_URL).set(database=database)
-    try:
-        yield (
-            url.set(username=owner).render_as_string(hide_password=False),
-            url.set(username=application).render_as_string(hide_password=False),
-        )
-    finally:
-        with server.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
-            connection.execute(text(f"DROP ROLE IF EXISTS {application}"))
-            connection.execute(text(f"DROP ROLE IF EXISTS {owner}"))
-        server.dispose()
-
-
-def run_roles_script(owner_url: str, application_url: str) -> None:
-    """deploy/postgresql-roles.sql, as a superuser would run it in the registry's database, with the test's
-    role names."""
-    script = (ROOT / "deploy" / "postgresql-roles.sql").read_text()
-    script = script.replace("registry_owner", make_url(owner_url).username or "")
-    script = script.replace("registry_app", make_url(application_url).username or "")
-    lines = [line for line in script.splitlines() if not line.startswith("--")]
-    superuser = make_url(owner_url).set(username=make_url(POSTGRES_URL or "").username)
-    engine = make_engine(superuser.render_as_string(hide_password=False), pool_size=1)
-    with engine.begin() as connection:
-        for statement in filter(str.strip, "\n".join(lines).split(";")):
-            connection.exec_driver_sql(statement)
-    engine.dispose()
-
-
-def test_postgresql_application_role_may_only_add_to_the_trail(two_roles):
-    owner_url, application_url = two_roles
-    # The service's own start: migrations as the owner (MIGRATION_DATABASE_URL), the rest as the application.
-    migrated = subprocess.run(
-        [sys.executable, "-m", "alembic", "upgrade", "head"],
-        cwd=ROOT,
-        env={**os.environ, "MIGRATION_DATABASE_URL": owner_url, "DATABASE_URL": application_url},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert migrated.returncode == 0, migrated.stderr
-    run_roles_script(owner_url, application_url)
-    engine = make_engine(application_url)
-    app = committed_app(engine)
-    admin = bearer(make_key(Role.ADMIN))
-    client = app.test_client()
-    assert (
-        client.post(
-            "/api/v1/agencies", json={"slug": "moe", "name": "MOE", "kind": "ministry"}, headers=admin
-        ).status_code
-        == 201
-    )
-    owner = Actor(client, make_key(Role.AGENCY, "moe"))
-    owner.edit(f"/api/v1/cases/{create_case(owner)['id']}", {"title": "Renamed"})
-    assert verify(app).exit_code == 0
-
-    # What a holder of the application's credentials cannot do: each refused for want of privilege, before
-    # the append-only triggers are reached.
-    for statement in (
-        "UPDATE events SET note = 'Nothing to see'",
-        "DELETE FROM events",
-        "TRUNCATE events",
-        "SET session_replication_role = replica",
-        "ALTER TABLE events DISABLE TRIGGER ALL",
-        "DROP TRIGGER events_refuse_update_or_delete ON events",
-    ):
-        with engine.connect() as connection, pytest.raises(ProgrammingError) as refused:
-            connection.exec_driver_sql(statement)
-        assert isinstance(refused.value.orig, InsufficientPrivilege), statement
-    engine.dispose()
-    assert verify(app).exit_code == 0
