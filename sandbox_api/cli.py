@@ -1,5 +1,6 @@
 """Command-line tools: API keys, demo data and the audit trail."""
 
+import re
 from datetime import timedelta
 
 import click
@@ -87,15 +88,38 @@ def load_demo(if_empty: bool) -> None:
     click.echo(f"Demo data: {created} cases added." if created else "Demo data: nothing to add.")
 
 
+class Expectation(click.ParamType):
+    """`ID:HASH`: an event's id and its hash as the change feed carried them."""
+
+    name = "ID:HASH"
+    _FORM = re.compile(r"([1-9][0-9]{0,18}):([0-9a-f]{64})")
+
+    def convert(self, value, param, ctx) -> tuple[int, str]:
+        matched = self._FORM.fullmatch(value)
+        if matched is None:
+            self.fail(f"{value!r} is not an event id, a colon and the event's 64 lowercase hexadecimal digits.")
+        return int(matched[1]), matched[2]
+
+
 @audit_cli.command("verify")
-def verify_audit_trail() -> None:
-    """Recompute the events' hash chain in id order; exit 1 naming the first event that breaks it."""
+@click.option(
+    "--expect",
+    "expected",
+    type=Expectation(),
+    multiple=True,
+    help="An event that must still be there with this hash, as a copy kept elsewhere (a mirror of the change "
+    "feed) holds it, e.g. the last one it read; repeatable.",
+)
+def verify_audit_trail(expected: tuple[tuple[int, str], ...]) -> None:
+    """Recompute the events' hash chain in id order; exit 1 naming the first event that breaks it, or that is
+    missing or holds another hash than `--expect` says."""
     session = db.snapshot_session()
     try:
-        result = audit.verify(session)
+        result = audit.verify(session, expected)
     finally:
         session.close()
     if result.broken_at is not None:
         click.echo(f"Event {result.broken_at} {result.reason}: the trail was changed at or before it.", err=True)
         raise SystemExit(1)
-    click.echo(f"OK: {result.checked} events chained, {result.before_chain} recorded before the chain began.")
+    found = f"; expected hashes found: {result.expected_found}" if expected else ""
+    click.echo(f"OK: {result.checked} events chained, {result.before_chain} recorded before the chain began{found}.")

@@ -1,5 +1,6 @@
 """The audit trail's hash chain: every event hashed at commit, `flask audit verify` finding what was changed
-behind the append-only triggers' back, and the feed's hashes recomputable by an outside reader."""
+behind the append-only triggers' back (with `--expect`, even a tail rewritten or cut off with its hashes
+recomputed), and the feed's hashes recomputable by an outside reader."""
 
 import hashlib
 import json
@@ -10,7 +11,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import Engine, insert, select, text
 
-from sandbox_api.policy.audit import Event
+from sandbox_api.policy.audit import Event, chained_hash
 from sandbox_api.policy.auth import Role
 from sandbox_api.storage.db import db, insert_in_commit_order
 from tests.conftest import Actor, bearer, committed_app, create_case, make_key
@@ -18,8 +19,10 @@ from tests.conftest import Actor, bearer, committed_app, create_case, make_key
 GENESIS = "0" * 64
 
 
-def verify(app: Flask):
-    return app.test_cli_runner().invoke(args=["audit", "verify"])
+def verify(app: Flask, *expected: tuple[int, str]):
+    """`flask audit verify`, with an `--expect ID:HASH` for each expected event."""
+    options = [f"--expect={event_id}:{digest}" for event_id, digest in expected]
+    return app.test_cli_runner().invoke(args=["audit", "verify", *options])
 
 
 def stored_hashes(app: Flask) -> dict[int, str | None]:
@@ -117,19 +120,21 @@ def registry(fresh_engine: Engine) -> Flask:
     return app
 
 
-def behind_the_triggers(engine: Engine, statement: str) -> None:
-    """Run `statement` on the events as someone holding the database's credentials could."""
+def behind_the_triggers(engine: Engine, *statements: str) -> None:
+    """Run the statements on the events as someone holding the database's credentials could."""
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             connection.execute(text("SET LOCAL session_replication_role = replica"))
-            connection.execute(text(statement))
+            for statement in statements:
+                connection.execute(text(statement))
             return
         triggers = connection.execute(
             text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'")
         ).all()
         for name, _ in triggers:
             connection.execute(text(f"DROP TRIGGER {name}"))
-        connection.execute(text(statement))
+        for statement in statements:
+            connection.execute(text(statement))
         for _, sql in triggers:
             connection.execute(text(sql))
 
@@ -204,3 +209,74 @@ def test_the_feed_carries_each_hash_and_a_reader_can_recompute_them(app, client,
     # Callers without a key cannot recompute (they do not see every field), but keep the hashes they mirror.
     public = client.get("/api/v1/changes").json["events"]
     assert public and all(event["hash"] for event in public)
+
+
+def rewrite_from(app: Flask, engine: Engine, first: int) -> None:
+    """Change every event from `first` on and recompute the hashes, as someone who knows the published format
+    and holds the database's credentials could: a chain that verifies on its own."""
+    with app.app_context(), db.new_session(write=False) as session:
+        previous = session.scalar(select(Event.hash).where(Event.id < first).order_by(Event.id.desc()).limit(1))
+        events = session.scalars(select(Event).where(Event.id >= first).order_by(Event.id)).all()
+        session.expunge_all()
+    statements = []
+    for event in events:
+        event.note = "Nothing to see"
+        previous = chained_hash(previous or GENESIS, event)
+        statements.append(f"UPDATE events SET note = 'Nothing to see', hash = '{previous}' WHERE id = {event.id}")
+    behind_the_triggers(engine, *statements)
+
+
+def test_verify_finds_the_hashes_a_mirror_kept(registry: Flask):
+    # What a reader without a key mirrored of the feed, and the latest event of all, as a NAIO mirror holds it.
+    mirrored = registry.test_client().get("/api/v1/changes").json["events"]
+    expected = [(event["id"], event["hash"]) for event in mirrored] + [list(stored_hashes(registry).items())[-1]]
+
+    result = verify(registry, *expected)
+
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().endswith(f"; expected hashes found: {len(expected)}.")
+
+
+@pytest.mark.parametrize(
+    ("change", "reported"),
+    [("rewritten", "has hash {stored}, not the one expected"), ("cut off", "is missing, though expected with hash")],
+)
+def test_a_tail_changed_with_its_hashes_recomputed_verifies_but_not_against_a_mirror(
+    registry: Flask, fresh_engine: Engine, change: str, reported: str
+):
+    hashes = stored_hashes(registry)
+    ids = list(hashes)
+    first_changed, last = ids[len(ids) // 2], ids[-1]
+    before = ids[ids.index(first_changed) - 1]
+
+    if change == "rewritten":
+        rewrite_from(registry, fresh_engine, first_changed)
+    else:
+        behind_the_triggers(fresh_engine, f"DELETE FROM events WHERE id >= {first_changed}")
+
+    assert verify(registry).exit_code == 0
+    # A mirror that read up to the last event sees the change; one that stopped before it cannot.
+    result = verify(registry, (last, hashes[last]))
+    assert result.exit_code == 1
+    assert f"Event {last} {reported.format(stored=stored_hashes(registry).get(last))}" in result.output
+    assert verify(registry, (before, hashes[before])).exit_code == 0
+
+
+def test_the_first_event_that_breaks_the_chain_or_an_expectation_is_named(registry: Flask, fresh_engine: Engine):
+    hashes = stored_hashes(registry)
+    ids = list(hashes)
+    behind_the_triggers(fresh_engine, f"DELETE FROM events WHERE id = {ids[1]}")
+
+    # The deleted event comes before the next one, whose hash no longer matches.
+    result = verify(registry, (ids[1], hashes[ids[1]]), (ids[-1], "0" * 64))
+
+    assert result.exit_code == 1
+    assert f"Event {ids[1]} is missing" in result.output
+
+
+@pytest.mark.parametrize("value", ["12", f"12:{'A' * 64}", f"0:{'a' * 64}", f"12:{'a' * 63}", f"x:{'a' * 64}"])
+def test_an_expectation_not_written_id_colon_hash_is_a_usage_error(registry: Flask, value: str):
+    result = registry.test_cli_runner().invoke(args=["audit", "verify", "--expect", value])
+
+    assert result.exit_code == 2
+    assert "is not an event id, a colon and the event's 64 lowercase hexadecimal digits" in result.output

@@ -6,7 +6,9 @@ import hashlib
 import json
 import re
 import uuid
-from dataclasses import dataclass
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from flask import Flask, Response, g, has_request_context, request
@@ -140,29 +142,49 @@ event.listen(Session, "before_flush", _start_flush)
 
 @dataclass
 class Verification:
-    """What `verify` found: the events checked, those before the chain began, and the first that breaks it."""
+    """What `verify` found: the events checked, those before the chain began, the expected hashes found, and
+    the first event that breaks the chain or an expectation."""
 
     checked: int = 0
     before_chain: int = 0
+    expected_found: int = 0
     broken_at: int | None = None
     reason: str = ""
 
 
-def verify(session: Session) -> Verification:
+def verify(session: Session, expected: Iterable[tuple[int, str]] = ()) -> Verification:
     """Walk the events in id order, recomputing each hash from the one before: the first event whose stored
-    hash differs (changed, or after a deleted one) breaks the chain, as does a missing hash after it began."""
+    hash differs (changed, or after a deleted one) breaks the chain, as does a missing hash after it began.
+
+    `expected` holds (event id, hash) pairs kept out of the database's reach (a mirror of the feed): an
+    event missing or with another hash breaks it too. A chain rewritten with its hashes recomputed, or cut
+    short, is consistent on its own; it no longer holds the hash of the last event a mirror saw.
+    """
     result = Verification()
+    pending = deque(sorted(expected))
     previous: str | None = None
+
+    def broken(event_id: int, reason: str) -> Verification:
+        return replace(result, broken_at=event_id, reason=reason)
+
     for row in session.scalars(select(Event).order_by(Event.id).execution_options(yield_per=1000)):
+        if pending and pending[0][0] < row.id:
+            return broken(pending[0][0], f"is missing, though expected with hash {pending[0][1]}")
+        if row.hash is None and previous is not None:
+            return broken(row.id, "has no hash, after the chain began")
+        if row.hash is not None and row.hash != chained_hash(previous or GENESIS_HASH, row):
+            return broken(row.id, "does not match its hash")
+        while pending and pending[0][0] == row.id:
+            if row.hash != pending.popleft()[1]:
+                return broken(row.id, f"has hash {row.hash}, not the one expected")
+            result.expected_found += 1
         if row.hash is None:
-            if previous is not None:
-                return Verification(result.checked, result.before_chain, row.id, "has no hash, after the chain began")
             result.before_chain += 1
-            continue
-        if row.hash != chained_hash(previous or GENESIS_HASH, row):
-            return Verification(result.checked, result.before_chain, row.id, "does not match its hash")
-        previous = row.hash
-        result.checked += 1
+        else:
+            previous = row.hash
+            result.checked += 1
+    if pending:
+        return broken(pending[0][0], f"is missing, though expected with hash {pending[0][1]}")
     return result
 
 
