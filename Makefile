@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)
 
-.PHONY: install run test lint format openapi migration bench clean
+.PHONY: install run test chaos lint format openapi migration bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,9 +19,13 @@ run: install
 	mkdir -p instance
 	PATH="$(CURDIR)/$(BIN):$$PATH" LOAD_DEMO_DATA=1 bin/start
 
-## The whole suite on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set.
+## The whole suite on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set (without the fault tests).
 test: install
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not chaos"
+
+## Faults inflicted on a running server under traffic (tests marked chaos), one at a time: each drives 2 workers.
+chaos: install
+	$(BIN)/python -m pytest -p no:xdist -m chaos
 
 ## The OpenAPI linter (Redocly CLI), installed from openapi/lint's lock file into its node_modules.
 OPENAPI_LINT := openapi/lint

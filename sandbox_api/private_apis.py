@@ -14,7 +14,10 @@ handlers after flask-smorest's, which Flask then replaces) and marshmallow's `Sc
 (`Schema().declared_fields`).
 """
 
+import ctypes
 import socket
+import struct
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
@@ -23,6 +26,7 @@ from apispec import APISpec
 from flask import Response
 from flask_smorest import Blueprint
 from flask_smorest.etag import _get_etag_ctx
+from gunicorn.workers.gthread import ThreadWorker
 from psycopg.connection import _WAIT_INTERVAL
 from psycopg.errors import _WaitTimeout
 from psycopg.rows import TupleRow
@@ -193,3 +197,54 @@ def answer_refused_requests_with(write_error: Callable[[socket.socket, int, str,
     import gunicorn.util
 
     gunicorn.util.write_error = write_error
+
+
+# Linux's SO_ATTACH_FILTER and a classic BPF program of one instruction, `ret #0`: drop every packet.
+SO_ATTACH_FILTER = 26
+DROP_EVERY_PACKET = struct.pack("HBBI", 0x06, 0, 0, 0)
+
+
+def stop_taking_connections(listener: socket.socket) -> None:
+    """Make a listening socket drop the connection requests that reach it, while it keeps those it holds.
+
+    Closing a listener resets the connections the kernel completed on it and nobody accepted yet, and a
+    drain before the close leaves a moment (another thread may hold the GIL) in which more arrive. Dropped,
+    a request is sent again by its client a second later, to another worker or to nothing (refused).
+    """
+    program = ctypes.create_string_buffer(DROP_EVERY_PACKET)
+    # struct sock_fprog {unsigned short len; struct sock_filter *filter;}
+    fprog = struct.pack("HL", 1, ctypes.addressof(program))
+    listener.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, fprog)
+
+
+class DrainingThreadWorker(ThreadWorker):
+    """gunicorn's threaded worker, which on a graceful stop goes on taking connections for `handover`
+    seconds, then stops its listening sockets taking more, takes those they hold and closes them
+    (`ThreadWorker.set_accept_enabled(False)`, called once as the stop begins, with `alive`, `_accepting`,
+    `accept`, `wait_for_and_dispatch_events`, `nr_conns` and `sockets`).
+
+    gunicorn's own stops accepting at once but keeps its sockets open while its requests finish and its
+    kept-alive connections linger, and the kernel goes on completing connections on them that nothing
+    accepts: they were reset when the worker exited. The handover covers a rolling restart, whose new
+    workers open their sockets only after the old ones were told to stop; once a socket of the
+    `SO_REUSEPORT` group is closed, the kernel hands new connections to the others, or refuses them when
+    none is left.
+    """
+
+    handover = 1.0
+
+    def set_accept_enabled(self, enabled: bool) -> None:
+        if enabled or self.alive or not self._accepting:
+            super().set_accept_enabled(enabled)
+            return
+        until = time.monotonic() + self.handover
+        while (left := until - time.monotonic()) > 0:
+            self.wait_for_and_dispatch_events(timeout=left)
+        super().set_accept_enabled(False)
+        for listener in self.sockets:
+            stop_taking_connections(listener)  # gunicorn's socket passes setsockopt on
+            taken = -1
+            while taken != self.nr_conns:
+                taken = self.nr_conns
+                self.accept(listener)
+            listener.close()

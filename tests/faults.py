@@ -1,7 +1,11 @@
-"""Faults the tests inflict on a real PostgreSQL: a TCP proxy in front of it that can freeze or go down."""
+"""Faults the tests inflict: a TCP proxy in front of PostgreSQL that can freeze or go down, and steady traffic."""
 
+import http.client
+import json
 import socket
 import threading
+import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
@@ -110,3 +114,79 @@ def database_proxy(database_url: str) -> Iterator[DatabaseProxy]:
         yield proxy
     finally:
         proxy.close()
+
+
+class Traffic:
+    """Clients that each send GET requests one after another, each on a new connection, until stopped; what
+    became of every request is counted: answered (by status), refused (nothing listened: sent after the
+    server was gone) or dropped (accepted, then reset or left unanswered)."""
+
+    def __init__(self, base_url: str, path: str, *, clients: int, timeout: float = 10) -> None:
+        host, _, port = base_url.removeprefix("http://").partition(":")
+        self.address = (host, int(port))
+        self.path, self.timeout = path, timeout
+        self.answered: Counter[int] = Counter()
+        self.refused = 0
+        self.dropped: list[str] = []
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._threads = [threading.Thread(target=self._client, daemon=True) for _ in range(clients)]
+
+    def __enter__(self) -> "Traffic":
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._stopping.set()
+        for thread in self._threads:
+            thread.join(self.timeout + 5)
+
+    def _client(self) -> None:
+        while not self._stopping.is_set():
+            connection = http.client.HTTPConnection(*self.address, timeout=self.timeout)
+            try:
+                connection.request("GET", self.path, headers={"Connection": "close"})
+                response = connection.getresponse()
+                response.read()
+                with self._lock:
+                    self.answered[response.status] += 1
+            except ConnectionRefusedError:
+                with self._lock:
+                    self.refused += 1
+                time.sleep(0.01)
+            except (OSError, http.client.HTTPException) as error:
+                with self._lock:
+                    self.dropped.append(repr(error))
+            finally:
+                connection.close()
+
+
+def send(base_url: str, method: str, path: str, *, body=None, headers=None, timeout: float = 30):
+    """One request on a new connection: (status, headers, parsed JSON body or None)."""
+    host, _, port = base_url.removeprefix("http://").partition(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=timeout)
+    try:
+        payload = json.dumps(body).encode() if body is not None else None
+        sent_headers = {"Content-Type": "application/json", **(headers or {})} if payload else headers or {}
+        connection.request(method, path, body=payload, headers=sent_headers)
+        response = connection.getresponse()
+        content = response.read()
+        parsed = json.loads(content) if content and "json" in response.headers.get("Content-Type", "") else None
+        return response.status, dict(response.headers), parsed
+    finally:
+        connection.close()
+
+
+def send_until_answered(base_url: str, method: str, path: str, *, seconds: float = 60, **request) -> tuple:
+    """Send the same request again (an Idempotency-Key makes that safe) until a server answers it;
+    (answer, how many times the connection failed)."""
+    deadline, failures = time.monotonic() + seconds, 0
+    while True:
+        try:
+            return send(base_url, method, path, **request), failures
+        except (OSError, http.client.HTTPException):
+            failures += 1
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)

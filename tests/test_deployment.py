@@ -108,18 +108,21 @@ def log_tail(log: Path) -> str:
 
 
 @contextmanager
-def started_service(database_url: str, log: Path) -> Iterator[tuple[subprocess.Popen, str]]:
+def started_service(
+    database_url: str, log: Path, *, workers: int = 1, **environment: str
+) -> Iterator[tuple[subprocess.Popen, str]]:
     """bin/start in its own process group, as a container runs it; yields the process and its base URL."""
     port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "1",
+        "WEB_CONCURRENCY": str(workers),
         "LOAD_DEMO_DATA": "0",
         "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         # gunicorn's control socket defaults to one path per user; keep each test's server on its own.
         "XDG_RUNTIME_DIR": str(log.parent),
+        **environment,
     }
     with log.open("wb") as output:
         process = subprocess.Popen(
@@ -246,3 +249,17 @@ def test_what_the_server_refuses_itself_is_problem_details_with_the_security_hea
     assert json.loads(body)["status"] == status
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
+
+
+def test_a_second_server_on_a_busy_address_refuses_to_start_and_the_log_names_the_address(tmp_path):
+    # With SO_REUSEPORT, the second server's workers joined the first's port and took half of its requests.
+    first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
+    with started_service(f"sqlite:///{tmp_path / 'first.sqlite3'}", first_log) as (first, base_url):
+        wait_until_ready(first, base_url, first_log)
+        assert f"Serving on {base_url}" in first_log.read_text()
+        with started_service(
+            f"sqlite:///{tmp_path / 'second.sqlite3'}", second_log, BIND=base_url.removeprefix("http://")
+        ) as (second, _):
+            assert second.wait(timeout=READY_TIMEOUT_SECONDS) != 0
+        assert f"Another server listens on {base_url.removeprefix('http://')}; not starting." in second_log.read_text()
+        assert get(f"{base_url}/health/live")[0] == 200

@@ -309,6 +309,35 @@ def test_a_bounded_wait_connection_gives_up_a_wait_that_outlasts_its_budget():
         assert connection.closed
 
 
+def test_gunicorns_threaded_worker_stops_accepting_through_set_accept_enabled():
+    from gunicorn.workers.gthread import ThreadWorker
+
+    attribute = "gunicorn.workers.gthread.ThreadWorker"
+    run = inspect.getsource(ThreadWorker.run)
+    assert run.index("while self.alive:") < run.index("self.set_accept_enabled(False)"), changed(
+        attribute, "gunicorn", "run() no longer calls set_accept_enabled(False) once the stop begins"
+    )
+    for used in ("_accepting", "wait_for_and_dispatch_events", "accept", "nr_conns"):
+        assert used in inspect.getsource(ThreadWorker), changed(f"{attribute}.{used}", "gunicorn", "gone")
+
+
+def test_a_listener_stopped_taking_connections_keeps_those_it_holds_and_drops_new_ones():
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        address = listener.getsockname()
+        waiting = socket.create_connection(address)
+        private_apis.stop_taking_connections(listener)
+        with socket.socket() as late:
+            late.settimeout(0.3)
+            with pytest.raises(TimeoutError):
+                late.connect(address)
+        accepted, _ = listener.accept()
+        assert accepted.getpeername() == waiting.getsockname()
+        accepted.close()
+        waiting.close()
+
+
 def test_the_checked_versions_are_the_installed_ones():
     """Once the tests above pass on an upgraded library, its version here is updated: the adapter says what it was
     checked against."""
