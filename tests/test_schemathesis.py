@@ -48,9 +48,6 @@ CROSS_FIELD_KEY = "_schema"  # marshmallow's key for a rule about several fields
 # which hosts they accept. A known gap in the spec, not counted as a failure: only a refusal whose every
 # message is about such a format is dropped, so any other refusal of valid data still fails.
 STRICTER_FORMAT_MESSAGES = {"Not a valid URL.", "Not a valid email address."}
-# The search grammar of `q` (at least one word of letters or digits, prefixes of three letters or more, at most
-# 16 terms) is stated in its description; a JSON Schema pattern cannot say it for every alphabet.
-SEARCH_TEXT = ("query", "q")
 
 # Path parameters naming records that belong to a case: a risk, outcome or lesson, or an adoption by one.
 CHILD_IDS = frozenset({"risk_id", "outcome_id", "lesson_id", "adoption_id"})
@@ -404,8 +401,6 @@ def filter_failure(context, failure, case, response) -> bool:
         errors = problem.get("errors", {})
         if set(error_messages(errors)) <= STRICTER_FORMAT_MESSAGES:
             return False  # an address the `uri` or `email` format admits and the app's validator refuses
-        if all(path == SEARCH_TEXT for path in field_errors(errors)):
-            return False  # a `q` with nothing the search grammar can search for, as its description says
         return not all(path[-1] == CROSS_FIELD_KEY for path in field_errors(errors))
     return True
 

@@ -11,7 +11,7 @@ from sandbox_api.cases import service as cases_service
 from sandbox_api.cases.models import Case
 from sandbox_api.storage import search
 from sandbox_api.storage.db import db
-from tests.conftest import create_case, publish
+from tests.conftest import create_case, create_lesson, create_risk, publish
 
 RISK = {"title": "Hallucinated answers", "domain": "3", "subdomain": "3.1", "likelihood": 4, "impact": 3}
 LESSON = {"title": "Keep a teacher in the loop", "statement": "Answers reviewed first.", "kind": "good_practice"}
@@ -274,6 +274,7 @@ def test_without_q_there_is_no_match_and_relevance_is_the_default_order(owner_a)
         "'; DROP TABLE cases; --",
         "x" * 200,
         " ".join(["word"] * 16),
+        " ".join(f"w{number}" for number in range(50)),
     ],
 )
 def test_hostile_queries_answer_results_or_a_clear_422(owner_a, q):
@@ -286,14 +287,51 @@ def test_hostile_queries_answer_results_or_a_clear_422(owner_a, q):
             assert response.json["errors"]["query"]["q"]
 
 
-@pytest.mark.parametrize(
-    "q",
-    ["", "   ", "*", '""', "!!! ---", "a" * 201, " ".join(["word"] * 17), "pe*", "drone\x00"],
-)
-def test_empty_long_or_overfull_queries_are_422(owner_a, q):
+# What the OpenAPI document refuses: longer than its maxLength, or outside its plain-text pattern.
+@pytest.mark.parametrize("q", ["a" * 201, "drone\x00", "drone\x07"])
+def test_overlong_queries_and_control_characters_are_422(owner_a, q):
     response = owner_a.get("/api/v1/cases", query_string={"q": q})
     assert response.status_code == 422, q
     assert response.json["errors"]["query"]["q"]
+
+
+@pytest.mark.parametrize("q", ["", "   ", "*", '""', "!!! ---", '"-" *'])
+def test_a_query_with_no_letter_or_digit_matches_nothing(client, naio, owner_a, q):
+    case = create_case(owner_a, title="Drone surveys", summary="Aerial photos, checked by officers.")
+    create_risk(owner_a, case)
+    create_lesson(owner_a, case)
+    publish(naio, owner_a, case)
+    for route in ("/api/v1/cases", "/api/v1/lessons", "/api/v1/risks", f"/api/v1/cases/{case['id']}/risks"):
+        response = client.get(route, query_string={"q": q})
+        assert response.status_code == 200, (route, q, response.json)
+        assert (response.json, total(response)) == ([], 0), (route, q)
+    facets = client.get("/api/v1/cases/facets", query_string={"q": q, "facets": "status"})
+    assert facets.json == {"status": []}
+    export = client.get("/api/v1/exports/cases", query_string={"q": q, "format": "csv"})
+    assert export.status_code == 200
+    assert export.get_data(as_text=True).splitlines()[1:] == []
+    assert export.get_data(as_text=True).splitlines()[0].endswith(",match")
+
+
+def test_a_prefix_shorter_than_three_letters_is_searched_as_the_word(owner_a):
+    create_case(owner_a, title="Dr Aminah's clinic", summary="A clinic run by one doctor.")
+    create_case(owner_a, title="Drone surveys", summary="Aerial photos of farms.")
+
+    assert found(owner_a, "/api/v1/cases", "dr*") == ["Dr Aminah's clinic"]
+    assert found(owner_a, "/api/v1/cases", "Dr") == ["Dr Aminah's clinic"]
+    assert found(owner_a, "/api/v1/cases", "dro*") == ["Drone surveys"]
+
+
+def test_every_word_of_a_long_query_must_match_and_a_repeated_one_counts_once(owner_a):
+    words = [f"w{number}" for number in range(40)]
+    create_case(owner_a, title="Every word", summary=" ".join(words))
+    create_case(owner_a, title="All but the last", summary=" ".join(words[:-1]))
+
+    assert found(owner_a, "/api/v1/cases", " ".join(words)) == ["Every word"]
+    assert sorted(found(owner_a, "/api/v1/cases", " ".join(words[:-1]))) == ["All but the last", "Every word"]
+    repeated = " ".join(["W39", "w39", '"w39"', "w39."] * 10)
+    assert found(owner_a, "/api/v1/cases", repeated) == ["Every word"]
+    assert len(search.parse(repeated).terms) == 1
 
 
 def test_operator_words_are_searched_as_words(owner_a):

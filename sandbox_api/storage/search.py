@@ -1,9 +1,11 @@
 """Full-text search with `q`: one service over the database's own engine, SQLite FTS5 or PostgreSQL tsvector.
 
 The query language is deliberately small and parsed here, never handed to either engine's own syntax:
-words (all must match), `"quoted phrases"` and `word*` prefixes. Each engine gets the same terms in a
-form that cannot carry operators: FTS5 a string of double-quoted token lists, PostgreSQL tsqueries built
-by `phraseto_tsquery` and `to_tsquery` from bound values. The indexes are kept in the same transaction
+words (all must match), `"quoted phrases"` and `word*` prefixes. Every `q` the OpenAPI document allows is
+searched: one with no word matches nothing, a prefix too short to search is the word itself (why: see
+docs/search.md, *What `q` may be*). Each engine gets the same terms in a form that cannot carry operators:
+FTS5 a string of double-quoted token lists, PostgreSQL tsqueries built by `phraseto_tsquery` and
+`to_tsquery` from bound values. The indexes are kept in the same transaction
 as the writes by the database itself (triggers on SQLite, a generated column on PostgreSQL); see the
 migration `0004` and docs/search.md.
 """
@@ -12,19 +14,31 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnClause, ColumnElement, Select, Text, cast, column, func, literal_column, select, table
+from sqlalchemy import (
+    ColumnClause,
+    ColumnElement,
+    Select,
+    Text,
+    cast,
+    column,
+    false,
+    func,
+    literal_column,
+    null,
+    select,
+    table,
+)
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Session
 
 from sandbox_api.storage.sql import json_object, key
 from sandbox_api.storage.statements import order_by
 
+# Also what bounds a search's cost: it grows with the number of distinct terms, at most 100 in 200 characters.
 MAX_QUERY_LENGTH = 200
 
 
-MAX_TERMS = 16
-
-
+# A shorter prefix would stand for a large share of the index's words.
 MIN_PREFIX_LENGTH = 3
 
 
@@ -55,10 +69,15 @@ class Term:
     tokens: tuple[str, ...]
     prefix: bool = False
 
+    @property
+    def key(self) -> tuple:
+        """What the term matches: both engines ignore case, so `Data` and `data` are one term."""
+        return tuple(token.lower() for token in self.tokens), self.prefix
+
 
 @dataclass(frozen=True)
 class SearchQuery:
-    """A parsed `q`: every term must match."""
+    """A parsed `q`: every term must match; with no terms, nothing does."""
 
     terms: tuple[Term, ...]
 
@@ -68,28 +87,23 @@ class SearchQuery:
 
 
 def parse(text: str) -> SearchQuery:
-    """The terms of `q`; ValueError, with a message for the caller, if it has none or too many."""
-    terms = []
+    """The distinct terms of `q`, in order: none when it has no word of letters or digits.
+
+    A term repeated adds nothing to what matches, only to what the search costs: it is searched once.
+    """
+    terms: dict[tuple, Term] = {}
     for match in _CHUNK.finditer(text):
         phrase, word = match.groups()
         if phrase is not None:
-            tokens = tuple(_TOKEN.findall(phrase))
-            if tokens:
-                terms.append(Term(phrase, tokens))
-            continue
-        bare = word.rstrip("*")
-        tokens = tuple(_TOKEN.findall(bare))
-        if not tokens:
-            continue
-        prefix = word.endswith("*") and len(tokens) == 1
-        if prefix and len(tokens[0]) < MIN_PREFIX_LENGTH:
-            raise ValueError(f"A prefix needs at least {MIN_PREFIX_LENGTH} letters before `*`: `{word}`.")
-        terms.append(Term(bare, tokens, prefix))
-    if not terms:
-        raise ValueError("`q` has nothing to search for: give at least one word of letters or digits.")
-    if len(terms) > MAX_TERMS:
-        raise ValueError(f"`q` has {len(terms)} words and phrases; at most {MAX_TERMS} are searched.")
-    return SearchQuery(tuple(terms))
+            term = Term(phrase, tuple(_TOKEN.findall(phrase)))
+        else:
+            bare = word.rstrip("*")
+            tokens = tuple(_TOKEN.findall(bare))
+            prefix = word.endswith("*") and len(tokens) == 1 and len(tokens[0]) >= MIN_PREFIX_LENGTH
+            term = Term(bare, tokens, prefix)
+        if term.tokens:
+            terms.setdefault(term.key, term)
+    return SearchQuery(tuple(terms.values()))
 
 
 @dataclass(frozen=True)
@@ -240,6 +254,9 @@ def matching(index: SearchIndex, search: SearchQuery, *, session: Session) -> Co
 
 
 def _narrowed(statement: Select, session: Session, index: SearchIndex, search: SearchQuery):
+    if not search.terms:
+        # No row, but the columns of a searched list: an export's CSV keeps its `match` column.
+        return statement.where(false()).add_columns(cast(null(), Text).label("match")), index.model.id
     if _dialect(session) == "postgresql":
         return _postgresql(statement, index, search)
     return _sqlite(statement, index, search)
@@ -275,7 +292,8 @@ def ordered(
         # The best plan for a word in half the rows is not the best for a rare one: planned for each query.
         statement = statement.execution_options(generic_plan=False)
         unfiltered = statement.whereclause is None
-        if sort == RELEVANCE and unfiltered and visibility is not None and _dialect(session) == "postgresql":
+        ranked_first = sort == RELEVANCE and unfiltered and bool(search.terms) and _dialect(session) == "postgresql"
+        if ranked_first and visibility is not None:
             return _postgresql_ranked_first(statement, index, search, visibility)
     if visibility is not None:
         statement = statement.where(visibility)

@@ -2,17 +2,18 @@
 
 import marshmallow as ma
 
-from sandbox_api.storage.search import MAX_QUERY_LENGTH, MAX_TERMS, MIN_PREFIX_LENGTH, RELEVANCE, SearchQuery, parse
+from sandbox_api.storage.search import MAX_QUERY_LENGTH, MIN_PREFIX_LENGTH, RELEVANCE, SearchQuery, parse
 from sandbox_api.wire.fields import CONDITIONAL, PLAIN_TEXT, PLAIN_TEXT_PATTERN, sort_field
 
 QUERY_DESCRIPTION = f"""Full-text search: only items whose text matches, most relevant first unless `sort` is
 given. Words must all match, in any field and order; `"a quoted phrase"` matches those words in that
-order; `word*` matches words that begin with `word` (at least {MIN_PREFIX_LENGTH} letters). Everything else
-(punctuation, `AND`, `OR`, `NOT`, `-`, column names) is plain text, not an operator. At most {MAX_TERMS}
-words or phrases. English words are matched by their stem (`trained` finds `training`). Malay has no
-stemmer in either database: a Malay word matches the same word, ignoring case (and, on SQLite, accents),
-but not its affixed forms (`pelajar` does not find `pelajaran`); use a prefix (`pelajar*`) to find both.
-Common English words like `the` are ignored on PostgreSQL. Each item then carries `match`."""
+order; `word*` matches words that begin with `word` (with fewer than {MIN_PREFIX_LENGTH} letters before `*`,
+the word itself). Everything else (punctuation, `AND`, `OR`, `NOT`, `-`, column names) is plain text, not
+an operator; a `q` without a letter or digit matches nothing. English words are matched by their stem
+(`trained` finds `training`). Malay has no stemmer in either database: a Malay word matches the same word,
+ignoring case (and, on SQLite, accents), but not its affixed forms (`pelajar` does not find `pelajaran`);
+use a prefix (`pelajar*`) to find both. Common English words like `the` are ignored on PostgreSQL. Each
+item then carries `match`."""
 
 
 class SearchText(ma.fields.Field[SearchQuery]):
@@ -26,7 +27,6 @@ class SearchText(ma.fields.Field[SearchQuery]):
                 "type": "string",
                 "description": QUERY_DESCRIPTION,
                 "maxLength": MAX_QUERY_LENGTH,
-                "minLength": 1,
                 "pattern": PLAIN_TEXT_PATTERN,
             }
         )
@@ -35,10 +35,7 @@ class SearchText(ma.fields.Field[SearchQuery]):
         text = self._text.deserialize(value, attr, data, **kwargs)
         if len(text) > MAX_QUERY_LENGTH:
             raise ma.ValidationError(f"Longer than {MAX_QUERY_LENGTH} characters.")
-        try:
-            return parse(text)
-        except ValueError as error:
-            raise ma.ValidationError(str(error)) from None
+        return parse(text)
 
 
 def search_sort_field(names: tuple[str, ...], default: str, *, note: str = "") -> ma.fields.String:
