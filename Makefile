@@ -25,7 +25,7 @@ test: install
 
 ## Faults inflicted on a running server under traffic (tests marked chaos), one at a time: each drives 2 workers.
 chaos: install
-	$(BIN)/python -m pytest -p no:xdist -m chaos
+	$(BIN)/python -m pytest -p no:xdist -m chaos -rP
 
 ## The OpenAPI linter (Redocly CLI), installed from openapi/lint's lock file into its node_modules.
 OPENAPI_LINT := openapi/lint

@@ -126,6 +126,7 @@ class Traffic:
         self.address = (host, int(port))
         self.path, self.timeout = path, timeout
         self.answered: Counter[int] = Counter()
+        self.slowest: dict[int, float] = {}  # by status, in seconds
         self.refused = 0
         self.dropped: list[str] = []
         self._lock = threading.Lock()
@@ -142,15 +143,23 @@ class Traffic:
         for thread in self._threads:
             thread.join(self.timeout + 5)
 
+    def summary(self) -> str:
+        answered = ", ".join(f"{count} x {status}" for status, count in sorted(self.answered.items()))
+        slowest = ", ".join(f"{status} in {seconds:.2f} s" for status, seconds in sorted(self.slowest.items()))
+        return f"answered {answered} (slowest: {slowest}); refused {self.refused}; dropped {len(self.dropped)}"
+
     def _client(self) -> None:
         while not self._stopping.is_set():
             connection = http.client.HTTPConnection(*self.address, timeout=self.timeout)
+            started = time.monotonic()
             try:
                 connection.request("GET", self.path, headers={"Connection": "close"})
                 response = connection.getresponse()
                 response.read()
                 with self._lock:
                     self.answered[response.status] += 1
+                    elapsed = time.monotonic() - started
+                    self.slowest[response.status] = max(elapsed, self.slowest.get(response.status, 0))
             except ConnectionRefusedError:
                 with self._lock:
                     self.refused += 1

@@ -9,6 +9,7 @@ import subprocess
 import threading
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,9 @@ pytestmark = pytest.mark.chaos
 # How long traffic runs before and after a fault: long enough for hundreds of requests on this machine.
 TRAFFIC_SECONDS = 2
 CLIENTS = 4
+# What a bound may overrun by on a loaded machine: scheduling, the proxy, the answer itself.
+SLACK_SECONDS = 1.5
+DATABASE_TIMEOUT = 2
 # The traffic comes from one address, faster than a caller's budget allows.
 UNTHROTTLED = {"RATELIMIT_APPLICATION": "1000000 per minute"}
 
@@ -55,6 +59,7 @@ def test_a_graceful_stop_under_load_answers_every_request_it_took(tmp_path):
             assert process.wait(timeout=30) == 0
             wait_for(lambda: traffic.refused >= CLIENTS, seconds=10, what="the stopped server refuses connections")
 
+    print(f"stop under load: {traffic.summary()}")
     assert traffic.dropped == []
     assert traffic.answered[200] > 100
     assert set(traffic.answered) == {200}
@@ -75,6 +80,7 @@ def test_a_rolling_restart_of_the_workers_under_load_loses_nothing(tmp_path):
             )
             time.sleep(TRAFFIC_SECONDS)
 
+    print(f"rolling restart under load: {traffic.summary()}")
     assert traffic.dropped == []
     assert traffic.refused == 0
     assert set(traffic.answered) == {200}
@@ -158,6 +164,10 @@ def test_workers_killed_during_idempotent_writes_lose_and_duplicate_nothing(fres
         killer.join(60)
         feed = feed_events(base_url, cli_key(fresh_url, "--role", "naio", "--name", "Chaos reader"))
 
+    print(
+        f"{KILLS} workers killed during {len(answers)} idempotent writes: {sum(resent)} connections failed "
+        f"and were sent again, {len(feed)} events in the feed"
+    )
     titles = {f"Pilot {writer}-{number}" for writer in range(WRITERS) for number in range(WRITES_PER_WRITER)}
     assert set(answers) == titles and set(answers.values()) == {201}
     engine = create_engine(fresh_url, poolclass=pool.NullPool)
@@ -189,6 +199,7 @@ def test_sixteen_writers_on_sqlite_never_meet_a_locked_database(tmp_path):
 
         in_threads(16, write)
 
+    print(f"16 writers on SQLite: {Counter(statuses)}")
     assert statuses == [201] * 160
     assert "database is locked" not in log.read_text()
 
@@ -202,7 +213,10 @@ def test_a_frozen_then_stopped_postgresql_gets_bounded_503s_and_the_server_recov
     log = tmp_path / "start.log"
     with database_proxy(fresh_url) as proxy:
         proxied = proxy.url_for(fresh_url)
-        with started_service(proxied, log, workers=2, DATABASE_TIMEOUT="2", **UNTHROTTLED) as (process, base_url):
+        with started_service(proxied, log, workers=2, DATABASE_TIMEOUT=str(DATABASE_TIMEOUT), **UNTHROTTLED) as (
+            process,
+            base_url,
+        ):
             wait_until_ready(process, base_url, log)
             with Traffic(base_url, "/api/v1/cases", clients=CLIENTS, timeout=30) as traffic:
                 time.sleep(TRAFFIC_SECONDS)
@@ -217,9 +231,11 @@ def test_a_frozen_then_stopped_postgresql_gets_bounded_503s_and_the_server_recov
                 time.sleep(2 * TRAFFIC_SECONDS + 5)  # the pause that Retry-After announced, then traffic
                 recovered = send(base_url, "GET", "/api/v1/cases")[0]
 
+    print(f"PostgreSQL frozen, then stopped, then back: {traffic.summary()}; /health/live meanwhile: {live}")
     assert traffic.dropped == [] and traffic.refused == 0
     assert set(traffic.answered) == {200, 503}
     assert traffic.answered[503] > 0
+    assert traffic.slowest[503] < DATABASE_TIMEOUT + SLACK_SECONDS
     assert all(status == 200 for status, _ in live)
     assert max(seconds for _, seconds in live) < 1  # no probe waited behind the threads held by the database
     assert recovered == 200
