@@ -322,6 +322,16 @@ def test_a_prefix_shorter_than_three_letters_is_searched_as_the_word(owner_a):
     assert found(owner_a, "/api/v1/cases", "dro*") == ["Drone surveys"]
 
 
+def test_past_eight_prefixes_a_word_with_a_star_is_searched_as_the_word(owner_a):
+    stems = [f"pre{letter}" for letter in "abcdefghi"]  # nine prefixes
+    create_case(owner_a, title="Longer words", summary=" ".join(f"{stem}fix" for stem in stems))
+    create_case(owner_a, title="The ninth whole", summary=" ".join(f"{stem}fix" for stem in stems[:8]) + " prei")
+
+    q = " ".join(f"{stem}*" for stem in stems)
+    assert [term.prefix for term in search.parse(q).terms] == [True] * search.MAX_PREFIXES + [False]
+    assert found(owner_a, "/api/v1/cases", q) == ["The ninth whole"]
+
+
 def test_every_word_of_a_long_query_must_match_and_a_repeated_one_counts_once(owner_a):
     words = [f"w{number}" for number in range(40)]
     create_case(owner_a, title="Every word", summary=" ".join(words))

@@ -40,6 +40,8 @@ MAX_QUERY_LENGTH = 200
 
 # A shorter prefix would stand for a large share of the index's words.
 MIN_PREFIX_LENGTH = 3
+# Prefixes are what a search pays for (each expands to many words): past these, a `word*` is the word.
+MAX_PREFIXES = 8
 
 
 RELEVANCE = "relevance"
@@ -92,6 +94,7 @@ def parse(text: str) -> SearchQuery:
     A term repeated adds nothing to what matches, only to what the search costs: it is searched once.
     """
     terms: dict[tuple, Term] = {}
+    prefixes = 0
     for match in _CHUNK.finditer(text):
         phrase, word = match.groups()
         if phrase is not None:
@@ -100,9 +103,10 @@ def parse(text: str) -> SearchQuery:
             bare = word.rstrip("*")
             tokens = tuple(_TOKEN.findall(bare))
             prefix = word.endswith("*") and len(tokens) == 1 and len(tokens[0]) >= MIN_PREFIX_LENGTH
-            term = Term(bare, tokens, prefix)
-        if term.tokens:
-            terms.setdefault(term.key, term)
+            term = Term(bare, tokens, prefix and prefixes < MAX_PREFIXES)
+        if term.tokens and term.key not in terms:
+            terms[term.key] = term
+            prefixes += term.prefix
     return SearchQuery(tuple(terms.values()))
 
 

@@ -2,13 +2,20 @@
 
 import marshmallow as ma
 
-from sandbox_api.storage.search import MAX_QUERY_LENGTH, MIN_PREFIX_LENGTH, RELEVANCE, SearchQuery, parse
+from sandbox_api.storage.search import (
+    MAX_PREFIXES,
+    MAX_QUERY_LENGTH,
+    MIN_PREFIX_LENGTH,
+    RELEVANCE,
+    SearchQuery,
+    parse,
+)
 from sandbox_api.wire.fields import CONDITIONAL, PLAIN_TEXT, PLAIN_TEXT_PATTERN, sort_field
 
 QUERY_DESCRIPTION = f"""Full-text search: only items whose text matches, most relevant first unless `sort` is
 given. Words must all match, in any field and order; `"a quoted phrase"` matches those words in that
 order; `word*` matches words that begin with `word` (with fewer than {MIN_PREFIX_LENGTH} letters before `*`,
-the word itself). Everything else (punctuation, `AND`, `OR`, `NOT`, `-`, column names) is plain text, not
+or after {MAX_PREFIXES} prefixes, the word itself). Everything else (punctuation, `AND`, `OR`, `NOT`, `-`, column names) is plain text, not
 an operator; a `q` without a letter or digit matches nothing. English words are matched by their stem
 (`trained` finds `training`). Malay has no stemmer in either database: a Malay word matches the same word,
 ignoring case (and, on SQLite, accents), but not its affixed forms (`pelajar` does not find `pelajaran`);
