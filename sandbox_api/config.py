@@ -57,3 +57,6 @@ class TestConfig(Config):
     RATELIMIT_FAILED_AUTHENTICATION = "100000 per minute"
     RATELIMIT_STORAGE_URI = "swept-memory://"
     WEB_CONCURRENCY = 1  # the test client is one process
+    # Two test processes share two cores: a slow answer must fail its own assertion, not time its shared
+    # connection out (tests/test_database_waits.py sets its own short limit).
+    DATABASE_TIMEOUT = 30
