@@ -17,6 +17,7 @@ handlers after flask-smorest's, which Flask then replaces) and marshmallow's `Sc
 import ctypes
 import socket
 import struct
+import sys
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
@@ -211,6 +212,8 @@ def stop_taking_connections(listener: socket.socket) -> None:
     drain before the close leaves a moment (another thread may hold the GIL) in which more arrive. Dropped,
     a request is sent again by its client a second later, to another worker or to nothing (refused).
     """
+    if sys.platform != "linux":
+        return  # no socket filters: the drain that follows still takes what the socket holds
     program = ctypes.create_string_buffer(DROP_EVERY_PACKET)
     # struct sock_fprog {unsigned short len; struct sock_filter *filter;}
     fprog = struct.pack("HL", 1, ctypes.addressof(program))
