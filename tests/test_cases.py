@@ -6,10 +6,12 @@ import uuid
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import select
 
+from sandbox_api.cases.models import CaseDocument
 from sandbox_api.cases.schemas import CaseListQuerySchema
 from sandbox_api.http.api import Blueprint
-from tests.conftest import case_body, create_agency, create_case, publish
+from tests.conftest import case_body, cases_with_stale_documents, create_agency, create_case, publish
 
 
 def titles(response) -> list[str]:
@@ -70,6 +72,54 @@ def test_naio_registers_a_pilot_for_any_agency_and_must_name_it(naio, agency_a):
 
     assert created.status_code == 201
     assert created.json["lead_agency_id"] == agency_a["id"]
+
+
+AGENCY_A = {"slug": "agency-a", "name": "Ministry A"}
+
+
+def test_every_representation_of_a_case_names_its_lead_agency(client, naio, owner_a, agency_b, case_a):
+    """Issue 19: the lead agency's slug and name beside its id, so that a reader needs no second look-up."""
+    url = f"/api/v1/cases/{case_a['id']}"
+    alike = create_case(owner_a, title="Education GPT for pupils")
+    publish(naio, owner_a, alike)
+    published = publish(naio, owner_a, case_a)
+    (publication,) = [
+        event
+        for event in client.get("/api/v1/changes?limit=1000").json["events"]
+        if event["action"] == "publish" and event["entity_id"] == case_a["id"]
+    ]
+
+    assert case_a["lead_agency"] == published["lead_agency"] == AGENCY_A
+    assert publication["snapshot"]["case"]["lead_agency"] == AGENCY_A
+    for actor in (client, owner_a, naio):
+        assert actor.get(url).json["lead_agency"] == AGENCY_A
+        for route in ("/api/v1/cases", "/api/v1/cases?q=teachers", f"/api/v1/cases/{alike['id']}/similar"):
+            listed = {case["id"]: case for case in actor.get(route).json}
+            assert listed[case_a["id"]]["lead_agency"] == AGENCY_A, route
+    handed_over = naio.edit(url, {"lead_agency_id": agency_b["id"]})
+    assert handed_over.json["lead_agency"] == {"slug": "agency-b", "name": "Ministry B"}
+
+
+def test_renaming_an_agency_renames_it_in_the_stored_documents_of_the_cases_it_leads(
+    client, connection, admin, naio, owner_a, owner_b, agency_a, case_a
+):
+    other = create_case(owner_b, title="Clinic triage", primary_sector="health")
+    publish(naio, owner_a, case_a)
+    url = f"/api/v1/cases/{case_a['id']}"
+    etag = client.get(url).headers["ETag"]
+
+    renamed = admin.edit(f"/api/v1/agencies/{agency_a['id']}", {"name": "Ministry A, renamed"})
+
+    assert renamed.status_code == 200, renamed.json
+    named = {"slug": "agency-a", "name": "Ministry A, renamed"}
+    read = client.get(url)
+    assert read.json["lead_agency"] == named
+    assert read.headers["ETag"] != etag
+    assert [case["lead_agency"] for case in client.get("/api/v1/cases").json] == [named]
+    assert naio.get(f"/api/v1/cases/{other['id']}").json["lead_agency"] == {"slug": "agency-b", "name": "Ministry B"}
+    stored = connection.scalar(select(CaseDocument.document).where(CaseDocument.case_id == uuid.UUID(case_a["id"])))
+    assert json.loads(f"{stored}}}")["lead_agency"] == named
+    assert cases_with_stale_documents(connection) == []
 
 
 def test_an_agency_cannot_register_a_pilot_for_another_agency(owner_a, agency_b):
@@ -155,7 +205,17 @@ def test_naio_changes_any_pilot(naio, case_a):
 
 @pytest.mark.parametrize(
     "field",
-    ["id", "reference", "status", "status_changed_at", "published", "published_at", "created_at", "exit"],
+    [
+        "id",
+        "reference",
+        "status",
+        "status_changed_at",
+        "published",
+        "published_at",
+        "created_at",
+        "exit",
+        "lead_agency",
+    ],
 )
 def test_server_owned_fields_cannot_be_set(owner_a, case_a, field):
     current = owner_a.get(f"/api/v1/cases/{case_a['id']}").json

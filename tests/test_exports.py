@@ -184,6 +184,36 @@ def test_csv_has_the_documented_columns_and_flat_cells(client, naio, registry):
     assert lesson_row["evidence_outcome_ids"] == "" and lesson_row["evidence_urls"] == "[]"
 
 
+def test_a_case_row_names_its_lead_agency_after_its_id_and_a_new_name_at_once(
+    client, admin, naio, agency_a, agency_b, registry
+):
+    """Issue 19: `lead_agency_slug` and `lead_agency_name` follow `lead_agency_id`, as the agency is named now."""
+    cases = registry["cases"]
+    columns = _documented_columns(client, "cases")
+    at = columns.index("lead_agency_id")
+
+    renamed = admin.edit(f"/api/v1/agencies/{agency_a['id']}", {"name": "=Ministry A, renamed"})
+
+    assert renamed.status_code == 200, renamed.json
+    assert columns[at : at + 3] == ["lead_agency_id", "lead_agency_slug", "lead_agency_name"]
+    rows = {row["id"]: row for row in _csv(naio.get("/api/v1/exports/cases?format=csv"))}
+    lines = {line["id"]: line for line in _ndjson(client.get("/api/v1/exports/cases?format=ndjson"))}
+    named = [
+        rows[cases[name]["id"]][f"lead_agency_{member}"]
+        for name in ("education", "draft")
+        for member in ("id", "slug", "name")
+    ]
+    assert named == [agency_a["id"], "agency-a", "'=Ministry A, renamed", agency_b["id"], "agency-b", "Ministry B"]
+    assert lines[cases["education"]["id"]]["lead_agency"] == {"slug": "agency-a", "name": "=Ministry A, renamed"}
+
+
+@pytest.mark.parametrize("resource", ["cases", "risks", "outcomes", "lessons"])
+def test_each_column_of_an_export_has_a_name_of_its_own(client, resource):
+    columns = _documented_columns(client, resource)
+
+    assert len(set(columns)) == len(columns), columns
+
+
 def test_text_cells_that_a_spreadsheet_would_run_as_formulas_are_neutralised(client, naio, owner_a):
     case = create_case(owner_a, title='=HYPERLINK("https://evil.example","x")', summary="+SUM(A1:A9)")
     create_risk(owner_a, case, owner="@admin", mitigation="-1 day", description="\tindented")

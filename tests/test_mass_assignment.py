@@ -57,7 +57,17 @@ def world(admin, owner_a, owner_b, case_a):
 # and every derived field.
 PROMISED = {
     "agency": {"id", "created_at", "updated_at"},
-    "case": {"id", "reference", "status", "status_changed_at", "published", "published_at", "review_overdue", "exit"},
+    "case": {
+        "id",
+        "reference",
+        "status",
+        "status_changed_at",
+        "published",
+        "published_at",
+        "review_overdue",
+        "exit",
+        "lead_agency",
+    },
     "risk": {"id", "case_id", "score", "residual_score", "created_at", "updated_at"},
     "outcome": {"id", "case_id", "attained", "evidence_grade"},
     "lesson": {"id", "case_id", "origin_sector", "curation", "adoption_count"},

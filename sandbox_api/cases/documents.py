@@ -1,4 +1,5 @@
-"""Each case's JSON kept in `case_documents`, rendered by the flush that changes the case or its links.
+"""Each case's JSON kept in `case_documents`, rendered by the flush that changes the case or its links, or
+what it shows of its lead agency (`lead_agency`).
 
 Reads copy it and append what they compute themselves (`review_overdue`, and `contact` for callers
 with a key; see `rendering.Representation`). Every change to a case goes through the ORM, whose
@@ -16,10 +17,11 @@ import uuid
 from collections.abc import Iterable
 
 from flask import Flask
-from sqlalchemy import ColumnElement, Connection, Dialect, Select, delete, event, func, insert, select, text
+from sqlalchemy import ColumnElement, Connection, Dialect, Select, delete, event, func, insert, inspect, select, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
+from sandbox_api.agencies.models import Agency
 from sandbox_api.cases.models import (
     Case,
     CaseCapability,
@@ -29,13 +31,15 @@ from sandbox_api.cases.models import (
     CaseSector,
     StoredDocumentVersion,
 )
-from sandbox_api.cases.schemas import StoredCaseSchema
+from sandbox_api.cases.schemas import LeadAgencySchema, StoredCaseSchema
 from sandbox_api.storage.db import Database
 from sandbox_api.storage.rendering import StoredDocument, representation
 
 Case.stored_document = StoredDocument(StoredCaseSchema, "document")
 
 _LINKS = (CaseSector, CaseCapability, CasePrinciple, CasePartner)
+# What a case's document shows of its lead agency: a change to one of them changes the documents of its cases.
+_LEAD_AGENCY_MEMBERS = tuple(LeadAgencySchema().dump_fields)
 
 
 def document_now() -> ColumnElement[str]:
@@ -48,28 +52,44 @@ def _rendered() -> Select:
     return select(Case.id, document_now())
 
 
-def refresh(connection: Connection, case_ids: Iterable[uuid.UUID] | None = None) -> None:
-    """Render the stored documents of these cases (of every case when None) from their rows and links."""
+def refresh(connection: Connection, case_ids: Iterable[uuid.UUID] | Select | None = None) -> None:
+    """Render the stored documents of these cases (ids, or a SELECT of them; every case when None) from their
+    rows and links."""
     replaced = delete(CaseDocument)
     rendered = _rendered()
     if case_ids is not None:
-        ids = list(case_ids)
+        ids = case_ids if isinstance(case_ids, Select) else list(case_ids)
         replaced = replaced.where(CaseDocument.case_id.in_(ids))
         rendered = rendered.where(Case.id.in_(ids))
     connection.execute(replaced)
     connection.execute(insert(CaseDocument).from_select(["case_id", "document"], rendered))
 
 
+def _renames(agency: Agency) -> bool:
+    """Whether this flush changes what the documents of the cases the agency leads show of it (`lead_agency`)."""
+    state = inspect(agency)
+    return any(state.attrs[name].history.has_changes() for name in _LEAD_AGENCY_MEMBERS)
+
+
 def _refresh_changed_cases(session: Session, _flush_context) -> None:
-    # In after_flush, new, dirty and deleted still list what this flush wrote.
+    # In after_flush, new, dirty and deleted still list what this flush wrote, with each attribute's history.
     changed: set[uuid.UUID] = set()
+    renamed: set[uuid.UUID] = set()
     for instance in (*session.new, *session.dirty, *session.deleted):
         if isinstance(instance, Case) and instance not in session.deleted:
             changed.add(instance.id)
         elif isinstance(instance, _LINKS):
             changed.add(instance.case_id)
+        elif isinstance(instance, Agency) and instance in session.dirty and _renames(instance):
+            renamed.add(instance.id)
     if changed:
         refresh(session.connection(), changed)
+    if renamed:
+        led = select(Case.id).where(Case.lead_agency_id.in_(renamed))
+        # Locked as the cases' own writers lock them, so that on PostgreSQL a write to one of them renders it
+        # either before this one (which renders it again) or after this one commits, with the new name.
+        session.connection().execute(led.with_for_update())
+        refresh(session.connection(), led)
 
 
 event.listen(Session, "after_flush", _refresh_changed_cases)

@@ -11,6 +11,7 @@ SIMILAR_CASES_EXAMPLE = [
         "description": "Illustrative: this pilot was invented for the demo registry to show the shape of the data. "
         "It is not a real pilot of the agency named as its lead, and none of its figures are real.",
         "lead_agency_id": "cd91be28-5c2a-4f58-9fc6-170f00a046f3",
+        "lead_agency": {"slug": "moh", "name": "Ministry of Health"},
         "partners": [],
         "primary_sector": "health",
         "sectors": ["health"],

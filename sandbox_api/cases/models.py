@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, 
 from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
+from sandbox_api.agencies.models import Agency
 from sandbox_api.storage.db import Base, JSONDocument, UTCDateTime, str_enum, utcnow
 from sandbox_api.storage.facets import Facet, linked
 from sandbox_api.storage.rendering import Members
@@ -221,6 +222,8 @@ class Case(Base):
     partners: Mapped[list[CasePartner]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by=CasePartner.position
     )
+    # The agency that `lead_agency_id` names, for reads (`lead_agency`); a case changes hands by its id alone.
+    lead_agency: Mapped[Agency] = relationship(viewonly=True)
     sectors: AssociationProxy[list[str]] = association_proxy("sector_links", "sector_code")
     capabilities: AssociationProxy[list[str]] = association_proxy("capability_links", "capability_code")
     principles: AssociationProxy[list[str]] = association_proxy("principle_links", "principle_code")

@@ -5,6 +5,7 @@ import enum
 import marshmallow as ma
 from marshmallow import validate
 
+from sandbox_api.agencies.schemas import AgencySchema
 from sandbox_api.cases.models import (
     CASE_FACETS,
     CaseStatus,
@@ -112,6 +113,13 @@ class ContactSchema(ma.Schema):
     phone = text(40, "A telephone number.", allow_none=True)
 
 
+class LeadAgencySchema(AgencySchema):
+    """The agency that leads a pilot, by its slug and name, so that a reader needs no second look-up."""
+
+    class Meta:
+        fields = ("slug", "name")
+
+
 def _date(description: str) -> ma.fields.Date:
     return ma.fields.Date(allow_none=True, metadata={"description": description})
 
@@ -132,6 +140,11 @@ class CaseSchema(ma.Schema):
             "description": "The agency that owns the pilot. Required for a `naio` key. An `agency` key's cases "
             "always belong to its own agency: it may omit this field or send its own agency's id."
         }
+    )
+    lead_agency = ma.fields.Nested(
+        LeadAgencySchema,
+        dump_only=True,
+        metadata={"description": "The agency of `lead_agency_id`, named: its slug and its current name."},
     )
     partners = ma.fields.List(
         ma.fields.Nested(PartnerSchema),

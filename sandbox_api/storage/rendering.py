@@ -8,7 +8,7 @@ list of resources costs no object construction and no Python serialisation per r
 from functools import cache
 
 import marshmallow as ma
-from sqlalchemy import ColumnElement, Label, Select, Text, case, cast, func, literal_column, type_coerce
+from sqlalchemy import ColumnElement, Label, Select, Text, case, cast, func, literal_column, select, type_coerce
 from sqlalchemy.ext.associationproxy import AssociationProxyInstance
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import RelationshipProperty, Session
@@ -53,14 +53,27 @@ def _nested_schema(field: ma.fields.Field) -> ma.Schema | None:
 
 
 def _related_rows(field: ma.fields.Field, relationship: RelationshipProperty) -> ColumnElement:
-    """The JSON array of the related rows, each rendered by the nested schema, in the relationship's order."""
+    """The related rows, each rendered by the nested schema: a JSON array in the relationship's order, or the
+    one row of a many-to-one relationship as one object."""
     schema = _nested_schema(field)
-    if schema is None or relationship.secondary is not None:
-        raise TypeError(f"`{relationship}` renders only as a list of a nested schema, over a foreign key")
+    if (
+        schema is None
+        or relationship.secondary is not None
+        or relationship.uselist != isinstance(field, ma.fields.List)
+    ):
+        raise TypeError(
+            f"`{relationship}` renders only as a nested schema over a foreign key: a list of them, or one object "
+            "for a many-to-one relationship"
+        )
+    members = _json_object(schema.dump_fields, relationship.mapper.class_)
+    if not relationship.uselist:
+        # A correlated look-up of the row that the foreign key names, by its primary key. A JSON value loses
+        # its JSON subtype through the subquery on SQLite: `json_embed` gives it back.
+        row = select(members).where(relationship.primaryjoin).correlate_except(relationship.target)
+        return json_embed(row.scalar_subquery())
     order_by = relationship.order_by
     if not order_by or len(order_by) != 1:
         raise TypeError(f"`{relationship}` needs one `order_by` column: the order its rows are listed in")
-    members = _json_object(schema.dump_fields, relationship.mapper.class_)
     return json_array_of(members, where=relationship.primaryjoin, order_by=order_by[0])
 
 
@@ -155,7 +168,8 @@ class Representation(ColumnElement):
 
     Each field of the schema names an attribute of the model that the database can compute: a column or a
     column property (a derived value, an SQL expression on the model), a relationship (a list of a nested
-    schema, over the related rows), an association proxy (a list of one column of the related rows), or a
+    schema, over the related rows; one nested object, over the row a many-to-one relationship names), an
+    association proxy (a list of one column of the related rows), or a
     `Members` (one nested object from the model's own columns). Nested schemas are rendered field by field
     too, so that no part of the wire format is written twice; a field without such an attribute fails when
     the representation is first built. The SQL is
