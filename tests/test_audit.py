@@ -213,7 +213,7 @@ def test_an_empty_feed_answers_the_cursor_zero(client):
 
 
 # Fields derived from other records or from the date: the feed's description tells readers to recompute them.
-DERIVED = {"review_overdue", "origin_sector", "adoption_count", "adopting_agency_id", "adopting_sector"}
+DERIVED = {"review_overdue", "lead_agency", "origin_sector", "adoption_count", "adopting_agency_id", "adopting_sector"}
 
 
 def rebuild(events: list[dict]) -> dict[str, dict]:
@@ -284,7 +284,7 @@ def published_registry(client) -> dict[str, dict]:
 
 
 def test_following_the_anonymous_feed_from_the_start_rebuilds_the_published_registry(
-    client, naio, owner_a, owner_b, case_a
+    client, admin, naio, owner_a, owner_b, agency_a, case_a
 ):
     url = f"/api/v1/cases/{case_a['id']}"
     risk = owner_a.post(f"{url}/risks", json=RISK).json  # while a draft: not in the feed
@@ -305,6 +305,7 @@ def test_following_the_anonymous_feed_from_the_start_rebuilds_the_published_regi
     owner_a.edit(url, {"title": "Changed while unpublished"})
     naio.post(f"{url}/publication", json={"published": True})
     owner_a.edit(url, {"summary": "Changed after republication"})
+    admin.edit(f"/api/v1/agencies/{agency_a['id']}", {"name": "Ministry A, renamed"})
 
     events, cursor = [], None
     while True:  # small pages, as a client polling the feed would read it
