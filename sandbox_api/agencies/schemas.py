@@ -40,7 +40,7 @@ class AgencySchema(ma.Schema):
     parent_id = ma.fields.UUID(
         allow_none=True, metadata={"description": "The agency it sits under, e.g. NAIO under the Ministry of Digital."}
     )
-    website = url("Public website.", allow_none=True)
+    website = url("Public website.", max_length=500, allow_none=True)  # the column's length
     created_at = created_at_field()
     updated_at = updated_at_field()
 

@@ -25,6 +25,7 @@ from sandbox_api.wire.fields import (
     Timestamp,
     choice,
     created_at_field,
+    email,
     filter_values,
     id_field,
     required_text,
@@ -105,11 +106,7 @@ class ContactSchema(ma.Schema):
     """Who answers questions about the pilot. Never shown to callers without a key."""
 
     name = required_text(200, "A person or a unit, e.g. `AI Unit, Ministry of Digital`.")
-    email = ma.fields.Email(
-        allow_none=True,
-        validate=[validate.Length(max=320), PLAIN_TEXT],
-        metadata={"description": "An e-mail address.", "maxLength": 320},
-    )
+    email = email("An e-mail address.", allow_none=True)
     phone = text(40, "A telephone number.", allow_none=True)
 
 

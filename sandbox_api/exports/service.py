@@ -21,7 +21,7 @@ from sandbox_api.policy.auth import Caller
 from sandbox_api.risks import service as risks_service
 from sandbox_api.risks.schemas import RiskInCaseSchema
 from sandbox_api.storage.rendering import annotate, annotation_names, rendered
-from sandbox_api.wire.fields import PLAIN_TEXT
+from sandbox_api.wire.fields import PLAIN_TEXT, Email, Url
 
 # Rows fetched from the database at a time, and written out at a time: the memory an export holds.
 BATCH_ROWS = 500
@@ -80,7 +80,7 @@ def _is_code(field: ma.fields.Field) -> bool:
     """Whether values of the field are ids or codes, which never hold the list separator."""
     if isinstance(field, ma.fields.UUID | ma.fields.Enum):
         return True
-    if not isinstance(field, ma.fields.String) or isinstance(field, ma.fields.Url | ma.fields.Email):
+    if not isinstance(field, ma.fields.String) or isinstance(field, Email | Url):
         return False
     # A term of a taxonomy, or a value of a fixed pattern (an ISO 3166 location); every text refuses NUL.
     return any(

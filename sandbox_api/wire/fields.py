@@ -1,6 +1,8 @@
 """Fields and base schemas shared by every resource's wire format."""
 
 import enum
+import ipaddress
+import re
 from datetime import UTC, datetime
 
 import marshmallow as ma
@@ -63,14 +65,85 @@ def required_text(max_length: int, description: str, **kwargs) -> ma.fields.Stri
     )
 
 
-def url(description: str, **kwargs) -> ma.fields.Url:
-    return ma.fields.Url(
-        schemes={"http", "https"},
-        validate=[validate.Length(max=URL_LENGTH), PLAIN_TEXT],
+# Addresses (docs/api-conventions.md, *Addresses*). The published `format` and `pattern` say exactly what the
+# server accepts: tests/test_addresses.py holds the two to each other with a JSON Schema validator.
+# A URL: RFC 3986 syntax, http or https, a host, and no user information (a deceptive `https://gov.my@evil.example`).
+URL_PATTERN = "^https?://[^@:/?#][^@/?#]*(?:[/?#]|$)"
+_UNRESERVED_OR_SUB_DELIM = "-A-Za-z0-9._~!$&'()*+,;="  # the hyphen first: classes extend it
+_PERCENT_ENCODED = "%[0-9A-Fa-f]{2}"
+# RFC 3986 section 3: "//" host [":" port] path-abempty ["?" query] ["#" fragment]; the host an IP literal
+# (checked below) or a registered name, never empty.
+_URL_SYNTAX = re.compile(
+    rf"https?://(?:\[(?P<ip_literal>[^\]]*)\]|(?:[{_UNRESERVED_OR_SUB_DELIM}]|{_PERCENT_ENCODED})+)(?::[0-9]*)?"
+    rf"(?:/(?:[{_UNRESERVED_OR_SUB_DELIM}:@/]|{_PERCENT_ENCODED})*)?"
+    rf"(?:\?(?:[{_UNRESERVED_OR_SUB_DELIM}:@/?]|{_PERCENT_ENCODED})*)?"
+    rf"(?:#(?:[{_UNRESERVED_OR_SUB_DELIM}:@/?]|{_PERCENT_ENCODED})*)?"
+)
+_IP_FUTURE = re.compile(rf"[vV][0-9A-Fa-f]+\.[{_UNRESERVED_OR_SUB_DELIM}:]+")
+# An e-mail address: RFC 5321's Mailbox with a dot-string local part and a domain name, which is also the HTML
+# standard's "valid e-mail address" without its leading, trailing or doubled dots; lengths as RFC 5321 limits them.
+_ATEXT = "A-Za-z0-9!#$%&'*+/=?^_`{|}~-"
+_LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+EMAIL_PATTERN = rf"^[{_ATEXT}]+(?:\.[{_ATEXT}]+)*@{_LABEL}(?:\.{_LABEL})*$"
+EMAIL_LENGTH = 254  # RFC 5321's 256-octet path, less its angle brackets
+_EMAIL_SYNTAX = re.compile(EMAIL_PATTERN)
+
+
+def _is_ip_literal(literal: str) -> bool:
+    if _IP_FUTURE.fullmatch(literal):
+        return True
+    try:
+        ipaddress.IPv6Address(literal)
+    except ValueError:
+        return False
+    return "%" not in literal  # RFC 3986 has no zone identifier, which Python's parser takes
+
+
+def valid_url(value: str) -> str:
+    match = _URL_SYNTAX.fullmatch(value)
+    if match is None or (match["ip_literal"] is not None and not _is_ip_literal(match["ip_literal"])):
+        raise ma.ValidationError(
+            "Not a valid URL: an absolute http or https URL (RFC 3986) with a host and no user name or password."
+        )
+    return value
+
+
+def valid_email(value: str) -> str:
+    # RFC 5321 limits the local part to 64 octets; EMAIL_LENGTH keeps the domain within its limit.
+    if _EMAIL_SYNTAX.fullmatch(value) is None or len(value.rpartition("@")[0]) > 64:
+        raise ma.ValidationError("Not a valid e-mail address.")
+    return value
+
+
+class Url(ma.fields.String):
+    """An absolute http or https URL: `url()`."""
+
+
+class Email(ma.fields.String):
+    """An e-mail address: `email()`."""
+
+
+def url(description: str, max_length: int = URL_LENGTH, **kwargs) -> Url:
+    return Url(
+        validate=[validate.Length(max=max_length), valid_url],
         metadata={
-            "description": f"{description} An absolute http or https URL.",
+            "description": f"{description} An absolute http or https URL as RFC 3986 writes it (spaces and non-ASCII "
+            "characters percent-encoded), with a host and no user name or password.",
             "format": "uri",
-            "pattern": "^https?://",
+            "pattern": URL_PATTERN,
+        },
+        **kwargs,
+    )
+
+
+def email(description: str, **kwargs) -> Email:
+    return Email(
+        validate=[validate.Length(max=EMAIL_LENGTH), valid_email],
+        metadata={
+            "description": f"{description} In ASCII: a local part of at most 64 characters (dot-separated, unquoted), "
+            "`@` and a domain name (an IDN in its `xn--` form).",
+            "format": "email",
+            "pattern": EMAIL_PATTERN,
         },
         **kwargs,
     )
