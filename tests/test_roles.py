@@ -123,8 +123,8 @@ def as_role(url: str, role: str) -> str:
 
 
 def assert_refused(application_url: str) -> None:
-    """What a holder of the application's credentials cannot do to the trail: each refused for want of
-    privilege, before the append-only triggers are reached."""
+    """What a holder of the application's credentials cannot do to the trail, nor to what only migrations
+    write: each refused for want of privilege, before the append-only triggers are reached."""
     engine = make_engine(application_url)
     for statement in (
         "UPDATE events SET note = 'Nothing to see'",
@@ -133,6 +133,11 @@ def assert_refused(application_url: str) -> None:
         "SET session_replication_role = replica",
         "ALTER TABLE events DISABLE TRIGGER ALL",
         "DROP TRIGGER events_refuse_update_or_delete ON events",
+        # What only migrations write: the schema's recorded version and the taxonomies.
+        "UPDATE alembic_version SET version_num = '0001'",
+        "DELETE FROM sectors",
+        "INSERT INTO capabilities (code) VALUES ('mind_reading')",
+        "TRUNCATE risk_subdomains CASCADE",
     ):
         with engine.connect() as connection, pytest.raises(ProgrammingError) as refused:
             connection.exec_driver_sql(statement)
