@@ -113,9 +113,12 @@ def connection(engine: Engine) -> Iterator[Connection]:
 
 def cases_with_stale_documents(connection: Connection) -> list[str]:
     """The references of the cases whose stored document differs from a rendering of their rows now."""
+    now = documents.rendered().subquery()
     stored = CaseDocument.document
-    stale = or_(stored.is_(None), stored != documents.document_now())
-    return list(connection.scalars(select(Case.reference).outerjoin(CaseDocument).where(stale)))
+    stale = or_(stored.is_(None), stored != now.c.document)
+    return list(
+        connection.scalars(select(Case.reference).join(now, now.c.id == Case.id).outerjoin(CaseDocument).where(stale))
+    )
 
 
 @pytest.fixture

@@ -62,7 +62,7 @@ Case.budget_myr = mapped_column(Numeric(14, 2))
 StoredCaseSchema._declared_fields["budget_myr"] = ma.fields.Decimal(as_string=True)
 documents.representation.cache_clear()
 documents._fingerprints.clear()
-assert "cases.budget_myr" in str(documents.document_now().compile(dialect=sqlite.dialect()))
+assert "cases.budget_myr" in str(documents.rendered().compile(dialect=sqlite.dialect()))
 assert documents.fingerprint(sqlite.dialect()) != before, "the fingerprint missed the new field"
 from alembic.config import main
 
