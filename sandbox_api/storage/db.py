@@ -150,6 +150,10 @@ def waits_within(seconds: float) -> Iterator[None]:
         lift_wait_limit(token)
 
 
+# What a 503 for the database tells the client to wait (`Retry-After`), and how long waits pause meanwhile.
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
 class DatabaseWaits:
     """The wait budget of one PostgreSQL engine's connections: the current limit, and a pause once the
     database stops answering.
@@ -193,9 +197,6 @@ class DatabaseWaits:
     def timed_out(self) -> None:
         with self._lock:
             self._paused_until, self._trying_thread = monotonic() + self.pause, None
-
-
-DATABASE_RETRY_AFTER_SECONDS = 5
 
 
 def _connect_within_the_wait_limit(waits: DatabaseWaits):
