@@ -216,6 +216,14 @@ def test_an_empty_feed_answers_the_cursor_zero(client):
 DERIVED = {"review_overdue", "lead_agency", "origin_sector", "adoption_count", "adopting_agency_id", "adopting_sector"}
 
 
+def underived(item: dict) -> dict:
+    """A record without its derived fields, its partners without the name of their agency."""
+    kept = {field: value for field, value in item.items() if field not in DERIVED}
+    if "partners" in kept:
+        kept["partners"] = [{f: v for f, v in partner.items() if f != "agency"} for partner in kept["partners"]]
+    return kept
+
+
 def rebuild(events: list[dict]) -> dict[str, dict]:
     """The published registry, rebuilt from the anonymous feed by the rules in its description."""
     registry: dict[str, dict] = {}
@@ -264,7 +272,7 @@ def rebuild(events: list[dict]) -> dict[str, dict]:
         else:
             entity = registry.setdefault(key, {})
             entity.update({field: new for field, (_old, new) in event["changes"].items()})
-    return {key: {f: v for f, v in item.items() if f not in DERIVED} for key, item in registry.items()}
+    return {key: underived(item) for key, item in registry.items()}
 
 
 def published_registry(client) -> dict[str, dict]:
@@ -280,7 +288,7 @@ def published_registry(client) -> dict[str, dict]:
                 if kind == "lesson":
                     for adoption in client.get(f"/api/v1/lessons/{item['id']}/adoptions?page_size=100").json:
                         registry[f"adoption:{adoption['id']}"] = adoption
-    return {key: {f: v for f, v in item.items() if f not in DERIVED} for key, item in registry.items()}
+    return {key: underived(item) for key, item in registry.items()}
 
 
 def test_following_the_anonymous_feed_from_the_start_rebuilds_the_published_registry(
@@ -295,7 +303,10 @@ def test_following_the_anonymous_feed_from_the_start_rebuilds_the_published_regi
     publish(naio, owner_a, case_a)
     owner_a.edit(f"{url}/risks/{risk['id']}", {"status": "mitigated"})
     naio.post(f"/api/v1/lessons/{lesson['id']}/curation", json={"curation": "endorsed"})
-    b_case = owner_b.post("/api/v1/cases", json=case_body(title="Adopter", primary_sector="health")).json
+    partners = [{"agency_id": agency_a["id"], "role": "co_lead"}]  # renamed below
+    b_case = owner_b.post(
+        "/api/v1/cases", json=case_body(title="Adopter", primary_sector="health", partners=partners)
+    ).json
     adoption = owner_b.post(f"/api/v1/lessons/{lesson['id']}/adoptions", json={"adopting_case_id": b_case["id"]}).json
     publish(naio, owner_b, b_case)  # the adoption reaches the feed in B's snapshot
     owner_b.edit(f"/api/v1/lessons/{lesson['id']}/adoptions/{adoption['id']}", {"result": "worked"})

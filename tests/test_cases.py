@@ -42,18 +42,35 @@ def test_an_agency_registers_a_pilot_for_itself(owner_a, agency_a):
     assert case["published"] is False
     assert case["lead_agency_id"] == agency_a["id"]
     assert case["sectors"] == ["education", "public_administration"]
-    assert case["partners"] == [{"name": "Google Cloud", "agency_id": None, "role": "technology_provider"}]
+    assert case["partners"] == [
+        {"name": "Google Cloud", "agency_id": None, "agency": None, "role": "technology_provider"}
+    ]
     read = owner_a.get(response.headers["Location"])
     assert read.json == case
     assert read.headers["ETag"] == response.headers["ETag"]
 
 
-def test_a_registered_agency_can_be_a_partner(owner_a, agency_b):
-    case = create_case(owner_a, partners=[{"agency_id": agency_b["id"], "role": "evaluator"}])
-
-    assert owner_a.get(f"/api/v1/cases/{case['id']}").json["partners"] == [
-        {"name": None, "agency_id": agency_b["id"], "role": "evaluator"}
+def test_a_registered_agency_can_be_a_partner_and_is_named(client, naio, owner_a, agency_b):
+    """Issue 19: a partner that is a registered agency is named beside its id; any other partner has no `agency`."""
+    case = create_case(
+        owner_a,
+        partners=[{"agency_id": agency_b["id"], "role": "evaluator"}, {"name": "Vendor", "role": "funder"}],
+    )
+    publish(naio, owner_a, case)
+    partners = [
+        {
+            "name": None,
+            "agency_id": agency_b["id"],
+            "agency": {"slug": "agency-b", "name": "Ministry B"},
+            "role": "evaluator",
+        },
+        {"name": "Vendor", "agency_id": None, "agency": None, "role": "funder"},
     ]
+
+    assert case["partners"] == partners
+    for actor in (client, owner_a, naio):
+        assert actor.get(f"/api/v1/cases/{case['id']}").json["partners"] == partners
+        assert actor.get("/api/v1/cases").json[0]["partners"] == partners
 
 
 def test_references_follow_each_other_and_never_change(owner_a):
@@ -100,10 +117,15 @@ def test_every_representation_of_a_case_names_its_lead_agency(client, naio, owne
     assert handed_over.json["lead_agency"] == {"slug": "agency-b", "name": "Ministry B"}
 
 
-def test_renaming_an_agency_renames_it_in_the_stored_documents_of_the_cases_it_leads(
+def test_renaming_an_agency_renames_it_in_the_stored_documents_of_the_cases_it_leads_or_partners_in(
     client, connection, admin, naio, owner_a, owner_b, agency_a, case_a
 ):
-    other = create_case(owner_b, title="Clinic triage", primary_sector="health")
+    other = create_case(
+        owner_b,
+        title="Clinic triage",
+        primary_sector="health",
+        partners=[{"name": "Vendor", "role": "funder"}, {"agency_id": agency_a["id"], "role": "co_lead"}],
+    )
     publish(naio, owner_a, case_a)
     url = f"/api/v1/cases/{case_a['id']}"
     etag = client.get(url).headers["ETag"]
@@ -116,9 +138,12 @@ def test_renaming_an_agency_renames_it_in_the_stored_documents_of_the_cases_it_l
     assert read.json["lead_agency"] == named
     assert read.headers["ETag"] != etag
     assert [case["lead_agency"] for case in client.get("/api/v1/cases").json] == [named]
-    assert naio.get(f"/api/v1/cases/{other['id']}").json["lead_agency"] == {"slug": "agency-b", "name": "Ministry B"}
-    stored = connection.scalar(select(CaseDocument.document).where(CaseDocument.case_id == uuid.UUID(case_a["id"])))
-    assert json.loads(f"{stored}}}")["lead_agency"] == named
+    partnered = naio.get(f"/api/v1/cases/{other['id']}").json
+    assert partnered["lead_agency"] == {"slug": "agency-b", "name": "Ministry B"}
+    assert [partner["agency"] for partner in partnered["partners"]] == [None, named]
+    stored = dict(connection.execute(select(CaseDocument.case_id, CaseDocument.document)).all())
+    assert json.loads(f"{stored[uuid.UUID(case_a['id'])]}}}")["lead_agency"] == named
+    assert json.loads(f"{stored[uuid.UUID(other['id'])]}}}")["partners"][1]["agency"] == named
     assert cases_with_stale_documents(connection) == []
 
 

@@ -42,14 +42,18 @@ def _documented_columns(client, resource: str) -> list[str]:
 
 
 @pytest.fixture
-def registry(naio, owner_a, owner_b):
-    """A published education pilot of agency A with a risk, an outcome and a lesson; a published health pilot
-    of agency B with a risk; a draft of agency B with a risk, an outcome and a lesson."""
+def registry(naio, owner_a, owner_b, agency_b):
+    """A published education pilot of agency A, with agency B among its partners, with a risk, an outcome and a
+    lesson; a published health pilot of agency B with a risk; a draft of agency B with a risk, an outcome and a
+    lesson."""
     education = create_case(
         owner_a,
         sectors=["education", "health"],
         capabilities=["generative_ai"],
-        partners=[{"name": "Vendor, Inc.", "role": "technology_provider"}],
+        partners=[
+            {"name": "Vendor, Inc.", "role": "technology_provider"},
+            {"agency_id": agency_b["id"], "role": "evaluator"},
+        ],
         contact=CONTACT,
     )
     health = create_case(owner_b, title="Triage assistant", primary_sector="health")
@@ -144,7 +148,7 @@ def test_exports_take_the_lists_filters(client, naio, registry):
     assert exported("lessons", applies_to="finance") == set()
 
 
-def test_csv_has_the_documented_columns_and_flat_cells(client, naio, registry):
+def test_csv_has_the_documented_columns_and_flat_cells(client, naio, agency_b, registry):
     case = registry["cases"]["education"]
     risk, outcome, lesson = (registry[name]["education"] for name in ("risks", "outcomes", "lessons"))
     # Each export is read before the next request: in the tests, requests are savepoints of one transaction.
@@ -157,7 +161,15 @@ def test_csv_has_the_documented_columns_and_flat_cells(client, naio, registry):
     assert text.endswith("\r\n") and "\n" not in text.replace("\r\n", "")
     assert row["id"] == case["id"] and row["reference"] == case["reference"]
     assert row["sectors"] == "education;health" and row["capabilities"] == "generative_ai"
-    assert json.loads(row["partners"]) == [{"name": "Vendor, Inc.", "agency_id": None, "role": "technology_provider"}]
+    assert json.loads(row["partners"]) == [
+        {"name": "Vendor, Inc.", "agency_id": None, "agency": None, "role": "technology_provider"},
+        {
+            "name": None,
+            "agency_id": agency_b["id"],
+            "agency": {"slug": "agency-b", "name": "Ministry B"},
+            "role": "evaluator",
+        },
+    ]
     assert row["personal_data"] == "false" and row["published"] == "true"
     assert row["participants_count"] == "" and row["exit_decision"] == "" and row["exit_decided_on"] == ""
     assert (row["contact_name"], row["contact_email"]) == ("AI Unit", "ai@moe.gov.my")
@@ -205,6 +217,22 @@ def test_a_case_row_names_its_lead_agency_after_its_id_and_a_new_name_at_once(
     ]
     assert named == [agency_a["id"], "agency-a", "'=Ministry A, renamed", agency_b["id"], "agency-b", "Ministry B"]
     assert lines[cases["education"]["id"]]["lead_agency"] == {"slug": "agency-a", "name": "=Ministry A, renamed"}
+
+
+def test_a_partner_agency_is_named_in_the_partners_cell_by_its_new_name_at_once(
+    client, admin, naio, agency_b, registry
+):
+    """Issue 19: partners stay one JSON cell, each named agency with its `slug` and current `name`."""
+    education = registry["cases"]["education"]["id"]
+
+    renamed = admin.edit(f"/api/v1/agencies/{agency_b['id']}", {"name": "Ministry B, renamed"})
+
+    assert renamed.status_code == 200, renamed.json
+    named = {"slug": "agency-b", "name": "Ministry B, renamed"}
+    rows = {row["id"]: row for row in _csv(client.get("/api/v1/exports/cases?format=csv"))}
+    lines = {line["id"]: line for line in _ndjson(naio.get("/api/v1/exports/cases?format=ndjson"))}
+    assert [partner["agency"] for partner in json.loads(rows[education]["partners"])] == [None, named]
+    assert [partner["agency"] for partner in lines[education]["partners"]] == [None, named]
 
 
 @pytest.mark.parametrize("resource", ["cases", "risks", "outcomes", "lessons"])

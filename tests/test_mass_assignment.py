@@ -108,3 +108,17 @@ def test_an_agency_key_cannot_hand_a_case_to_another_agency(owner_a, agency_b, c
     response = owner_a.edit(f"/api/v1/cases/{case_a['id']}", {"lead_agency_id": agency_b["id"]})
     assert response.status_code == 403
     assert owner_a.get(f"/api/v1/cases/{case_a['id']}").json == case_a
+
+
+def test_a_partners_agency_is_server_owned(owner_a, agency_b, case_a):
+    """Issue 19: a partner names its agency by `agency_id` alone; `agency` is only ever read."""
+    url = f"/api/v1/cases/{case_a['id']}"
+    partner = {"agency_id": agency_b["id"], "role": "evaluator", "agency": {"slug": "agency-b", "name": "Ministry B"}}
+
+    created = owner_a.post("/api/v1/cases", json=case_body(title="Other", partners=[partner]))
+    changed = owner_a.edit(url, {"partners": [partner]})
+
+    for refused in (created, changed):
+        assert refused.status_code == 422, refused.json
+        assert "agency" in refused.json["errors"]["json"]["partners"]["0"]
+    assert owner_a.get(url).json == case_a

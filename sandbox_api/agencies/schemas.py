@@ -45,6 +45,14 @@ class AgencySchema(ma.Schema):
     updated_at = updated_at_field()
 
 
+class AgencyNameSchema(AgencySchema):
+    """An agency named where another record refers to it by id (a case's lead agency, a partner, an adopting
+    case's agency): its slug and its current name, so that a reader needs no second look-up."""
+
+    class Meta:
+        fields = ("slug", "name")
+
+
 class AgencyListQuerySchema(ListQuerySchema):
     kind = filter_values(choice(AgencyKind, "Agency kind."), "Only agencies of this kind.")
     country = filter_values(

@@ -1,5 +1,5 @@
 """Each case's JSON kept in `case_documents`, rendered by the flush that changes the case or its links, or
-what it shows of its lead agency (`lead_agency`).
+what it shows of an agency it names (`lead_agency`, each partner's `agency`).
 
 Reads copy it and append what they compute themselves (`review_overdue`, and `contact` for callers
 with a key; see `rendering.Representation`). Every change to a case goes through the ORM, whose
@@ -17,11 +17,12 @@ import uuid
 from collections.abc import Iterable
 
 from flask import Flask
-from sqlalchemy import Connection, Dialect, Select, delete, event, func, insert, inspect, select, text
+from sqlalchemy import Connection, Dialect, Select, delete, event, func, insert, inspect, or_, select, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from sandbox_api.agencies.models import Agency
+from sandbox_api.agencies.schemas import AgencyNameSchema
 from sandbox_api.cases.models import (
     Case,
     CaseCapability,
@@ -31,15 +32,16 @@ from sandbox_api.cases.models import (
     CaseSector,
     StoredDocumentVersion,
 )
-from sandbox_api.cases.schemas import LeadAgencySchema, StoredCaseSchema
+from sandbox_api.cases.schemas import StoredCaseSchema
 from sandbox_api.storage.db import Database
 from sandbox_api.storage.rendering import StoredDocument, representation
 
 Case.stored_document = StoredDocument(StoredCaseSchema, "document")
 
 _LINKS = (CaseSector, CaseCapability, CasePrinciple, CasePartner)
-# What a case's document shows of its lead agency: a change to one of them changes the documents of its cases.
-_LEAD_AGENCY_MEMBERS = tuple(LeadAgencySchema().dump_fields)
+# What a case's document shows of an agency it names: a change to one of them changes the documents of the
+# cases that agency leads or partners in.
+_AGENCY_NAME_MEMBERS = tuple(AgencyNameSchema().dump_fields)
 
 
 def rendered(case_ids: list[uuid.UUID] | Select | None = None) -> Select:
@@ -69,9 +71,9 @@ def refresh(connection: Connection, case_ids: Iterable[uuid.UUID] | Select | Non
 
 
 def _renames(agency: Agency) -> bool:
-    """Whether this flush changes what the documents of the cases the agency leads show of it (`lead_agency`)."""
+    """Whether this flush changes what the documents of the cases naming the agency show of it."""
     state = inspect(agency)
-    return any(state.attrs[name].history.has_changes() for name in _LEAD_AGENCY_MEMBERS)
+    return any(state.attrs[name].history.has_changes() for name in _AGENCY_NAME_MEMBERS)
 
 
 def _refresh_changed_cases(session: Session, _flush_context) -> None:
@@ -88,11 +90,13 @@ def _refresh_changed_cases(session: Session, _flush_context) -> None:
     if changed:
         refresh(session.connection(), changed)
     if renamed:
-        led = select(Case.id).where(Case.lead_agency_id.in_(renamed))
-        # Locked as the cases' own writers lock them, so that on PostgreSQL a write to one of them renders it
-        # either before this one (which renders it again) or after this one commits, with the new name.
-        session.connection().execute(led.with_for_update())
-        refresh(session.connection(), led)
+        partnered = select(CasePartner.case_id).where(CasePartner.agency_id.in_(renamed))
+        naming = select(Case.id).where(or_(Case.lead_agency_id.in_(renamed), Case.id.in_(partnered)))
+        # Locked as the cases' own writers lock them (partners change only with their case), so that on
+        # PostgreSQL a write to one of them renders it either before this one (which renders it again) or after
+        # this one commits, with the new name.
+        session.connection().execute(naming.with_for_update())
+        refresh(session.connection(), naming)
 
 
 event.listen(Session, "after_flush", _refresh_changed_cases)

@@ -141,6 +141,8 @@ class CasePartner(Base):
     name: Mapped[str | None] = mapped_column(String(200))
     agency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agencies.id", ondelete="RESTRICT"), index=True)
     role: Mapped[PartnerRole] = mapped_column(str_enum(PartnerRole, "partner_role"))
+    # The agency that `agency_id` names, for reads (`agency`); a partner is written by its id alone.
+    agency: Mapped[Agency | None] = relationship(viewonly=True)
 
 
 class Case(Base):

@@ -5,7 +5,7 @@ import enum
 import marshmallow as ma
 from marshmallow import validate
 
-from sandbox_api.agencies.schemas import AgencySchema
+from sandbox_api.agencies.schemas import AgencyNameSchema
 from sandbox_api.cases.models import (
     CASE_FACETS,
     CaseStatus,
@@ -69,6 +69,12 @@ class PartnerSchema(ma.Schema):
 
     name = text(200, "Name of an organisation not registered as an agency, e.g. `Google Cloud`.", allow_none=True)
     agency_id = ma.fields.UUID(allow_none=True, metadata={"description": "A registered agency."})
+    agency = ma.fields.Nested(
+        AgencyNameSchema,
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "The agency of `agency_id`, named: its slug and its current name; null without one."},
+    )
     role = choice(PartnerRole, "What the partner does in the pilot.", required=True)
 
     @ma.validates_schema
@@ -110,13 +116,6 @@ class ContactSchema(ma.Schema):
     phone = text(40, "A telephone number.", allow_none=True)
 
 
-class LeadAgencySchema(AgencySchema):
-    """The agency that leads a pilot, by its slug and name, so that a reader needs no second look-up."""
-
-    class Meta:
-        fields = ("slug", "name")
-
-
 def _date(description: str) -> ma.fields.Date:
     return ma.fields.Date(allow_none=True, metadata={"description": description})
 
@@ -139,7 +138,7 @@ class CaseSchema(ma.Schema):
         }
     )
     lead_agency = ma.fields.Nested(
-        LeadAgencySchema,
+        AgencyNameSchema,
         dump_only=True,
         metadata={"description": "The agency of `lead_agency_id`, named: its slug and its current name."},
     )

@@ -46,10 +46,10 @@ class ChangeViews(MethodView):
 
         The result holds every published case, risk, outcome, lesson and adoption and every agency, field
         for field, except fields derived from other records or from the date, which the reader recomputes:
-        `review_overdue` (a case's `next_review_due` has passed while it is live), a case's `lead_agency` (the
-        `slug` and `name` of the agency of its `lead_agency_id`, which change with that agency's own events), a
-        lesson's `origin_sector` (its case's `primary_sector`) and `adoption_count`, and an adoption's
-        `adopting_agency_id` and `adopting_sector`.
+        `review_overdue` (a case's `next_review_due` has passed while it is live), a case's `lead_agency` and
+        each of its partners' `agency` (the `slug` and `name` of the agency of its `lead_agency_id` or
+        `agency_id`, which change with that agency's own events), a lesson's `origin_sector` (its case's
+        `primary_sector`) and `adoption_count`, and an adoption's `adopting_agency_id` and `adopting_sector`.
         """
         caller = current_caller()
         return json_response(

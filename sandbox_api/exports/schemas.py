@@ -50,7 +50,7 @@ EXAMPLE_RESOURCES: dict[str, dict] = {
         "summary": "Generative AI tools for public officers, led by the Ministry of Digital with Google Cloud.",
         "lead_agency_id": "5d2c7a10-3b4e-4f6a-9c8d-1e2f3a4b5c6d",
         "lead_agency": {"slug": "digital", "name": "Ministry of Digital"},
-        "partners": [{"name": "Google Cloud", "agency_id": None, "role": "technology_provider"}],
+        "partners": [{"name": "Google Cloud", "agency_id": None, "agency": None, "role": "technology_provider"}],
         "primary_sector": "public_administration",
         "sectors": ["public_administration"],
         "capabilities": ["generative_ai", "language"],
