@@ -213,7 +213,15 @@ def test_an_empty_feed_answers_the_cursor_zero(client):
 
 
 # Fields derived from other records or from the date: the feed's description tells readers to recompute them.
-DERIVED = {"review_overdue", "lead_agency", "origin_sector", "adoption_count", "adopting_agency_id", "adopting_sector"}
+DERIVED = {
+    "review_overdue",
+    "lead_agency",
+    "origin_sector",
+    "adoption_count",
+    "adopting_agency_id",
+    "adopting_agency",
+    "adopting_sector",
+}
 
 
 def underived(item: dict) -> dict:

@@ -169,6 +169,38 @@ def test_an_adoption_carries_practice_across_sectors(owner_a, owner_b, naio, cli
     assert owner_b.edit(adopted.headers["Location"], {"adopting_case_id": case_a["id"]}).status_code == 422
 
 
+def test_every_representation_of_an_adoption_names_the_adopting_agency_as_it_is_named_now(
+    client, admin, naio, owner_a, owner_b, agency_a, agency_b, case_a, health_case
+):
+    """Issue 19: `adopting_agency` beside `adopting_agency_id`, rendered when read, so a rename shows at once."""
+    lesson = owner_a.post(lessons_url(case_a), json=LESSON).json
+    publish(naio, owner_a, case_a)
+    adoptions_url = f"/api/v1/lessons/{lesson['id']}/adoptions"
+    adopted = owner_b.post(adoptions_url, json={"adopting_case_id": health_case["id"]})
+    publish(naio, owner_b, health_case)
+    (publication,) = [
+        event
+        for event in client.get("/api/v1/changes?limit=1000").json["events"]
+        if event["action"] == "publish" and event["entity_id"] == health_case["id"]
+    ]
+    named_b = {"slug": "agency-b", "name": "Ministry B"}
+
+    assert adopted.status_code == 201, adopted.json
+    assert adopted.json["adopting_agency"] == named_b
+    assert [adoption["adopting_agency"] for adoption in publication["snapshot"]["adoptions"]] == [named_b]
+    admin.edit(f"/api/v1/agencies/{agency_b['id']}", {"name": "Ministry B, renamed"})
+    renamed = {"slug": "agency-b", "name": "Ministry B, renamed"}
+    for actor in (client, owner_b, naio):
+        assert actor.get(adopted.headers["Location"]).json["adopting_agency"] == renamed
+        assert [adoption["adopting_agency"] for adoption in actor.get(adoptions_url).json] == [renamed]
+    naio.edit(f"/api/v1/cases/{health_case['id']}", {"lead_agency_id": agency_a["id"]})
+    handed_over = client.get(adopted.headers["Location"]).json
+    assert (handed_over["adopting_agency_id"], handed_over["adopting_agency"]) == (
+        agency_a["id"],
+        {"slug": "agency-a", "name": "Ministry A"},
+    )
+
+
 def test_adoption_rules(owner_a, owner_b, naio, case_a, health_case):
     lesson = owner_a.post(lessons_url(case_a), json=LESSON).json
     adoptions_url = f"/api/v1/lessons/{lesson['id']}/adoptions"

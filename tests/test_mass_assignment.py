@@ -71,7 +71,7 @@ PROMISED = {
     "risk": {"id", "case_id", "score", "residual_score", "created_at", "updated_at"},
     "outcome": {"id", "case_id", "attained", "evidence_grade"},
     "lesson": {"id", "case_id", "origin_sector", "curation", "adoption_count"},
-    "adoption": {"id", "lesson_id", "adopting_agency_id", "adopting_sector", "created_at"},
+    "adoption": {"id", "lesson_id", "adopting_agency_id", "adopting_agency", "adopting_sector", "created_at"},
 }
 
 

@@ -49,7 +49,8 @@ class ChangeViews(MethodView):
         `review_overdue` (a case's `next_review_due` has passed while it is live), a case's `lead_agency` and
         each of its partners' `agency` (the `slug` and `name` of the agency of its `lead_agency_id` or
         `agency_id`, which change with that agency's own events), a lesson's `origin_sector` (its case's
-        `primary_sector`) and `adoption_count`, and an adoption's `adopting_agency_id` and `adopting_sector`.
+        `primary_sector`) and `adoption_count`, and an adoption's `adopting_agency_id`, `adopting_agency` (that
+        agency's `slug` and `name`) and `adopting_sector`.
         """
         caller = current_caller()
         return json_response(

@@ -8,6 +8,7 @@ from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueCon
 from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
+from sandbox_api.agencies.models import Agency
 from sandbox_api.cases.models import Case
 from sandbox_api.outcomes.models import Outcome
 from sandbox_api.risks.models import Risk
@@ -103,6 +104,15 @@ class LessonAdoption(Base):
     )
     adopting_sector: Mapped[str] = column_property(
         select(Case.primary_sector).where(Case.id == adopting_case_id).scalar_subquery(), deferred=True
+    )
+    # The agency of `adopting_agency_id`, for reads (`adopting_agency`): the adopting case's lead agency, through
+    # the case's row.
+    adopting_agency: Mapped[Agency] = relationship(
+        secondary=Case.__table__,
+        primaryjoin=lambda: LessonAdoption.adopting_case_id == Case.id,
+        secondaryjoin=lambda: Case.lead_agency_id == Agency.id,
+        uselist=False,
+        viewonly=True,
     )
 
 

@@ -3,6 +3,7 @@
 import marshmallow as ma
 from marshmallow import validate
 
+from sandbox_api.agencies.schemas import AgencyNameSchema
 from sandbox_api.http.facets import facets_field
 from sandbox_api.lessons.models import LESSON_FACETS, AdoptionResult, Curation, LessonKind, Transferability
 from sandbox_api.outcomes.schemas import evidence_grade_field
@@ -147,6 +148,11 @@ class AdoptionSchema(ma.Schema):
         required=True, metadata={"description": "The case that adopted it; not the lesson's own case. Cannot change."}
     )
     adopting_agency_id = ma.fields.UUID(dump_only=True, metadata={"description": "The adopting case's lead agency."})
+    adopting_agency = ma.fields.Nested(
+        AgencyNameSchema,
+        dump_only=True,
+        metadata={"description": "The agency of `adopting_agency_id`, named: its slug and its current name."},
+    )
     adopting_sector = term(SECTORS, "The adopting case's primary sector.", dump_only=True)
     note = text(LONG_TEXT, "How the lesson was adapted.", allow_none=True)
     result = choice(AdoptionResult, "Planned, applied, worked or did not work.", load_default=AdoptionResult.PLANNED)

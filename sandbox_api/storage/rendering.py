@@ -54,22 +54,25 @@ def _nested_schema(field: ma.fields.Field) -> ma.Schema | None:
 
 def _related_rows(field: ma.fields.Field, relationship: RelationshipProperty) -> ColumnElement:
     """The related rows, each rendered by the nested schema: a JSON array in the relationship's order, or the
-    one row of a many-to-one relationship as one object."""
+    one row of a many-to-one relationship as one object, null when there is none."""
     schema = _nested_schema(field)
     if (
         schema is None
-        or relationship.secondary is not None
         or relationship.uselist != isinstance(field, ma.fields.List)
+        or (relationship.secondary is not None and relationship.uselist)
     ):
         raise TypeError(
-            f"`{relationship}` renders only as a nested schema over a foreign key: a list of them, or one object "
-            "for a many-to-one relationship"
+            f"`{relationship}` renders only as a nested schema: a list of them over a foreign key, or one object "
+            "for a many-to-one relationship (over a foreign key, or through a secondary table's)"
         )
     members = _json_object(schema.dump_fields, relationship.mapper.class_)
     if not relationship.uselist:
-        # A correlated look-up of the row that the foreign key names, by its primary key. A JSON value loses
-        # its JSON subtype through the subquery on SQLite: `json_embed` gives it back.
+        # A correlated look-up of the row that the foreign key names, by its primary key, through the secondary
+        # table's row when there is one. A JSON value loses its JSON subtype through the subquery on SQLite:
+        # `json_embed` gives it back.
         row = select(members).where(relationship.primaryjoin).correlate_except(relationship.target)
+        if relationship.secondary is not None and relationship.secondaryjoin is not None:
+            row = row.where(relationship.secondaryjoin).correlate_except(relationship.secondary)
         return json_embed(row.scalar_subquery())
     order_by = relationship.order_by
     if not order_by or len(order_by) != 1:
@@ -168,9 +171,9 @@ class Representation(ColumnElement):
 
     Each field of the schema names an attribute of the model that the database can compute: a column or a
     column property (a derived value, an SQL expression on the model), a relationship (a list of a nested
-    schema, over the related rows; one nested object, over the row a many-to-one relationship names), an
-    association proxy (a list of one column of the related rows), or a
-    `Members` (one nested object from the model's own columns). Nested schemas are rendered field by field
+    schema, over the related rows; one nested object, over the row a many-to-one relationship names, directly
+    or through a secondary table's row), an association proxy (a list of one column of the related rows), or
+    a `Members` (one nested object from the model's own columns). Nested schemas are rendered field by field
     too, so that no part of the wire format is written twice; a field without such an attribute fails when
     the representation is first built. The SQL is
     built once; its cache key is just the names, so SQLAlchemy compiles it once per statement shape
