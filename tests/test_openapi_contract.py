@@ -1,5 +1,6 @@
 """What a generated client needs of the OpenAPI document (docs/api-conventions.md): one operation id per
-operation, unique, named by the documented scheme; every enumeration one named component."""
+operation, unique, named by the documented scheme; every enumeration one named component; request bodies
+without the fields the server assigns."""
 
 import json
 import re
@@ -66,3 +67,43 @@ def test_every_enumeration_is_a_component_but_the_values_of_sort_and_facets():
     assert {"Sector", "Capability", "Principle", "RiskDomain", "RiskSubdomain", "CaseStatus"} <= {
         name for name, schema in SPEC["components"]["schemas"].items() if "enum" in schema
     }
+
+
+def _referenced(schema: dict) -> set[str]:
+    """The components a schema refers to, directly or through its properties, items and alternatives."""
+    found: set[str] = set()
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if ref := node.get("$ref"):
+                found.add(ref.rsplit("/", 1)[-1])
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
+
+
+def test_request_bodies_hold_no_read_only_field_at_any_depth():
+    # A generated client builds a request from the body's component: a read-only field it lists as required
+    # (as response components do) would have to be sent, and the server refuses it.
+    components = SPEC["components"]["schemas"]
+    bodies = {
+        content["schema"]["$ref"].rsplit("/", 1)[-1]
+        for path in SPEC["paths"].values()
+        for operation in path.values()
+        if isinstance(operation, dict) and "requestBody" in operation
+        for content in operation["requestBody"]["content"].values()
+    }
+    seen, pending = set(), set(bodies)
+    while pending:
+        name = pending.pop()
+        seen.add(name)
+        pending |= _referenced(components[name]) - seen
+    with_read_only = {
+        name
+        for name in seen
+        if any(field.get("readOnly") for field in components[name].get("properties", {}).values())
+    }
+    assert {"NewCase", "CasePatch"} <= bodies and "NewPartner" in seen  # a case's partners, at depth
+    assert with_read_only == set()

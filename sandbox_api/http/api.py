@@ -1,5 +1,7 @@
 """The flask-smorest Api and Blueprint, extended to document policies and problem responses once."""
 
+import copy
+import functools
 import http
 import re
 from collections.abc import Callable
@@ -48,11 +50,12 @@ STATUS_HEADERS = {304: {"ETag": "ETAG"}, 429: {"Retry-After": "Retry-After"}, 50
 
 
 def schema_name(schema) -> str:
-    """Component name: the class name without `Schema`, plus `Patch` for the partial one used by PATCH."""
+    """Component name: the class name without `Schema`; for the partial one used by PATCH, the name of what it
+    changes (without the `New` of a request body) and `Patch`."""
     schema_class = schema if isinstance(schema, type) else type(schema)
     name = schema_class.__name__.removesuffix("Schema")
     if not isinstance(schema, type) and schema.partial:
-        name += "Patch"
+        name = name.removeprefix("New") + "Patch"
     return name
 
 
@@ -230,15 +233,42 @@ def operation_id(method: str, path: str) -> str:
 
 
 def request_body(schema: type[ma.Schema] | ma.Schema) -> type[ma.Schema] | ma.Schema:
-    """A body schema class without its read-only fields, so that it is a component of its own (`NewCase` beside
-    `Case`): a generated client builds a request from it without the fields the server assigns, which the
-    response's component lists as required. Loading refuses them as unknown, as the full schema does."""
-    if not isinstance(schema, type):
+    """A body schema without its read-only fields, so that it is a component of its own (`NewCase` beside
+    `Case`, `CasePatch` for a partial one): a generated client builds a request from it without the fields the
+    server assigns, which the response's component lists as required. Loading refuses them as unknown, as the
+    full schema does."""
+    if isinstance(schema, type):
+        return _body_schema(schema)
+    body = _body_schema(type(schema))
+    if body is type(schema):
         return schema
-    read_only = tuple(name for name, field in schema().fields.items() if field.dump_only)
-    if not read_only:
-        return schema
-    return schema_without(schema, f"New{schema.__name__}", read_only, __doc__=schema.__doc__)
+    excluded = tuple(name for name in schema.exclude if name in body().declared_fields)
+    return body(partial=schema.partial, exclude=excluded, only=None if schema.only is None else tuple(schema.only))
+
+
+@functools.cache
+def _body_schema(schema_class: type[ma.Schema]) -> type[ma.Schema]:
+    """`schema_class` without its read-only fields, its nested objects bodies too (`NewPartner` in `NewCase`);
+    one class per schema, so that each is one component."""
+    fields = schema_class().declared_fields
+    read_only = tuple(name for name, field in fields.items() if field.dump_only)
+    nested_bodies = {}
+    for name, field in fields.items():
+        nested = field.inner if isinstance(field, ma.fields.List) else field
+        if field.dump_only or not isinstance(nested, ma.fields.Nested) or not isinstance(nested.nested, type):
+            continue
+        body = _body_schema(nested.nested)
+        if body is not nested.nested:
+            copied = copy.deepcopy(field)
+            copied_nested = copied.inner if isinstance(copied, ma.fields.List) else copied
+            assert isinstance(copied_nested, ma.fields.Nested)
+            copied_nested.nested = body
+            nested_bodies[name] = copied
+    if not read_only and not nested_bodies:
+        return schema_class
+    return schema_without(
+        schema_class, f"New{schema_class.__name__}", read_only, __doc__=schema_class.__doc__, **nested_bodies
+    )
 
 
 def _error_refs(*statuses: int) -> dict[int | str, str]:
