@@ -101,9 +101,7 @@ def test_request_bodies_hold_no_read_only_field_at_any_depth():
         seen.add(name)
         pending |= _referenced(components[name]) - seen
     with_read_only = {
-        name
-        for name in seen
-        if any(field.get("readOnly") for field in components[name].get("properties", {}).values())
+        name for name in seen if any(field.get("readOnly") for field in components[name].get("properties", {}).values())
     }
     assert {"NewCase", "CasePatch"} <= bodies and "NewPartner" in seen  # a case's partners, at depth
     assert with_read_only == set()
