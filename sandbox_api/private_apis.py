@@ -4,7 +4,9 @@ A library may change or drop an underscore attribute in any release. The registr
 because no public API does the same job; each was checked against the versions in `CHECKED_AGAINST` (the
 pins of requirements.txt), and tests/test_private_apis.py fails, naming the attribute, if one changes
 shape (missing, another signature, another type returned, no longer called where it was). An upgrade of
-one of these libraries re-runs those tests, then updates `CHECKED_AGAINST`.
+one of these libraries re-runs those tests, then updates `CHECKED_AGAINST`. Two classes extend a library's
+internals rather than read them (psycopg's connection waits, gunicorn's worker stop); the Linux socket
+filter that the worker's stop needs lives beside it, its only user.
 
 Not counted as private, though spelled with an underscore: SQLAlchemy's `Row._asdict()` (documented
 public; the underscore keeps it apart from column names) and marshmallow's `Field._serialize` and
