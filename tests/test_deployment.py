@@ -17,7 +17,7 @@ import pytest
 import yaml
 from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, make_url, pool, text
+from sqlalchemy import create_engine, pool, text
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sysconfig.get_path("scripts"))
@@ -158,36 +158,9 @@ def wait_until_ready(process: subprocess.Popen, base_url: str, log: Path) -> Non
     pytest.fail(f"/health/ready did not answer 200 within {READY_TIMEOUT_SECONDS} s:\n{log_tail(log)}")
 
 
-@contextmanager
-def fresh_postgres_database(name: str) -> Iterator[str]:
-    """A new, empty database next to TEST_DATABASE_URL, whose own schema other tests use."""
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", poolclass=pool.NullPool)
-    with admin.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        connection.execute(text(f"CREATE DATABASE {name}"))
-    try:
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def service_database_url(request, tmp_path) -> Iterator[str]:
-    """An empty database of each kind that nothing else uses; PostgreSQL only when TEST_DATABASE_URL is set."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'x.sqlite3'}"
-        return
-    if not POSTGRES_URL:
-        pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
-    with fresh_postgres_database(f"sbx_deploy_test_{os.getpid()}") as url:
-        yield url
-
-
-def test_the_start_script_migrates_then_serves(service_database_url, tmp_path):
+def test_the_start_script_migrates_then_serves(fresh_url, tmp_path):
     log = tmp_path / "start.log"
-    with started_service(service_database_url, log) as (process, base_url):
+    with started_service(fresh_url, log) as (process, base_url):
         wait_until_ready(process, base_url, log)
 
         status, body = get(f"{base_url}/openapi.json")
@@ -198,7 +171,7 @@ def test_the_start_script_migrates_then_serves(service_database_url, tmp_path):
         assert status == 200
         assert "education" in {term["code"] for term in json.loads(body)["terms"]}
 
-    engine = create_engine(service_database_url, poolclass=pool.NullPool)
+    engine = create_engine(fresh_url, poolclass=pool.NullPool)
     with engine.connect() as connection:
         assert connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [
             migrations_head()

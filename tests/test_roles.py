@@ -19,8 +19,17 @@ from sqlalchemy.exc import ProgrammingError
 
 from sandbox_api.policy.auth import Role
 from sandbox_api.storage.db import make_engine
-from tests.conftest import POSTGRES_URL, ROOT, Actor, bearer, committed_app, create_case, make_key
-from tests.test_deployment import fresh_postgres_database, get, started_service, wait_until_ready
+from tests.conftest import (
+    POSTGRES_URL,
+    ROOT,
+    Actor,
+    bearer,
+    committed_app,
+    create_case,
+    make_key,
+    scratch_postgres_database,
+)
+from tests.test_deployment import get, started_service, wait_until_ready
 
 COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())
 INITDB = "/docker-entrypoint-initdb.d/"
@@ -146,7 +155,7 @@ def assert_refused(application_url: str) -> None:
 
 
 def test_bin_start_on_a_database_made_as_compose_makes_it(role_names, tmp_path, monkeypatch):
-    with fresh_postgres_database(f"sbx_roles_{uuid.uuid4().hex[:8]}") as url:
+    with scratch_postgres_database(POSTGRES_URL) as url:
         for script in initdb_scripts():
             psql(url, script, role_names, tmp_path)
         owner_url, application_url = as_role(url, role_names[OWNER]), as_role(url, role_names[APPLICATION])
@@ -179,7 +188,7 @@ def test_bin_start_on_a_database_made_as_compose_makes_it(role_names, tmp_path, 
 
 
 def test_the_roles_script_after_the_migrations(role_names, tmp_path):
-    with fresh_postgres_database(f"sbx_roles_{uuid.uuid4().hex[:8]}") as url:
+    with scratch_postgres_database(POSTGRES_URL) as url:
         server = make_engine(url, pool_size=1)
         with server.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             for role in role_names.values():
