@@ -167,9 +167,13 @@ def verify(session: Session, expected: Iterable[tuple[int, str]] = ()) -> Verifi
     def broken(event_id: int, reason: str) -> Verification:
         return replace(result, broken_at=event_id, reason=reason)
 
+    def missing() -> Verification:
+        event_id, expected_hash = pending[0]
+        return broken(event_id, f"is missing, though expected with hash {expected_hash}")
+
     for row in session.scalars(select(Event).order_by(Event.id).execution_options(yield_per=1000)):
         if pending and pending[0][0] < row.id:
-            return broken(pending[0][0], f"is missing, though expected with hash {pending[0][1]}")
+            return missing()
         if row.hash is None and previous is not None:
             return broken(row.id, "has no hash, after the chain began")
         if row.hash is not None and row.hash != chained_hash(previous or GENESIS_HASH, row):
@@ -184,7 +188,7 @@ def verify(session: Session, expected: Iterable[tuple[int, str]] = ()) -> Verifi
             previous = row.hash
             result.checked += 1
     if pending:
-        return broken(pending[0][0], f"is missing, though expected with hash {pending[0][1]}")
+        return missing()
     return result
 
 
