@@ -8,9 +8,8 @@ bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # Threaded workers keep client connections alive; the database pool (DATABASE_POOL_SIZE, default 8)
 # must hold at least one connection per thread.
-# gunicorn's gthread worker, closing its listening socket as soon as a graceful stop begins, so that the
-# connections it would never accept are refused or go to other workers, rather than reset at its exit.
-worker_class = "sandbox_api.private_apis.DrainingThreadWorker"
+# gunicorn's gthread worker, with a graceful stop that drops no connection and a thread for liveness probes.
+worker_class = "sandbox_api.private_apis.RegistryWorker"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 keepalive = 5
 # Each worker listens on its own SO_REUSEPORT socket, so the kernel spreads connections over the

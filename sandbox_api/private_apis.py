@@ -5,7 +5,7 @@ because no public API does the same job; each was checked against the versions i
 pins of requirements.txt), and tests/test_private_apis.py fails, naming the attribute, if one changes
 shape (missing, another signature, another type returned, no longer called where it was). An upgrade of
 one of these libraries re-runs those tests, then updates `CHECKED_AGAINST`. Two classes extend a library's
-internals rather than read them (psycopg's connection waits, gunicorn's worker stop); the Linux socket
+internals rather than read them (psycopg's connection waits, gunicorn's worker); the Linux socket
 filter that the worker's stop needs lives beside it, its only user.
 
 Not counted as private, though spelled with an underscore: SQLAlchemy's `Row._asdict()` (documented
@@ -17,11 +17,14 @@ handlers after flask-smorest's, which Flask then replaces) and marshmallow's `Sc
 """
 
 import ctypes
+import selectors
 import socket
 import struct
 import sys
 import time
 from collections.abc import Callable, Sequence
+from concurrent import futures
+from functools import partial
 from typing import Any, Protocol
 
 import psycopg
@@ -222,21 +225,72 @@ def stop_taking_connections(listener: socket.socket) -> None:
     listener.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, fprog)
 
 
-class DrainingThreadWorker(ThreadWorker):
-    """gunicorn's threaded worker, which on a graceful stop goes on taking connections for `handover`
-    seconds, then stops its listening sockets taking more, takes those they hold and closes them
-    (`ThreadWorker.set_accept_enabled(False)`, called once as the stop begins, with `alive`, `_accepting`,
-    `accept`, `wait_for_and_dispatch_events`, `nr_conns` and `sockets`).
+class RegistryWorker(ThreadWorker):
+    """gunicorn's threaded worker with two changes: a graceful stop that drops no connection, and a thread
+    of its own for liveness probes.
 
-    gunicorn's own stops accepting at once but keeps its sockets open while its requests finish and its
-    kept-alive connections linger, and the kernel goes on completing connections on them that nothing
-    accepts: they were reset when the worker exited. The handover covers a rolling restart, whose new
-    workers open their sockets only after the old ones were told to stop; once a socket of the
-    `SO_REUSEPORT` group is closed, the kernel hands new connections to the others, or refuses them when
-    none is left.
+    The stop (`ThreadWorker.set_accept_enabled(False)`, called once as the stop begins, with `alive`,
+    `_accepting`, `accept`, `wait_for_and_dispatch_events`, `nr_conns` and `sockets`): the worker goes on
+    taking connections for `handover` seconds, then stops its listening sockets taking more, takes those
+    they hold and closes them. gunicorn's own stops accepting at once but keeps its sockets open while its
+    requests finish and its kept-alive connections linger, and the kernel goes on completing connections on
+    them that nothing accepts: they were reset when the worker exited. The handover covers a rolling
+    restart, whose new workers open their sockets only after the old ones were told to stop; once a socket
+    of the `SO_REUSEPORT` group is closed, the kernel hands new connections to the others, or refuses them
+    when none is left.
+
+    The probes (`ThreadWorker.enqueue_req`, with `tpool`, `handle`, `finish_request`, `method_queue`,
+    `pending_conns`, `poller`, `on_pending_socket_readable`, and a connection's `sock`, `timeout`, `parser`
+    and its `unreader.buf`): a request queues for the worker's threads, and while the database holds them
+    all, an orchestrator's `GET /health/live` would wait too, and the orchestrator kill a healthy process.
+    A connection whose arrived bytes are a whole `probe_request_line` request head without a body goes to
+    the probe thread instead, which therefore never waits for a client. A new connection on which nothing
+    has arrived yet waits in the poller, as gunicorn's own waits once a thread gave up on it, rather than in
+    a thread.
     """
 
     handover = 1.0
+    probe_request_line = b"GET /health/live HTTP/1."
+    largest_probe_head = 4096
+
+    def init_process(self) -> None:
+        self.probe_thread = futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="liveness")
+        super().init_process()
+
+    def enqueue_req(self, conn) -> None:
+        arrived = self._arrived_bytes(conn)
+        if arrived is None:
+            self._wait_for_bytes(conn)
+        elif self._is_probe(arrived):
+            answered = self.probe_thread.submit(self.handle, conn)
+            answered.add_done_callback(lambda done: self.method_queue.defer(self.finish_request, conn, done))
+        else:
+            super().enqueue_req(conn)
+
+    def _arrived_bytes(self, conn) -> bytes | None:
+        """The request bytes that arrived on the connection, without taking them; None if none did yet."""
+        if conn.parser is not None and conn.parser.unreader.buf.getvalue():
+            return b""  # the parser read ahead into this request: it is not on the socket
+        try:
+            return conn.sock.recv(self.largest_probe_head, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            return None
+
+    def _is_probe(self, arrived: bytes) -> bool:
+        head, complete, _ = arrived.partition(b"\r\n\r\n")
+        fields = head.lower()
+        return (
+            bool(complete)
+            and head.startswith(self.probe_request_line)
+            and b"\r\ncontent-length:" not in fields
+            and b"\r\ntransfer-encoding:" not in fields
+        )
+
+    def _wait_for_bytes(self, conn) -> None:
+        conn.sock.setblocking(False)
+        conn.timeout = time.monotonic() + self.cfg.keepalive
+        self.pending_conns.append(conn)
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self.on_pending_socket_readable, conn))
 
     def set_accept_enabled(self, enabled: bool) -> None:
         if enabled or self.alive or not self._accepting:

@@ -1,5 +1,6 @@
 """The Docker recipe lints clean, and its start command migrates and serves on SQLite and PostgreSQL."""
 
+import http.client
 import json
 import os
 import signal
@@ -236,3 +237,37 @@ def test_a_second_server_on_a_busy_address_refuses_to_start_and_the_log_names_th
             assert second.wait(timeout=READY_TIMEOUT_SECONDS) != 0
         assert f"Another server listens on {base_url.removeprefix('http://')}; not starting." in second_log.read_text()
         assert get(f"{base_url}/health/live")[0] == 200
+
+
+def test_a_liveness_probe_never_waits_behind_requests_that_hold_every_thread(tmp_path):
+    # While a frozen database held every thread, /health/live queued behind them for up to DATABASE_TIMEOUT,
+    # long enough for an orchestrator to kill a healthy process. A client that sends half a request head
+    # holds the worker's one thread here for as long as it likes.
+    log = tmp_path / "start.log"
+    with started_service(f"sqlite:///{tmp_path / 'x.sqlite3'}", log, GUNICORN_THREADS="1") as (process, base_url):
+        wait_until_ready(process, base_url, log)
+        port = int(base_url.rpartition(":")[2])
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as holder:
+            holder.sendall(b"GET /api/v1/taxonomies/sectors HTTP/1.1\r\nHost: x\r\n")
+            time.sleep(0.5)
+            with pytest.raises(TimeoutError):
+                urllib.request.urlopen(f"{base_url}/api/v1/taxonomies/sectors", timeout=1)
+
+            probes = [timed_get(f"{base_url}/health/live") for _ in range(5)]
+            kept_alive = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            for _ in range(2):
+                kept_alive.request("GET", "/health/live")
+                answer = kept_alive.getresponse()
+                probes.append((answer.status, 0.0))
+                answer.read()
+            kept_alive.close()
+        assert get(f"{base_url}/api/v1/taxonomies/sectors")[0] == 200  # the thread is free again
+
+    assert [status for status, _ in probes] == [200] * 7
+    assert max(seconds for _, seconds in probes) < 0.5
+
+
+def timed_get(url: str) -> tuple[int, float]:
+    started = time.monotonic()
+    status, _ = get(url)
+    return status, time.monotonic() - started

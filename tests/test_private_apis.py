@@ -321,6 +321,38 @@ def test_gunicorns_threaded_worker_stops_accepting_through_set_accept_enabled():
         assert used in inspect.getsource(ThreadWorker), changed(f"{attribute}.{used}", "gunicorn", "gone")
 
 
+def test_gunicorns_threaded_worker_hands_every_ready_connection_to_enqueue_req():
+    import socket
+
+    from gunicorn.workers.gthread import TConn, ThreadWorker
+
+    attribute = "gunicorn.workers.gthread.ThreadWorker"
+    for caller in ("accept", "on_client_socket_readable", "on_pending_socket_readable", "finish_request"):
+        assert "self.enqueue_req(conn)" in inspect.getsource(getattr(ThreadWorker, caller)), changed(
+            f"{attribute}.{caller}", "gunicorn", "no longer hands its connection to enqueue_req"
+        )
+    assert "self.tpool.submit(self.handle, conn)" in inspect.getsource(ThreadWorker.enqueue_req), changed(
+        f"{attribute}.enqueue_req", "gunicorn", "no longer submits handle to its thread pool"
+    )
+    assert "self.method_queue.defer(self.finish_request, conn, fut)" in inspect.getsource(ThreadWorker.enqueue_req), (
+        changed(f"{attribute}.enqueue_req", "gunicorn", "no longer finishes through its method queue")
+    )
+    assert "self.pending_conns.append(conn)" in inspect.getsource(ThreadWorker.finish_request), changed(
+        f"{attribute}.pending_conns", "gunicorn", "no longer where connections wait for bytes"
+    )
+    assert "conn.parser.unreader.buf.getvalue()" in inspect.getsource(ThreadWorker.finish_request), changed(
+        f"{attribute}.finish_request", "gunicorn", "no longer reads a request the parser read ahead from its buffer"
+    )
+    ends = socket.socketpair()
+    try:
+        assert {"sock", "timeout", "parser"} <= set(vars(TConn(None, ends[0], None, None))), changed(
+            "gunicorn.workers.gthread.TConn", "gunicorn", "its sock, timeout or parser is gone"
+        )
+    finally:
+        for end in ends:
+            end.close()
+
+
 def test_a_listener_stopped_taking_connections_keeps_those_it_holds_and_drops_new_ones():
     import socket
 

@@ -159,8 +159,7 @@ class DatabaseWaits:
     database stops answering.
 
     A wait that runs out pauses the engine's limited waits for `pause` seconds: they fail at once instead of
-    holding the worker's threads, which would leave none for `/health/live` or for routes that need no
-    database. After the pause, one wait tries the database while the others still fail; its answer ends the
+    holding the worker's threads, which would leave none for the routes that need no database. After the pause, one wait tries the database while the others still fail; its answer ends the
     pause.
     """
 
