@@ -1,7 +1,13 @@
 """Lessons and adoptions: evidence from the same case, cross-sector lists, the transfer of practice."""
 
-import pytest
+import uuid
 
+import pytest
+from sqlalchemy import select
+
+from sandbox_api.cases.models import Case
+from sandbox_api.lessons.models import Lesson, LessonAdoption
+from sandbox_api.storage.db import db
 from tests.conftest import create_case, publish
 
 LESSON = {
@@ -168,6 +174,25 @@ def test_an_adoption_carries_practice_across_sectors(owner_a, owner_b, naio, cli
     assert [a["id"] for a in client.get(f"{adoptions_url}?result=worked").json] == [adoption["id"]]
     assert owner_b.edit(adopted.headers["Location"], {"adopting_case_id": case_a["id"]}).status_code == 422
 
+
+
+def test_an_adoptions_sector_and_agency_are_its_adopting_cases_in_a_query_that_joins_cases(
+    app, owner_a, owner_b, naio, case_a, health_case
+):
+    # Their subqueries read `cases`; joined to the lesson's case, they were correlated to that one instead.
+    lesson = owner_a.post(lessons_url(case_a), json=LESSON).json
+    publish(naio, owner_a, case_a)
+    owner_b.post(f"/api/v1/lessons/{lesson['id']}/adoptions", json={"adopting_case_id": health_case["id"]})
+    with_lesson_case = (
+        select(LessonAdoption.adopting_sector, LessonAdoption.adopting_agency_id, Case.primary_sector)
+        .join(Lesson, Lesson.id == LessonAdoption.lesson_id)
+        .join(Case, Case.id == Lesson.case_id)
+    )
+
+    with app.app_context():
+        rows = db.session.execute(with_lesson_case).all()
+
+    assert [tuple(row) for row in rows] == [("health", uuid.UUID(health_case["lead_agency_id"]), "education")]
 
 def test_every_representation_of_an_adoption_names_the_adopting_agency_as_it_is_named_now(
     client, admin, naio, owner_a, owner_b, agency_a, agency_b, case_a, health_case

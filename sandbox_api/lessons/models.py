@@ -99,11 +99,14 @@ class LessonAdoption(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
+    # Read from the adopting case's row, never from a `cases` the enclosing query joins (`correlate_except`).
     adopting_agency_id: Mapped[uuid.UUID] = column_property(
-        select(Case.lead_agency_id).where(Case.id == adopting_case_id).scalar_subquery(), deferred=True
+        select(Case.lead_agency_id).where(Case.id == adopting_case_id).correlate_except(Case).scalar_subquery(),
+        deferred=True,
     )
     adopting_sector: Mapped[str] = column_property(
-        select(Case.primary_sector).where(Case.id == adopting_case_id).scalar_subquery(), deferred=True
+        select(Case.primary_sector).where(Case.id == adopting_case_id).correlate_except(Case).scalar_subquery(),
+        deferred=True,
     )
     # The agency of `adopting_agency_id`, for reads (`adopting_agency`): the adopting case's lead agency, through
     # the case's row.
