@@ -175,7 +175,6 @@ def test_an_adoption_carries_practice_across_sectors(owner_a, owner_b, naio, cli
     assert owner_b.edit(adopted.headers["Location"], {"adopting_case_id": case_a["id"]}).status_code == 422
 
 
-
 def test_an_adoptions_sector_and_agency_are_its_adopting_cases_in_a_query_that_joins_cases(
     app, owner_a, owner_b, naio, case_a, health_case
 ):
@@ -193,6 +192,7 @@ def test_an_adoptions_sector_and_agency_are_its_adopting_cases_in_a_query_that_j
         rows = db.session.execute(with_lesson_case).all()
 
     assert [tuple(row) for row in rows] == [("health", uuid.UUID(health_case["lead_agency_id"]), "education")]
+
 
 def test_every_representation_of_an_adoption_names_the_adopting_agency_as_it_is_named_now(
     client, admin, naio, owner_a, owner_b, agency_a, agency_b, case_a, health_case
