@@ -156,8 +156,9 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from sandbox_api.cli import audit_cli, demo_cli, keys_cli
+    from sandbox_api.cli import audit_cli, demo_cli, keys_cli, records_cli
 
     app.cli.add_command(keys_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(records_cli)

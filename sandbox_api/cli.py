@@ -1,21 +1,37 @@
-"""Command-line tools: API keys, demo data and the audit trail."""
+"""Command-line tools: API keys, demo data, the audit trail and a check of stored records."""
 
 import re
+from collections.abc import Iterator
 from datetime import timedelta
 
 import click
+import marshmallow as ma
 from flask.cli import AppGroup
+from sqlalchemy import select
 
+from sandbox_api.agencies.models import Agency
+from sandbox_api.agencies.routes import AGENCY_PATCH
+from sandbox_api.cases.models import Case
+from sandbox_api.cases.schemas import CaseSchema
 from sandbox_api.demo import load
+from sandbox_api.http.api import request_body
 from sandbox_api.keys import service as keys_service
 from sandbox_api.keys.schemas import MAX_LIFETIME_DAYS
+from sandbox_api.lessons.models import Lesson, LessonAdoption
+from sandbox_api.lessons.routes import ADOPTION_PATCH
+from sandbox_api.lessons.schemas import LessonSchema
+from sandbox_api.outcomes.models import Outcome
+from sandbox_api.outcomes.schemas import OutcomeSchema
 from sandbox_api.policy import audit
 from sandbox_api.policy.auth import Role
+from sandbox_api.risks.models import Risk
+from sandbox_api.risks.schemas import RiskSchema
 from sandbox_api.storage.db import db, utcnow
 
 keys_cli = AppGroup("keys", help="Create, rotate and revoke API keys (also at /api/v1/keys, for admin keys).")
 demo_cli = AppGroup("demo", help="Demo data.")
 audit_cli = AppGroup("audit", help="The audit trail.")
+records_cli = AppGroup("records", help="Stored records.")
 
 
 def _database() -> str:
@@ -123,3 +139,72 @@ def verify_audit_trail(expected: tuple[tuple[int, str], ...]) -> None:
         raise SystemExit(1)
     found = f"; expected hashes found: {result.expected_found}" if expected else ""
     click.echo(f"OK: {result.checked} events chained, {result.before_chain} recorded before the chain began{found}.")
+
+
+# Each record a client may change, with the schema its PATCH body is loaded with.
+PATCHABLE: tuple[tuple[type[Agency | Case | Risk | Outcome | Lesson | LessonAdoption], ma.Schema], ...] = (
+    (Agency, AGENCY_PATCH),
+    (Case, CaseSchema(partial=True)),
+    (Risk, RiskSchema(partial=True)),
+    (Outcome, OutcomeSchema(partial=True)),
+    (Lesson, LessonSchema(partial=True)),
+    (LessonAdoption, ADOPTION_PATCH),
+)
+
+
+@records_cli.command("check")
+def check_records() -> None:
+    """List the stored values that today's input rules refuse (stored under older ones: an upgrade tightened a
+    URL, e-mail or text rule), each of which a client sending its record back unchanged would get 422 for;
+    exit 1 if there is any."""
+    session = db.snapshot_session()
+    checked = refused = records_refused = 0
+    try:
+        for model, patch in PATCHABLE:
+            body = request_body(patch)
+            assert isinstance(body, ma.Schema)  # an instance's body is an instance
+            records = select(model.id, model).order_by(model.id).execution_options(yield_per=500)
+            for record_id, record in session.execute(records):
+                checked += 1
+                errors = list(_flattened(body.validate(_sendable(body, type(patch)().dump(record)))))
+                records_refused += bool(errors)
+                refused += len(errors)
+                for path, message in errors:
+                    click.echo(f"{model.__tablename__} {record_id}: {path}: {message}")
+    finally:
+        session.close()
+    if refused:
+        click.echo(
+            f"{refused} stored values, in {records_refused} of {checked} records, that a client could not send back.",
+            err=True,
+        )
+        raise SystemExit(1)
+    click.echo(f"OK: {checked} records, every stored value one that a client may send back.")
+
+
+def _sendable(body: ma.Schema, represented: dict) -> dict:
+    """What of a record's representation its PATCH body takes: without read-only fields, at any depth."""
+    sendable = {}
+    for name, field in body.load_fields.items():
+        key = field.data_key or name
+        if key not in represented:
+            continue
+        value = represented[key]
+        nested = field.inner if isinstance(field, ma.fields.List) else field
+        if isinstance(nested, ma.fields.Nested) and value is not None:
+            if isinstance(field, ma.fields.List):
+                value = [_sendable(nested.schema, item) for item in value]
+            else:
+                value = _sendable(nested.schema, value)
+        sendable[key] = value
+    return sendable
+
+
+def _flattened(errors: dict, prefix: str = "") -> Iterator[tuple[str, str]]:
+    for key, value in errors.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            yield from _flattened(value, f"{path}.")
+        else:
+            for message in value:
+                yield path, message
