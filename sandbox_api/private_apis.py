@@ -225,6 +225,19 @@ def stop_taking_connections(listener: socket.socket) -> None:
     listener.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, fprog)
 
 
+def arrived_bytes(conn, size: int) -> bytes | None:
+    """Up to `size` bytes of the next request on a gunicorn connection, without taking them; None if none
+    arrived yet, and no bytes if the connection was reset or its bytes are in its parser's buffer."""
+    if conn.parser is not None and conn.parser.unreader.buf.getvalue():
+        return b""  # the parser read ahead into this request: it is not on the socket
+    try:
+        return conn.sock.recv(size, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+    except BlockingIOError:
+        return None
+    except OSError:
+        return b""  # reset or gone: gunicorn's own handling closes it, in a thread, not in the worker's loop
+
+
 class RegistryWorker(ThreadWorker):
     """gunicorn's threaded worker with two changes: a graceful stop that drops no connection, and a thread
     of its own for liveness probes.
@@ -258,7 +271,7 @@ class RegistryWorker(ThreadWorker):
         super().init_process()
 
     def enqueue_req(self, conn) -> None:
-        arrived = self._arrived_bytes(conn)
+        arrived = arrived_bytes(conn, self.largest_probe_head)
         if arrived is None:
             self._wait_for_bytes(conn)
         elif self._is_probe(arrived):
@@ -266,15 +279,6 @@ class RegistryWorker(ThreadWorker):
             answered.add_done_callback(lambda done: self.method_queue.defer(self.finish_request, conn, done))
         else:
             super().enqueue_req(conn)
-
-    def _arrived_bytes(self, conn) -> bytes | None:
-        """The request bytes that arrived on the connection, without taking them; None if none did yet."""
-        if conn.parser is not None and conn.parser.unreader.buf.getvalue():
-            return b""  # the parser read ahead into this request: it is not on the socket
-        try:
-            return conn.sock.recv(self.largest_probe_head, socket.MSG_PEEK | socket.MSG_DONTWAIT)
-        except BlockingIOError:
-            return None
 
     def _is_probe(self, arrived: bytes) -> bool:
         head, complete, _ = arrived.partition(b"\r\n\r\n")

@@ -479,3 +479,26 @@ def test_a_class_mixing_in_hooks_implements_them(hooks):
     assert users, f"nothing mixes in {hooks.__qualname__}: drop it from private_apis"
     for cls in users:
         assert all(getattr(cls, name) is not getattr(hooks, name) for name in public), cls
+
+
+def test_a_peek_at_a_connection_tells_nothing_yet_from_bytes_and_from_a_reset():
+    # The peek runs in the worker's loop, where an exception would end the worker.
+    import socket
+    import struct
+    import time
+    from types import SimpleNamespace
+
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        sending, resetting = (socket.create_connection(listener.getsockname()) for _ in range(2))
+        first, second = (SimpleNamespace(sock=listener.accept()[0], parser=None) for _ in range(2))
+        try:
+            assert private_apis.arrived_bytes(first, 4096) is None
+            sending.sendall(b"GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n")
+            resetting.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            resetting.close()  # with a linger of 0: a reset
+            time.sleep(0.2)
+            assert private_apis.arrived_bytes(first, 4096) == b"GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n"
+            assert private_apis.arrived_bytes(second, 4096) == b""
+        finally:
+            for end in (sending, first.sock, second.sock):
+                end.close()
