@@ -157,7 +157,7 @@ class WaitBudget(Protocol):
         """The server answered a wait."""
 
     def timed_out(self) -> None:
-        """A wait ran out of time; its connection is closed."""
+        """A wait ran out of time and the server did not take its cancellation; its connection is closed."""
 
 
 class BoundedWaitConnection(psycopg.Connection[TupleRow]):
@@ -168,11 +168,13 @@ class BoundedWaitConnection(psycopg.Connection[TupleRow]):
     psycopg bounds only the connection attempt (`connect_timeout`). A server that took the connection and
     then stopped answering (frozen, or cut off by the network) holds a request for ever: neither
     `statement_timeout` nor TCP keepalives reach a server process that does not run. A wait that runs out
-    leaves the exchange with the server half done, so the connection is closed, as psycopg closes one whose
-    cancelled query does not end, and `psycopg.errors.ConnectionTimeout` raised.
+    has its statement cancelled, which tells the budget whether the server answers (`timed_out` only if it
+    does not), then leaves the exchange with the server half done: the connection is closed, as psycopg
+    closes one whose cancelled query does not end, and `psycopg.errors.ConnectionTimeout` raised.
     """
 
     budget: WaitBudget | None = None
+    CANCEL_SECONDS = 0.5
 
     def wait(self, gen, interval: float = _WAIT_INTERVAL, timeout: float | None = None):
         if self.budget is None:
@@ -185,11 +187,23 @@ class BoundedWaitConnection(psycopg.Connection[TupleRow]):
                 raise _WaitTimeout("no time left")  # before anything is sent
             answer = super().wait(gen, interval, timeout)
         except _WaitTimeout:
+            if self._cancelled():
+                self.budget.answered()  # the server is slow, not sick
+            else:
+                self.budget.timed_out()
             self.pgconn.finish()
-            self.budget.timed_out()
             raise psycopg.errors.ConnectionTimeout("The database did not answer in time.") from None
         self.budget.answered()
         return answer
+
+    def _cancelled(self) -> bool:
+        """Whether the server took the cancellation of what outlasted the wait, within `CANCEL_SECONDS`
+        (`Connection.cancel_safe`): a server that takes it is running, a frozen one never does."""
+        try:
+            self.cancel_safe(timeout=self.CANCEL_SECONDS)
+        except psycopg.Error:
+            return False
+        return True
 
 
 # gunicorn

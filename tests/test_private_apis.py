@@ -10,6 +10,7 @@ import ast
 import importlib
 import inspect
 import pkgutil
+import time
 import warnings
 from importlib.metadata import version
 from pathlib import Path
@@ -301,11 +302,13 @@ def test_a_bounded_wait_connection_gives_up_a_wait_that_outlasts_its_budget():
         assert connection.budget.heard[-1] == "answered"
 
         connection.budget = Budget(0.2)
+        started = time.monotonic()
         with pytest.raises(psycopg.errors.ConnectionTimeout):
             connection.execute("SELECT pg_sleep(2)")
-        assert connection.budget.heard == ["timed out"], changed(
+        assert time.monotonic() - started < 2, changed(
             "psycopg.Connection.wait", "psycopg", "the statement's wait does not go through it"
         )
+        assert connection.budget.heard == ["answered"]  # a running server took the statement's cancellation
         assert connection.closed
 
 

@@ -158,9 +158,11 @@ class DatabaseWaits:
     """The wait budget of one PostgreSQL engine's connections: the current limit, and a pause once the
     database stops answering.
 
-    A wait that runs out pauses the engine's limited waits for `pause` seconds: they fail at once instead of
-    holding the worker's threads, which would leave none for the routes that need no database. After the pause, one wait tries the database while the others still fail; its answer ends the
-    pause.
+    A wait that runs out on a server that does not take the cancellation of its statement either pauses the
+    engine's limited waits for `pause` seconds: they fail at once instead of holding the worker's threads,
+    which would leave none for the routes that need no database. After the pause, one wait tries the
+    database while the others still fail; its answer ends the pause. A server that takes the cancellation
+    is running, only slow: nothing pauses.
     """
 
     def __init__(self, *, pause: float) -> None:
