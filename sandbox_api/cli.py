@@ -161,12 +161,12 @@ def check_records() -> None:
     checked = refused = records_refused = 0
     try:
         for model, patch in PATCHABLE:
-            body = request_body(patch)
+            body, represent = request_body(patch), type(patch)()
             assert isinstance(body, ma.Schema)  # an instance's body is an instance
             records = select(model.id, model).order_by(model.id).execution_options(yield_per=500)
             for record_id, record in session.execute(records):
                 checked += 1
-                errors = list(_flattened(body.validate(_sendable(body, type(patch)().dump(record)))))
+                errors = list(_flattened(body.validate(_sendable(body, represent.dump(record)))))
                 records_refused += bool(errors)
                 refused += len(errors)
                 for path, message in errors:

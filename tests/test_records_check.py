@@ -1,7 +1,9 @@
 """`flask records check`: the stored values that today's input rules refuse, which a client sending its
 record back unchanged would get 422 for (values stored before an upgrade tightened a rule)."""
 
+import json
 import uuid
+from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import Connection, update
@@ -9,6 +11,8 @@ from sqlalchemy import Connection, update
 from sandbox_api.agencies.models import Agency
 from sandbox_api.cases import documents
 from sandbox_api.cases.models import Case
+from sandbox_api.cli import PATCHABLE
+from sandbox_api.http.api import request_body, schema_name
 from sandbox_api.lessons.models import Lesson
 from sandbox_api.risks.models import Risk
 from tests.conftest import Actor
@@ -18,6 +22,18 @@ URL_REFUSED = "Not a valid URL: an absolute http or https URL (RFC 3986) with a 
 CONTROL_REFUSED = (
     "Must not contain control characters (other than tab, line feed and carriage return) or lone surrogates."
 )
+
+
+def test_every_record_a_patch_changes_is_checked():
+    # A resource given a PATCH later must join `PATCHABLE`, or its stored values would go unchecked.
+    document = json.loads((Path(__file__).parent.parent / "openapi" / "openapi.json").read_text())
+    patched = {
+        operations["patch"]["requestBody"]["content"]["application/json"]["schema"]["$ref"].rpartition("/")[2]
+        for operations in document["paths"].values()
+        if "patch" in operations
+    }
+
+    assert {schema_name(request_body(patch)) for _, patch in PATCHABLE} == patched
 
 
 def check(app: Flask):
